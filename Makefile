@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`. Both build the
+# virtualenv on first use, so a fresh clone needs nothing installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fwbot demo $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check bot commands tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot commands tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.launch
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
