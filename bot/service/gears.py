@@ -1,0 +1,40 @@
+"""Use cases behind `/fw gears` and `/fw gear`."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.domain import Actor, GearDetail, GearSummary
+from bot.errors import NotFound
+from bot.flywheel.gateway import FlywheelGateway
+
+
+class GearService:
+    """Read-only gear catalogue. Gears are site-wide, so any resolved actor may read them."""
+
+    def __init__(self, gateway: FlywheelGateway) -> None:
+        self._gateway = gateway
+
+    def list_gears(self, actor: Actor, text: str | None = None) -> list[GearSummary]:
+        """Latest version of each gear; ``text`` filters on name, label and category."""
+        gears = self._gateway.list_gears()
+        if not text:
+            return gears
+        needle = text.casefold()
+        return [
+            g
+            for g in gears
+            if needle in g.name.casefold()
+            or needle in g.label.casefold()
+            or needle in g.category.casefold()
+        ]
+
+    def gear_detail(self, actor: Actor, name: str, version: str | None = None) -> GearDetail:
+        """One gear in full; an unknown name suggests the nearest gear names."""
+        detail = self._gateway.get_gear(name, version)
+        if detail is not None:
+            return detail
+        names = [g.name for g in self._gateway.list_gears()]
+        if version is not None and name in names:
+            raise NotFound("version", f"{name}/{version}")
+        raise NotFound("gear", name, suggestions=difflib.get_close_matches(name, names, n=3))

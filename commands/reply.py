@@ -1,0 +1,25 @@
+"""What every /fw subcommand returns: one answer, rendered for Slack and for a terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer to show the user.
+
+    ``text`` is Slack's top-level fallback (notifications, screen readers) and
+    is always set; ``blocks`` is Block Kit within Slack's limits; ``console``
+    is the plain-text rendering for the terminal adapter. ``ephemeral`` replies
+    are seen only by the requester (errors, help); others go in the channel.
+    """
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    console: str = ""
+    ephemeral: bool = True
+
+    def console_text(self) -> str:
+        return self.console or self.text
