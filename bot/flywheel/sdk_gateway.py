@@ -1,0 +1,250 @@
+"""The gateway implemented with the real flywheel-sdk.
+
+All SDK calls go through :meth:`SdkGateway._call`, the one place where SDK and
+transport errors become fwbot errors naming the site. Queries are written for
+few round trips: one paged, filtered query instead of one call per session.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import flywheel
+import httpx2
+
+from bot.domain import (
+    ConfigOption,
+    GearDetail,
+    GearInput,
+    GearSummary,
+    ProjectRef,
+    ProjectRole,
+    SessionRef,
+)
+from bot.errors import FlywheelUnavailable
+from bot.flywheel import filters
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PAGE_SIZE = 2000
+_ROLE_RANK: dict[str, int] = {"none": 0, "read-only": 1, "read-write": 2, "admin": 3}
+
+
+def site_of(api_key: str) -> str:
+    """The human name of the site an API key points at (``host:port``), never the secret."""
+    parts = api_key.split(":")
+    if len(parts) <= 2:
+        return parts[0]
+    return f"{parts[0]}:{parts[1]}"
+
+
+def connect(api_key: str, *, retries: int = 2, backoff_max: float = 5.0, timeout: float = 30.0) -> Any:
+    """One SDK client per process, failing within seconds when the site is dead or wrong.
+
+    The SDK retries transient errors seven times with up to 120 s between tries
+    (about two minutes of hanging on a dead site); we cap that on its transport.
+    """
+    site = site_of(api_key)
+    try:
+        client = flywheel.Client(
+            api_key, disable_auth_check=True, request_timeout=int(timeout), connect_timeout=3
+        )
+    except Exception as exc:  # the SDK raises bare Exception for a malformed key
+        raise FlywheelUnavailable(f"The Flywheel API key is not valid: {exc}") from exc
+    _limit_retries(client, retries, backoff_max)
+    gateway_call(site, client.get_auth_status)
+    return client
+
+
+def _limit_retries(client: Any, retries: int, backoff_max: float) -> None:
+    rest = client._fw.api_client.rest_client.client
+    transports = [rest._transport, *(m for m in rest._mounts.values() if m is not None)]
+    for transport in transports:
+        if hasattr(transport, "total"):
+            transport.total = retries
+            transport.backoff_max = backoff_max
+
+
+def gateway_call(site: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one SDK call, turning transport and server errors into ``FlywheelUnavailable``."""
+    try:
+        return fn(*args, **kwargs)
+    except flywheel.ApiException as exc:
+        status = exc.status
+        if status == 401:
+            raise FlywheelUnavailable(
+                f"Flywheel at {site} rejected fwbot's API key (401).",
+                hint="Check FWBOT_FLYWHEEL_API_KEY.",
+            ) from exc
+        if status in (403, 404, 400, 409, 422):
+            raise
+        raise FlywheelUnavailable(
+            f"Flywheel at {site} answered {status} {exc.reason or ''}".rstrip() + "."
+        ) from exc
+    except httpx2.TransportError as exc:
+        raise FlywheelUnavailable(
+            f"Cannot reach Flywheel at {site}: {type(exc).__name__}: {exc}".rstrip(": ")
+        ) from exc
+
+
+class SdkGateway:
+    """``FlywheelGateway`` over one ``flywheel.Client``."""
+
+    def __init__(self, client: Any, site: str) -> None:
+        self._fw = client
+        self.site = site
+        self._role_names: dict[str, str] | None = None
+
+    @classmethod
+    def connect(cls, api_key: str) -> SdkGateway:
+        return cls(connect(api_key), site_of(api_key))
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return gateway_call(self.site, fn, *args, **kwargs)
+
+    def _paged(self, finder: Callable[..., list[Any]], filter_: str) -> Iterator[Any]:
+        """Page with ``after_id``, stopping on a short page (saves the SDK's trailing empty call)."""
+        after: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
+            if after:
+                kwargs["after_id"] = after
+            page = self._call(finder, **kwargs)
+            yield from page
+            if len(page) < PAGE_SIZE:
+                return
+            after = page[-1].id
+
+    # -- gears ------------------------------------------------------------
+    def list_gears(self) -> list[GearSummary]:
+        gears = [_gear_summary(doc) for doc in self._call(self._fw.get_all_gears)]
+        return sorted(gears, key=lambda g: g.name)
+
+    def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
+        docs = self._call(
+            self._fw.get_all_gears,
+            all_versions=True,
+            filter=filters.term("gear.name", "=", filters.quote_value(name)),
+        )
+        docs = [d for d in docs if d.gear.name == name]
+        if not docs:
+            return None
+        docs.sort(key=lambda d: _version_key(d.gear.version), reverse=True)
+        chosen = docs[0] if version is None else next(
+            (d for d in docs if d.gear.version == version), None
+        )
+        if chosen is None:
+            return None
+        return _gear_detail(chosen, [d.gear.version for d in docs])
+
+    # -- projects and sessions --------------------------------------------
+    def find_project(self, label: str) -> ProjectRef | None:
+        found = self._call(
+            self._fw.projects.find,
+            filters.term("label", "=", filters.quote_value(label)),
+            limit=10,
+        )
+        # The server matched on our escaped value; compare again so nothing wider slips through.
+        exact = [p for p in found if p.label == label]
+        if not exact:
+            return None
+        p = exact[0]
+        return ProjectRef(project_id=p.id, label=p.label, group=p.group)
+
+    def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
+        acq_filter = filters.join(
+            filters.term("parents.project", "=", project_id),
+            filters.term("label", "=~", filters.literal_regex(label_contains)),
+        )
+        wanted = {
+            a.parents.session
+            for a in self._paged(self._fw.get_all_acquisitions, acq_filter)
+            if label_contains in a.label
+        }
+        sessions = self._paged(
+            self._fw.get_all_sessions, filters.term("parents.project", "=", project_id)
+        )
+        refs = [_session_ref(s) for s in sessions if s.id in wanted]
+        return sorted(refs, key=lambda s: (s.subject_label, s.label))
+
+    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
+        project = self._call(self._fw.get_project, project_id)
+        names = self._roles()
+        roles: dict[str, ProjectRole] = {}
+        for perm in project.permissions or []:
+            best: ProjectRole = "none"
+            for role_id in perm.role_ids or []:
+                name = names.get(role_id, "none")
+                if name in _ROLE_RANK and _ROLE_RANK[name] > _ROLE_RANK[best]:
+                    best = name  # type: ignore[assignment]
+            roles[perm.id] = best
+        return roles
+
+    def _roles(self) -> dict[str, str]:
+        if self._role_names is None:
+            self._role_names = {r.id: r.label for r in self._call(self._fw.get_all_roles)}
+        return self._role_names
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort versions like ``0.2.2_1.5.2`` numerically, part by part."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[._\-+]", version)
+    )
+
+
+def _gear_summary(doc: Any) -> GearSummary:
+    g = doc.gear
+    return GearSummary(
+        gear_id=doc.id,
+        name=g.name,
+        label=g.label or g.name,
+        version=g.version,
+        category=doc.category or "",
+    )
+
+
+def _gear_detail(doc: Any, versions: list[str]) -> GearDetail:
+    g = doc.gear
+    inputs = [
+        GearInput(
+            name=name,
+            base=spec.get("base", "file"),
+            description=spec.get("description", ""),
+            optional=bool(spec.get("optional", False)),
+        )
+        for name, spec in (g.inputs or {}).items()
+    ]
+    config = [
+        ConfigOption(
+            name=name,
+            type=str(spec.get("type", "string")),
+            default=spec.get("default"),
+            enum=spec.get("enum"),
+            description=spec.get("description", ""),
+            optional=bool(spec.get("optional", "default" in spec)),
+            minimum=spec.get("minimum"),
+            maximum=spec.get("maximum"),
+        )
+        for name, spec in (g.config or {}).items()
+    ]
+    return GearDetail(
+        summary=_gear_summary(doc),
+        description=g.description or "",
+        versions=versions,
+        inputs=inputs,
+        config=config,
+    )
+
+
+def _session_ref(session: Any) -> SessionRef:
+    subject = session.subject
+    return SessionRef(
+        session_id=session.id,
+        label=session.label or session.id,
+        subject_label=(subject.label if subject is not None else "") or "",
+    )
