@@ -1,0 +1,82 @@
+"""The one global error handler: every failure ends as a short ephemeral answer.
+
+``FwbotError`` is the user's mistake or a known condition: show its text.
+Anything else is ours: log it with a short reference and show only the
+reference, never a traceback. Errors before the ack (middleware, e.g. identity)
+are answered in the ack itself; errors after it go by ``response_url``, or by
+``chat.postEphemeral`` when the request has none.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+
+from bot.errors import FwbotError
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = (
+    "Something went wrong on our side (ref `{ref}`). "
+    "Try again in a minute; if it keeps happening, give your fwbot admin that ref."
+)
+
+
+def new_ref() -> str:
+    """A short correlation id that appears in the log line and in Slack."""
+    return secrets.token_hex(3)
+
+
+def error_text(error: BaseException, *, context: BoltContext | None = None) -> str:
+    """The user-facing sentence for ``error``; unexpected errors are logged with a ref."""
+    if isinstance(error, FwbotError):
+        return error.user_text()
+    ref = new_ref()
+    user = context.user_id if context is not None else None
+    logger.exception("unhandled error ref=%s user=%s: %s", ref, user, error, exc_info=error)
+    return INTERNAL_ERROR.format(ref=ref)
+
+
+def handle_error(
+    error: Exception,
+    request: BoltRequest,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    """bolt's ``@app.error``: answer in the ack if not yet acked, else out of band."""
+    context = request.context
+    text = error_text(error, context=context)
+    if response is not None and context.ack.response is None:
+        # Not acked yet (a middleware failed): the answer rides on the ack.
+        return BoltResponse(
+            status=200,
+            body={"response_type": "ephemeral", "text": text},
+        )
+    _send_late(context, text)
+    return None
+
+
+def _send_late(context: BoltContext, text: str) -> None:
+    """After the ack: prefer ``response_url``; fall back to an ephemeral chat message."""
+    try:
+        if context.response_url and context.respond is not None:
+            result: Any = context.respond(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if getattr(result, "status_code", 200) < 400:
+                return
+            logger.warning("response_url post failed (%s)", result.status_code)
+        if context.client is not None and context.channel_id and context.user_id:
+            context.client.chat_postEphemeral(
+                channel=context.channel_id, user=context.user_id, text=text
+            )
+        else:
+            logger.warning("no way to tell the user about an error: %s", text)
+    except Exception:
+        logger.exception("could not deliver an error message to the user: %s", text)
+
+
+def register(app: App) -> None:
+    app.error(handle_error)

@@ -1,0 +1,45 @@
+"""`/fw`: ack at once, then answer by ``response_url`` with what ``commands`` rendered.
+
+The listener runs on bolt's thread pool after an empty ack, so Slack's 3 s
+budget never depends on Flywheel. User errors come back from ``dispatch`` as a
+``Reply``; anything unexpected propagates to the global error handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from commands.context import CommandContext
+from commands.dispatch import dispatch
+from slack_bolt import Ack, App, Respond
+
+from bot.domain import Actor
+from bot.service import Services
+from commands.reply import Reply
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "/fw"
+
+
+def send_reply(respond: Respond, reply: Reply) -> None:
+    """Post a ``Reply`` to the command's ``response_url``; a failed post is logged."""
+    result: Any = respond(
+        text=reply.text,
+        blocks=reply.blocks or None,
+        response_type="ephemeral" if reply.ephemeral else "in_channel",
+        replace_original=False,
+    )
+    status = getattr(result, "status_code", 200)
+    if status >= 400:
+        logger.warning("response_url post failed: %s %s", status, getattr(result, "body", ""))
+
+
+def register(app: App, services: Services) -> None:
+    @app.command(COMMAND)
+    def handle_fw(ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor) -> None:
+        ack()
+        text = command.get("text") or ""
+        reply = dispatch(text, CommandContext(actor=actor, services=services))
+        send_reply(respond, reply)

@@ -1,0 +1,111 @@
+"""Run the bolt app: Socket Mode (default, no public URL) or a threaded HTTP server.
+
+HTTP mode serves ``POST /slack/events`` through bolt's WSGI adapter on a
+threading ``wsgiref`` server, so one slow request never delays another's ack;
+bolt's signature check answers a bad or stale request with 401 before any
+listener runs. ``GET /healthz`` answers 200 for probes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
+    """The stdlib Socket Mode handler; ``apps.connections.open`` goes to ``slack_api_url``."""
+    app_token = settings.secret("slack_app_token")
+    web_client = WebClient(token=app_token, base_url=settings.slack_api_url)
+    return SocketModeHandler(app, app_token=app_token, web_client=web_client)
+
+
+def run_socket_mode(app: App, settings: Settings) -> None:
+    """Connect to Slack over a WebSocket and block until interrupted."""
+    handler = socket_mode_handler(app, settings)
+    logger.info("fwbot: Socket Mode, connecting via %s", settings.slack_api_url)
+    try:
+        handler.start()
+    finally:
+        handler.close()
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("http %s - %s", self.address_string(), format % args)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(app: App) -> WsgiApp:
+    """bolt's WSGI handler plus a health check."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return application
+
+
+class HttpServer:
+    """A running HTTP-mode server: ``port``, ``url``, ``serve_forever()``, ``shutdown()``."""
+
+    def __init__(self, app: App, port: int, host: str) -> None:
+        self._server = make_server(
+            host,
+            port,
+            wsgi_app(app),
+            server_class=_ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+        self.host = host
+        self.port: int = self._server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}{EVENTS_PATH}"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def start_in_thread(self) -> HttpServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="fwbot-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def run_http(app: App, port: int, host: str = "0.0.0.0") -> HttpServer:
+    """Bind the server (port 0 picks a free one); then ``serve_forever`` or ``start_in_thread``."""
+    server = HttpServer(app, port, host)
+    logger.info("fwbot: HTTP mode on http://%s:%s%s", host, server.port, EVENTS_PATH)
+    return server
