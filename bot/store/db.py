@@ -1,0 +1,156 @@
+"""The `Store`: one engine, one session factory, migrations, and the repositories.
+
+SQLite (a file under the data directory) is the default; PostgreSQL is used
+when the URL says so. ``store.session()`` is a unit of work: nested calls in
+the same thread/task join the outer transaction, so a service can group
+several repository calls atomically while each call also works on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from bot.store.audit import AuditRepo
+    from bot.store.batches import BatchRepo
+    from bot.store.identities import IdentityRepo
+    from bot.store.messages import MessageRepo
+    from bot.store.subscriptions import SubscriptionRepo
+
+SQLITE_FILENAME = "fwbot.sqlite3"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def normalize_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosting platforms
+    hand out, and use psycopg 3 (the only PostgreSQL driver installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` transactions.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; we
+    take it over (SQLAlchemy's documented recipe). IMMEDIATE takes the write
+    lock up front, so concurrent writers queue on the busy timeout instead of
+    failing with "database is locked" when a read turns into a write.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """Database access for fwbot; construct one per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._current: ContextVar[Session | None] = ContextVar(
+            f"fwbot_store_{id(self)}", default=None
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
+        """``sqlite:///path`` (parent directory created) or ``postgresql://...``."""
+        url = normalize_url(url)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, **engine_kwargs)
+            _configure_sqlite(engine)
+        else:
+            engine_kwargs.setdefault("pool_pre_ping", True)
+            engine = create_engine(url, **engine_kwargs)
+        return cls(engine)
+
+    @classmethod
+    def for_data_dir(cls, path: Path | str) -> Store:
+        """The default: ``<data dir>/fwbot.sqlite3``."""
+        return cls.from_url(f"sqlite:///{(Path(path) / SQLITE_FILENAME).as_posix()}")
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self, revision: str = "head") -> None:
+        """Run Alembic upgrade programmatically (no alembic.ini needed)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Commit on success, roll back on error; joins an enclosing ``session()``."""
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
+        with self._sessions() as sess:
+            token = self._current.set(sess)
+            try:
+                with sess.begin():
+                    yield sess
+            finally:
+                self._current.reset(token)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @cached_property
+    def batches(self) -> BatchRepo:
+        from bot.store.batches import BatchRepo
+
+        return BatchRepo(self)
+
+    @cached_property
+    def audit(self) -> AuditRepo:
+        from bot.store.audit import AuditRepo
+
+        return AuditRepo(self)
+
+    @cached_property
+    def identities(self) -> IdentityRepo:
+        from bot.store.identities import IdentityRepo
+
+        return IdentityRepo(self)
+
+    @cached_property
+    def messages(self) -> MessageRepo:
+        from bot.store.messages import MessageRepo
+
+        return MessageRepo(self)
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepo:
+        from bot.store.subscriptions import SubscriptionRepo
+
+        return SubscriptionRepo(self)

@@ -1,0 +1,212 @@
+"""SQLAlchemy 2 table models. Internal to the store: repositories map rows to
+frozen records so no live ORM object leaves a session.
+
+Constraint names follow one naming convention so Alembic migrations and the
+models agree exactly (a test compares them). States are plain strings with
+CHECK constraints rather than native enums: adding a state later is a one-line
+migration on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bot.store.states import BatchState, LaunchMode, TargetState
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AUDIT_OUTCOMES = ("allowed", "refused", "error")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out. SQLite keeps no offset, so naive values
+    read back are UTC by construction; naive values written are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class BatchRow(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    gear_name: Mapped[str] = mapped_column(String(200))
+    gear_version: Mapped[str] = mapped_column(String(100))
+    gear_id: Mapped[str] = mapped_column(String(64))
+    config_name: Mapped[str | None] = mapped_column(String(200))
+    config_hash: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]]
+    inputs: Mapped[dict[str, Any]]
+    project_id: Mapped[str] = mapped_column(String(64))
+    project_label: Mapped[str] = mapped_column(String(200))
+    analysis_label: Mapped[str] = mapped_column(String(500))
+    size: Mapped[str | None] = mapped_column(String(50))
+    vm_tag: Mapped[str | None] = mapped_column(String(200))
+    requester_email: Mapped[str] = mapped_column(String(320))
+    requester_slack_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    approver_email: Mapped[str | None] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(20))
+    launch_mode: Mapped[str | None] = mapped_column(String(20))
+    flywheel_batch_id: Mapped[str | None] = mapped_column(String(64))
+    target_count: Mapped[int] = mapped_column(Integer)
+    skipped_count: Mapped[int] = mapped_column(Integer)
+    complete_count: Mapped[int] = mapped_column(Integer)
+    failed_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    launched_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    summary_claimed_by: Mapped[str | None] = mapped_column(String(100))
+    summary_claimed_at: Mapped[datetime | None]
+    summary_posted_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_in("state", [s.value for s in BatchState]), name="state"),
+        CheckConstraint(
+            "launch_mode IS NULL OR " + _in("launch_mode", [m.value for m in LaunchMode]),
+            name="launch_mode",
+        ),
+        Index(None, "project_label", "created_at"),
+        Index(None, "requester_email", "created_at"),
+        Index(None, "state"),
+    )
+
+
+class BatchTargetRow(Base):
+    __tablename__ = "batch_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(String(64))
+    session_label: Mapped[str] = mapped_column(String(200))
+    subject_label: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    job_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    analysis_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("batch_id", "session_id"),
+        CheckConstraint(_in("state", [s.value for s in TargetState]), name="state"),
+        Index(None, "batch_id", "state"),
+    )
+
+
+class SlackMessageRow(Base):
+    __tablename__ = "slack_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("batch_id", "kind", "channel"),)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    project_label: Mapped[str] = mapped_column(String(200))
+    # '' means every gear: NULLs are distinct in UNIQUE on both databases.
+    gear: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]]
+    digest_time: Mapped[str | None] = mapped_column(String(5))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("channel", "project_label", "gear"),
+        Index(None, "project_label"),
+    )
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor_email: Mapped[str] = mapped_column(String(320))
+    actor_slack_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    project_label: Mapped[str | None] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]]
+
+    __table_args__ = (
+        CheckConstraint(_in("outcome", list(AUDIT_OUTCOMES)), name="outcome"),
+        Index(None, "at"),
+        Index(None, "project_label", "at"),
+    )
+
+
+class IdentityRow(Base):
+    __tablename__ = "identities"
+
+    slack_user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    flywheel_user_id: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200))
+    resolved_at: Mapped[datetime]
