@@ -1,0 +1,339 @@
+"""A local stand-in for Slack: Web API, response URLs and a Socket Mode WebSocket.
+
+One stdlib ``ThreadingHTTPServer`` on a free port records every Web API call
+(``/api/<method>``), every ``response_url`` post (``/response/<token>``), and
+speaks just enough RFC 6455 on ``/ws/<ticket>`` for slack_sdk's builtin Socket
+Mode client: handshake, masked client frames, ping/pong, close. Tests read the
+records through ``calls()``, ``responses()`` and ``socket_acks()``, and wait
+for out-of-band answers with ``wait_for``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+T = TypeVar("T")
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+TEAM_ID = "T0FWBOT"
+BOT_USER_ID = "U0FWBOT"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    token: str
+    body: dict[str, Any]
+
+
+@dataclass
+class SlackUser:
+    user_id: str
+    email: str | None
+    name: str = "someone"
+    is_bot: bool = False
+
+
+@dataclass
+class _Records:
+    api: list[ApiCall] = field(default_factory=list)
+    responses: list[ResponsePost] = field(default_factory=list)
+    socket_in: list[dict[str, Any]] = field(default_factory=list)
+
+
+class MockSlack:
+    """Start with ``MockSlack().start()``; ``api_url`` goes into ``Settings.slack_api_url``."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, SlackUser] = {}
+        self.api_errors: dict[str, str] = {}  # method -> Slack error code to answer with
+        self._records = _Records()
+        self._changed = threading.Condition()
+        self._ts = itertools.count(1)
+        self._sockets: list[_WebSocket] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> MockSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        for ws in list(self._sockets):
+            ws.close()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- addresses -------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, token: str) -> str:
+        return f"{self.base_url}/response/{token}"
+
+    # -- test set-up -----------------------------------------------------
+    def add_user(
+        self, user_id: str, email: str | None, name: str = "someone", *, is_bot: bool = False
+    ) -> None:
+        self.users[user_id] = SlackUser(user_id, email, name, is_bot)
+
+    # -- records ---------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[ApiCall]:
+        with self._changed:
+            return [c for c in self._records.api if method is None or c.method == method]
+
+    def responses(self, token: str | None = None) -> list[ResponsePost]:
+        with self._changed:
+            return [r for r in self._records.responses if token is None or r.token == token]
+
+    def socket_messages(self) -> list[dict[str, Any]]:
+        """Every JSON text frame a Socket Mode client sent (acks carry ``envelope_id``)."""
+        with self._changed:
+            return list(self._records.socket_in)
+
+    def socket_acks(self, envelope_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.socket_messages() if m.get("envelope_id") == envelope_id]
+
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+        """Wait until ``predicate()`` is truthy and return it; fail the test on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                result = predicate()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+                self._changed.wait(min(remaining, 0.05))
+
+    def _record(self, kind: str, item: Any) -> None:
+        with self._changed:
+            getattr(self._records, kind).append(item)
+            self._changed.notify_all()
+
+    # -- Socket Mode -----------------------------------------------------
+    def wait_for_socket(self, timeout: float = 5.0) -> _WebSocket:
+        return self.wait_for(lambda: self._sockets[-1] if self._sockets else None, timeout)
+
+    def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push an envelope to the most recently connected Socket Mode client."""
+        self.wait_for_socket().send_text(json.dumps(envelope))
+
+    # -- Web API answers -------------------------------------------------
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method in self.api_errors:
+            return {"ok": False, "error": self.api_errors[method]}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fwbot-test.slack.com/",
+                "team": "fwbot test",
+                "user": "fwbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0FWBOT",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            channel = args.get("channel", "")
+            return {"ok": True, "channel": channel, "ts": ts, "message": {**args, "ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": ""}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method == "users.info":
+            return self._user_info(str(args.get("user", "")))
+        if method == "conversations.info":
+            cid = str(args.get("channel", ""))
+            return {"ok": True, "channel": {"id": cid, "name": f"chan-{cid.lower()}", "is_member": True}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws/ticket-{next(self._ts)}"}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _user_info(self, user_id: str) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile: dict[str, Any] = {"real_name": user.name, "display_name": user.name}
+        if user.email is not None:
+            profile["email"] = user.email
+        return {
+            "ok": True,
+            "user": {
+                "id": user.user_id,
+                "team_id": TEAM_ID,
+                "name": user.name,
+                "is_bot": user.is_bot,
+                "deleted": False,
+                "profile": profile,
+            },
+        }
+
+
+def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path)
+            if path.path.startswith("/ws/") and self.headers.get("Upgrade", "").lower() == "websocket":
+                self._websocket()
+            elif path.path.startswith("/api/"):
+                self._api(path.path[5:], dict(parse_qsl(path.query)))
+            else:
+                self._send_json(404, {"ok": False, "error": "not_found"})
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if path.path.startswith("/api/"):
+                args = dict(parse_qsl(path.query))
+                args.update(self._parse_body(body))
+                self._api(path.path[5:], args)
+            elif path.path.startswith("/response/"):
+                token = path.path[len("/response/") :]
+                mock._record("responses", ResponsePost(token, json.loads(body or b"{}")))
+                self._send(200, b"ok", "text/plain")
+            else:
+                self._send_json(404, {"ok": False, "error": "not_found"})
+
+        def _parse_body(self, body: bytes) -> dict[str, Any]:
+            ctype = self.headers.get("Content-Type", "")
+            if not body:
+                return {}
+            if ctype.startswith("application/json"):
+                parsed = json.loads(body)
+                return parsed if isinstance(parsed, dict) else {"_body": parsed}
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+        def _api(self, method: str, args: dict[str, Any]) -> None:
+            auth = self.headers.get("Authorization", "")
+            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.pop("token", None)
+            mock._record("api", ApiCall(method, args, token))
+            self._send_json(200, mock.answer(method, args))
+
+        def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+            self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+        def _send(self, status: int, data: bytes, ctype: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _websocket(self) -> None:
+            key = self.headers.get("Sec-WebSocket-Key", "").strip()
+            accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            ws = _WebSocket(self.connection, mock)
+            mock._sockets.append(ws)
+            ws.send_text(json.dumps({"type": "hello", "num_connections": 1}))
+            ws.serve()
+            self.close_connection = True
+
+    return Handler
+
+
+class _WebSocket:
+    """The server side of one WebSocket: unmasked frames out, masked frames in."""
+
+    def __init__(self, sock: socket.socket, mock: MockSlack) -> None:
+        self._sock = sock
+        self._mock = mock
+        self._send_lock = threading.Lock()
+        self.closed = False
+
+    def send_text(self, text: str) -> None:
+        self._send_frame(0x1, text.encode("utf-8"))
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self._send_frame(0x8, struct.pack("!H", 1000))
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
+        header = bytes([0x80 | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([n])
+        elif n < 65536:
+            header += bytes([126]) + struct.pack("!H", n)
+        else:
+            header += bytes([127]) + struct.pack("!Q", n)
+        with self._send_lock:
+            self._sock.sendall(header + payload)
+
+    def _read_exact(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self._sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("client went away")
+            data += chunk
+        return data
+
+    def serve(self) -> None:
+        """Read client frames until close: record text, answer pings."""
+        self._sock.settimeout(None)
+        try:
+            while not self.closed:
+                b1, b2 = self._read_exact(2)
+                opcode, masked, n = b1 & 0x0F, b2 & 0x80, b2 & 0x7F
+                if n == 126:
+                    (n,) = struct.unpack("!H", self._read_exact(2))
+                elif n == 127:
+                    (n,) = struct.unpack("!Q", self._read_exact(8))
+                mask = self._read_exact(4) if masked else b"\0\0\0\0"
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self._read_exact(n)))
+                if opcode == 0x1:
+                    self._mock._record("socket_in", json.loads(payload))
+                elif opcode == 0x9:
+                    self._send_frame(0xA, payload)
+                elif opcode == 0x8:
+                    self.close()
+        except (ConnectionError, OSError, ValueError):
+            pass
+        finally:
+            self.closed = True

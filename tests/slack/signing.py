@@ -1,0 +1,79 @@
+"""Build slash-command requests exactly as Slack signs them (v0 HMAC-SHA256)."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0FWBOT"
+
+
+def slash_command_form(
+    text: str,
+    *,
+    response_url: str,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0LAB",
+    command: str = "/fw",
+    trigger_id: str = "1234.5678.abcd",
+) -> dict[str, str]:
+    """The form fields Slack posts for a slash command."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "fwbot-test",
+        "channel_id": channel_id,
+        "channel_name": "lab",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0FWBOT",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+def signed_headers(body: str, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or "",
+    }
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def post_form(
+    url: str,
+    form: dict[str, Any],
+    secret: str,
+    *,
+    timestamp: int | None = None,
+    tamper: bool = False,
+) -> HttpResult:
+    """POST ``form`` signed with ``secret``; ``tamper`` changes the body after signing."""
+    body = urlencode(form)
+    headers = signed_headers(body, secret, timestamp=timestamp)
+    if tamper:
+        body += "&text=tampered"
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return HttpResult(resp.status, resp.read().decode(), dict(resp.headers))
+    except urllib.error.HTTPError as err:
+        return HttpResult(err.code, err.read().decode(), dict(err.headers))
