@@ -59,6 +59,10 @@ class World:
     gears: dict[str, Doc] = field(default_factory=dict)
     users: dict[str, Doc] = field(default_factory=dict)
     batches: dict[str, Doc] = field(default_factory=dict)
+    # parent container id -> ids of its analyses, in creation order
+    analysis_index: dict[str, list[str]] = field(default_factory=dict)
+    # job id -> log lines ({"fd": 1, "msg": ...}) served by GET /jobs/{id}/logs
+    job_logs: dict[str, list[Doc]] = field(default_factory=dict)
     created_at: datetime = field(default_factory=lambda: datetime(2024, 1, 8, 9, 0, tzinfo=UTC))
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -221,6 +225,125 @@ class World:
         self.gears[gid] = doc
         return doc
 
+    def add_job(
+        self,
+        gear: Doc,
+        destination: Doc,
+        *,
+        inputs: dict[str, Doc] | None = None,
+        config: Doc | None = None,
+        tags: list[str] | None = None,
+        label: str | None = None,
+        origin: Doc | None = None,
+        now: datetime | None = None,
+        attempt: int = 1,
+        previous_job_id: str | None = None,
+        batch: str | None = None,
+    ) -> Doc:
+        """Create a pending job. ``destination`` is ``{"type", "id"}``; ``inputs``
+        maps input name -> file reference ``{"type", "id", "name"}``."""
+        jid = self.ids.new()
+        ts = iso(now or self.created_at)
+        manifest = gear["gear"]
+        inputs = dict(inputs or {})
+        job = {
+            "_id": jid,
+            "id": jid,
+            "gear_id": gear["_id"],
+            "gear_info": {
+                "id": gear["_id"],
+                "name": manifest["name"],
+                "version": manifest.get("version"),
+                "category": gear.get("category"),
+            },
+            "state": "pending",
+            "destination": dict(destination),
+            "inputs": inputs,
+            "config": {
+                "config": dict(config or {}),
+                "inputs": {k: self._job_config_input(k, ref) for k, ref in inputs.items()},
+                "destination": dict(destination),
+            },
+            "tags": list(tags or []),
+            "label": label,
+            "saved_files": [],
+            "outputs": [],
+            "failure_reason": None,
+            "origin": origin or {"type": "user", "id": next(iter(self.users), "admin@local")},
+            "parents": self._parents_of(destination),
+            "related_container_ids": [],
+            "priority": "medium",
+            "attempt": attempt,
+            "previous_job_id": previous_job_id,
+            "batch": batch,
+            "transitions": {},
+            "created": ts,
+            "modified": ts,
+        }
+        self.jobs[jid] = job
+        self.job_logs[jid] = []
+        return job
+
+    def add_analysis(
+        self,
+        parent: Doc,
+        label: str,
+        *,
+        gear: Doc | None = None,
+        inputs: dict[str, Doc] | None = None,
+        config: Doc | None = None,
+        tags: list[str] | None = None,
+        job_label: str | None = None,
+        origin: Doc | None = None,
+        now: datetime | None = None,
+        batch: str | None = None,
+    ) -> tuple[Doc, Doc | None]:
+        """Create an analysis under ``parent`` and, given a gear, its job.
+
+        The job's destination is the analysis itself, exactly as Flywheel does
+        for ``POST /sessions/{id}/analyses?job=true`` and for batch runs.
+        """
+        ptype = parent["container_type"]
+        aid = self.ids.new()
+        ts = iso(now or self.created_at)
+        parents = {**parent.get("parents", {}), ptype: parent["_id"]}
+        doc: Doc = {
+            "_id": aid,
+            "label": label,
+            "parent": {"type": ptype, "id": parent["_id"]},
+            "parents": parents,
+            "inputs": [self._file_doc(ref) for ref in (inputs or {}).values()],
+            "files": [],
+            "notes": [],
+            "tags": [],
+            "info": {},
+            "description": "",
+            "job": None,
+            "gear_info": None,
+            "created": ts,
+            "modified": ts,
+            "revision": 1,
+            "container_type": "analysis",
+        }
+        self.analyses[aid] = doc
+        self.analysis_index.setdefault(parent["_id"], []).append(aid)
+        job = None
+        if gear is not None:
+            job = self.add_job(
+                gear,
+                {"type": "analysis", "id": aid},
+                inputs=inputs,
+                config=config,
+                tags=tags,
+                label=job_label if job_label is not None else label,
+                origin=origin,
+                now=now,
+                batch=batch,
+            )
+            doc["job"] = job["_id"]
+            doc["gear_info"] = dict(job["gear_info"])
+        return doc, job
+
     def container(self, container_id: str) -> tuple[str, Doc] | None:
         """Find any container by id: (container_type, document)."""
         for ctype, coll in (
@@ -234,6 +357,40 @@ class World:
             if container_id in coll:
                 return ctype, coll[container_id]
         return None
+
+    def _parents_of(self, ref: Doc) -> Doc:
+        found = self.container(ref.get("id", ""))
+        if found is None:
+            return {}
+        ctype, doc = found
+        parents = {k: v for k, v in doc.get("parents", {}).items() if k != "analysis"}
+        if ctype in ("project", "subject", "session", "acquisition"):
+            parents[ctype] = doc["_id"]
+        return parents
+
+    def _file_doc(self, ref: Doc) -> Doc:
+        """The file a ``{"type", "id", "name"}`` reference points at (or a stub)."""
+        found = self.container(ref.get("id", ""))
+        if found is not None:
+            for f in found[1].get("files", []):
+                if f["name"] == ref.get("name"):
+                    return dict(f)
+        return {
+            "name": ref.get("name"),
+            "parent_ref": {"type": ref.get("type"), "id": ref.get("id")},
+        }
+
+    def _job_config_input(self, key: str, ref: Doc) -> Doc:
+        f = self._file_doc(ref)
+        return {
+            "base": "file",
+            "hierarchy": {"type": ref.get("type"), "id": ref.get("id")},
+            "location": {
+                "name": ref.get("name"),
+                "path": f"/flywheel/v0/input/{key}/{ref.get('name')}",
+            },
+            "object": {k: f.get(k) for k in ("type", "mimetype", "size", "file_id", "version")},
+        }
 
 
 def _file_type(name: str) -> str:

@@ -1,0 +1,111 @@
+"""Test knobs: per-request latency, injected errors and the request log.
+
+Tests and benchmarks use these to see how many calls the bot makes per route
+and how it copes with a slow or flaky Flywheel.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+ERROR_KINDS = ("500", "502", "503", "429", "drop")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    route: str  # template such as "/jobs/{id}", or the raw path when unrouted
+    path: str
+    filter: str | None
+    status: int  # 0 for a dropped connection
+    at: float = field(default_factory=time.monotonic)
+
+
+class RequestLog:
+    """Thread-safe list of served requests; read ``records``, ``count()``, ``reset()``."""
+
+    def __init__(self) -> None:
+        self._records: list[RequestRecord] = []
+        self._lock = threading.Lock()
+
+    def add(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def count(self, method: str | None = None, route: str | None = None) -> int:
+        return sum(
+            1
+            for r in self.records
+            if (method is None or r.method == method.upper())
+            and (route is None or r.route == route)
+        )
+
+    def writes(self) -> list[RequestRecord]:
+        """Every non-GET request: what the bot changed on Flywheel."""
+        return [r for r in self.records if r.method != "GET"]
+
+    def by_route(self) -> Counter[tuple[str, str]]:
+        """(method, route template) -> number of requests."""
+        return Counter((r.method, r.route) for r in self.records)
+
+
+class Knobs:
+    """Latency and error injection, seeded so a flaky run can be replayed."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.latency = 0.0
+        self.error_rate = 0.0
+        self.error_kinds: tuple[str, ...] = ("500",)
+        self.error_route: re.Pattern[str] | None = None
+        self.retry_after = 1
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def set_errors(
+        self,
+        rate: float,
+        kinds: tuple[str, ...] | list[str] = ("500",),
+        route: str | None = None,
+        retry_after: int = 1,
+    ) -> None:
+        """Fail ``rate`` of requests (those whose path matches the ``route``
+        regex, if given) with one of ``kinds``: 500, 502, 503, 429, drop."""
+        bad = [k for k in kinds if k not in ERROR_KINDS]
+        if bad:
+            raise ValueError(f"unknown error kinds {bad}; choose from {ERROR_KINDS}")
+        self.error_rate = rate
+        self.error_kinds = tuple(kinds)
+        self.error_route = re.compile(route) if route else None
+        self.retry_after = retry_after
+
+    def clear(self) -> None:
+        self.latency = 0.0
+        self.error_rate = 0.0
+        self.error_route = None
+
+    def pick_error(self, method: str, path: str, route: str) -> str | None:
+        """The error to inject for this request, or None to serve it."""
+        if self.error_rate <= 0:
+            return None
+        if self.error_route is not None and not (
+            self.error_route.search(path) or self.error_route.search(f"{method} {route}")
+        ):
+            return None
+        with self._lock:
+            if self._rng.random() >= self.error_rate:
+                return None
+            return self._rng.choice(self.error_kinds)
