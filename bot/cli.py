@@ -14,7 +14,31 @@ def build_parser() -> argparse.ArgumentParser:
     localfw.add_argument("--host", default="127.0.0.1")
     localfw.add_argument("--api-key", default=None, help="API key clients must present")
     localfw.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode unless --http is given)")
+    serve.add_argument("--http", type=int, metavar="PORT", default=None, help="serve HTTP on PORT")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (with --http)")
     return parser
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Load settings and run the Slack adapter; bad settings exit 2 with one clear message."""
+    import logging
+
+    from bot.settings import SettingsError, load_settings, require_slack
+
+    try:
+        settings = load_settings()
+        require_slack(settings, "socket" if args.http is None else "http")
+        logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+        from bot.slack.serve import serve
+
+        return serve(settings, http_port=args.http, host=args.host)
+    except SettingsError as err:
+        print(f"fwbot: {err.user_text()}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.localfw.cli import run_localfw
 
         return run_localfw(args)
+    if args.command == "serve":
+        return run_serve(args)
     return 2
 
 

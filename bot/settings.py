@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import FwbotError
@@ -92,3 +92,15 @@ def require_slack(settings: Settings, mode: SlackMode) -> None:
             f"Cannot start Slack in {where}: " + "; ".join(problems) + ".",
             hint="Set them in the environment or in a .env file (see docs/slack.md).",
         )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings()`` with validation errors turned into one ``SettingsError`` naming env vars."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = [
+            f"{env_name(str(e['loc'][0])) if e['loc'] else 'settings'}: {e['msg']}"
+            for e in err.errors()
+        ]
+        raise SettingsError("Invalid settings: " + "; ".join(problems) + ".") from None
