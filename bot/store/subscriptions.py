@@ -1,0 +1,134 @@
+"""Channel subscriptions to a project's batches (optionally one gear): which
+events to post and when the daily digest goes out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, delete, select
+
+from bot.store._sql import upsert
+from bot.store.models import SubscriptionRow, utcnow
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+
+EVENTS = ("done", "failed", "digest")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ALL_GEARS = ""  # stored instead of NULL so UNIQUE(channel, project, gear) holds for "all"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    channel: str
+    project_label: str
+    gear: str | None  # None: every gear
+    events: tuple[str, ...]
+    digest_time: str | None
+    created_by: str
+    created_at: datetime
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=row.id,
+        channel=row.channel,
+        project_label=row.project_label,
+        gear=row.gear or None,
+        events=tuple(row.events),
+        digest_time=row.digest_time,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def _validate(events: Iterable[str], digest_time: str | None) -> list[str]:
+    wanted = list(dict.fromkeys(events))
+    unknown = [e for e in wanted if e not in EVENTS]
+    if unknown or not wanted:
+        raise ValueError(f"events must be a non-empty subset of {EVENTS}, got {wanted}")
+    if digest_time is not None and not _HHMM.match(digest_time):
+        raise ValueError(f"digest time must be HH:MM (24h), got {digest_time!r}")
+    return wanted
+
+
+class SubscriptionRepo:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def subscribe(
+        self,
+        *,
+        channel: str,
+        project_label: str,
+        created_by: str,
+        gear: str | None = None,
+        events: Iterable[str] = ("done", "failed"),
+        digest_time: str | None = None,
+    ) -> Subscription:
+        """Create, or update the events and digest time of, the one subscription
+        for (channel, project, gear)."""
+        wanted = _validate(events, digest_time)
+        values = {
+            "channel": channel,
+            "project_label": project_label,
+            "gear": gear or ALL_GEARS,
+            "events": wanted,
+            "digest_time": digest_time,
+            "created_by": created_by,
+            "created_at": utcnow(),
+        }
+        key = ["channel", "project_label", "gear"]
+        with self._store.session() as s:
+            upsert(s, SubscriptionRow, values, key, ["events", "digest_time"])
+            row = s.scalars(self._match(channel, project_label, gear)).one()
+            s.refresh(row)
+            return _subscription(row)
+
+    @staticmethod
+    def _match(channel: str, project_label: str, gear: str | None) -> Select[Any]:
+        return select(SubscriptionRow).where(
+            SubscriptionRow.channel == channel,
+            SubscriptionRow.project_label == project_label,
+            SubscriptionRow.gear == (gear or ALL_GEARS),
+        )
+
+    def unsubscribe(self, *, channel: str, project_label: str, gear: str | None = None) -> bool:
+        stmt = delete(SubscriptionRow).where(
+            SubscriptionRow.channel == channel,
+            SubscriptionRow.project_label == project_label,
+            SubscriptionRow.gear == (gear or ALL_GEARS),
+        )
+        with self._store.session() as s:
+            return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def for_channel(self, channel: str) -> list[Subscription]:
+        stmt = (
+            select(SubscriptionRow)
+            .where(SubscriptionRow.channel == channel)
+            .order_by(SubscriptionRow.project_label, SubscriptionRow.gear)
+        )
+        with self._store.session() as s:
+            return [_subscription(r) for r in s.scalars(stmt)]
+
+    def matching(
+        self, project_label: str, gear: str, event: str | None = None
+    ) -> list[Subscription]:
+        """Subscriptions to notify about a batch of ``gear`` in ``project_label``:
+        those for that gear and those for every gear; optionally only for ``event``."""
+        stmt = (
+            select(SubscriptionRow)
+            .where(
+                SubscriptionRow.project_label == project_label,
+                SubscriptionRow.gear.in_([gear, ALL_GEARS]),
+            )
+            .order_by(SubscriptionRow.channel, SubscriptionRow.id)
+        )
+        with self._store.session() as s:
+            subs = [_subscription(r) for r in s.scalars(stmt)]
+        return [sub for sub in subs if event is None or event in sub.events]
