@@ -1,0 +1,40 @@
+"""The registered /fw subcommands: adding one is one module plus one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from commands.context import CommandContext
+from commands.grammar import CommandSpec, Grammar, Invocation
+from commands.reply import Reply
+from commands.subcommands import gear, gears, help
+
+Handler = Callable[[Invocation, CommandContext], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    spec: CommandSpec
+    run: Handler
+
+
+class Registry:
+    """Commands by name, and the grammar their specs make up."""
+
+    def __init__(self, commands: tuple[Command, ...]) -> None:
+        self.commands = commands
+        self.grammar = Grammar(c.spec for c in commands)
+        self._handlers = {c.spec.name: c.run for c in commands}
+
+    def handler(self, spec: CommandSpec) -> Handler:
+        return self._handlers[spec.name]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(help.SPEC, help.run),
+    Command(gears.SPEC, gears.run),
+    Command(gear.SPEC, gear.run),
+)
+
+REGISTRY = Registry(COMMANDS)

@@ -1,0 +1,1 @@
+"""Pure renderers: result models in, Block Kit dicts and terminal text out."""

@@ -1,0 +1,205 @@
+"""A FakeFlywheelGateway for fast unit tests of services and commands.
+
+It implements bot.flywheel.gateway.FlywheelGateway in memory over a few gears
+with realistic manifests (qsiprep-hpc, fmriprep, dcm2niix, curate-bids). It is
+for unit tests only: the gateway itself and every end-to-end test run the real
+flywheel-sdk against bot/localfw over HTTP.
+"""
+
+from __future__ import annotations
+
+from bot.domain import (
+    ConfigOption,
+    GearDetail,
+    GearInput,
+    GearSummary,
+    ProjectRef,
+    ProjectRole,
+    SessionRef,
+)
+from bot.service import Services
+from bot.service.gears import GearService
+
+LICENSE = GearInput(
+    name="freesurfer_license",
+    base="file",
+    description="FreeSurfer license.txt; without it the project file license.txt is used.",
+    optional=True,
+)
+
+
+def _qsiprep(version: str, *, newest: bool) -> GearDetail:
+    config = [
+        ConfigOption(
+            name="hmc_model",
+            type="string",
+            default="eddy",
+            enum=["eddy", "eddy_ingress", "3dSHORE"],
+            description="Model used to generate target images for head motion correction.",
+        ),
+        ConfigOption(
+            name="output_resolution",
+            type="number",
+            default=None,
+            optional=False,
+            minimum=0.5,
+            maximum=5,
+            description="The isotropic voxel size in mm the data will be resampled to.",
+        ),
+        ConfigOption(
+            name="output_space",
+            type="string",
+            default="T1w",
+            enum=["T1w", "template"],
+            description="Volume and surface spaces to resample dwis into.",
+        ),
+        ConfigOption(
+            name="dwi_denoise_window",
+            type="integer",
+            default=5,
+            enum=[3, 5, 7, 9],
+            description="Window size in voxels for MP-PCA denoising; odd values only.",
+        ),
+        ConfigOption(
+            name="save_outputs",
+            type="boolean",
+            default=False,
+            description="Zip and save the full qsiprep output directory, not just the report.",
+        ),
+    ]
+    if newest:
+        config.append(
+            ConfigOption(
+                name="unringing_method",
+                type="string",
+                default="none",
+                enum=["none", "mrdegibbs"],
+                description="Method for Gibbs-ringing removal.",
+            )
+        )
+    return GearDetail(
+        summary=GearSummary(
+            gear_id=f"qsiprep-{version}",
+            name="qsiprep-hpc",
+            label="QSIPrep (HPC): diffusion MRI preprocessing",
+            version=version,
+            category="analysis",
+        ),
+        description="Preprocessing and reconstruction of diffusion MRI, sized for HPC VMs.",
+        inputs=[
+            GearInput(name="api_key", base="api-key"),
+            LICENSE,
+        ],
+        config=config,
+    )
+
+
+def _fmriprep(version: str) -> GearDetail:
+    return GearDetail(
+        summary=GearSummary(
+            gear_id=f"fmriprep-{version}",
+            name="fmriprep",
+            label="fMRIPrep: A Robust Preprocessing Pipeline for fMRI Data",
+            version=version,
+            category="analysis",
+        ),
+        description="fMRIPrep is a functional MRI data preprocessing pipeline.",
+        inputs=[GearInput(name="api_key", base="api-key"), LICENSE],
+        config=[
+            ConfigOption(
+                name="bold2t1w_dof",
+                type="integer",
+                default=9,
+                enum=[6, 9, 12],
+                description="Degrees of freedom when registering BOLD to T1w images.",
+            ),
+            ConfigOption(
+                name="output_spaces",
+                type="string",
+                default="MNI152NLin2009cAsym",
+                description="Standard and non-standard spaces to resample anatomical and "
+                "functional images to.",
+            ),
+            ConfigOption(
+                name="fs_no_reconall",
+                type="boolean",
+                default=False,
+                description="Disable FreeSurfer surface preprocessing.",
+            ),
+        ],
+    )
+
+
+def _simple(name: str, label: str, version: str, category: str, base_input: str) -> GearDetail:
+    return GearDetail(
+        summary=GearSummary(
+            gear_id=f"{name}-{version}", name=name, label=label, version=version, category=category
+        ),
+        inputs=[GearInput(name=base_input, base="file", description="The input file.")],
+    )
+
+
+def default_gears() -> list[GearDetail]:
+    """Every stored version, in no particular order (the fake sorts)."""
+    return [
+        _qsiprep("0.21.4", newest=True),
+        _qsiprep("0.20.0", newest=False),
+        _qsiprep("0.9.0", newest=False),
+        _fmriprep("23.2.1"),
+        _fmriprep("20.2.7"),
+        _simple("dcm2niix", "dcm2niix: DICOM to NIfTI", "2.1.0", "converter", "dcm2niix_input"),
+        _simple("curate-bids", "BIDS Curation", "2.2.9", "utility", "template"),
+    ]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+class FakeFlywheelGateway:
+    """The gateway protocol over an in-memory catalogue; ``calls`` records each method called."""
+
+    def __init__(
+        self,
+        gears: list[GearDetail] | None = None,
+        projects: list[ProjectRef] | None = None,
+    ) -> None:
+        self._gears = list(default_gears() if gears is None else gears)
+        self._projects = list(projects or [])
+        self.sessions: dict[str, list[SessionRef]] = {}
+        self.roles: dict[str, dict[str, ProjectRole]] = {}
+        self.calls: list[str] = []
+
+    def _versions(self, name: str) -> list[GearDetail]:
+        found = [g for g in self._gears if g.summary.name == name]
+        return sorted(found, key=lambda g: _version_key(g.summary.version), reverse=True)
+
+    def list_gears(self) -> list[GearSummary]:
+        self.calls.append("list_gears")
+        names = sorted({g.summary.name for g in self._gears})
+        return [self._versions(n)[0].summary for n in names]
+
+    def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
+        self.calls.append("get_gear")
+        versions = self._versions(name)
+        chosen = [g for g in versions if version is None or g.summary.version == version]
+        if not chosen:
+            return None
+        return chosen[0].model_copy(update={"versions": [g.summary.version for g in versions]})
+
+    def find_project(self, label: str) -> ProjectRef | None:
+        self.calls.append("find_project")
+        return next((p for p in self._projects if p.label == label), None)
+
+    def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
+        self.calls.append("sessions_with_acquisition")
+        return list(self.sessions.get(project_id, []))
+
+    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
+        self.calls.append("project_roles")
+        return dict(self.roles.get(project_id, {}))
+
+
+def fake_services(gateway: FakeFlywheelGateway | None = None) -> Services:
+    """Real services over the fake gateway: the commands' equivalent of bootstrap()."""
+    return Services(gears=GearService(gateway or FakeFlywheelGateway()))
