@@ -22,8 +22,14 @@ def test_parse_all_operators() -> None:
     text = "a=1,b!=2,c<3,d<=4,e>5,f>=6,g=~^x.*,h=|[p,q]"
     ops = [(c.key, c.op) for c in parse(text)]
     assert ops == [
-        ("a", "="), ("b", "!="), ("c", "<"), ("d", "<="),
-        ("e", ">"), ("f", ">="), ("g", "=~"), ("h", "=|"),
+        ("a", "="),
+        ("b", "!="),
+        ("c", "<"),
+        ("d", "<="),
+        ("e", ">"),
+        ("f", ">="),
+        ("g", "=~"),
+        ("h", "=|"),
     ]
     assert parse(text)[-1].value == ("p", "q")
 

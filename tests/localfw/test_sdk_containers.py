@@ -42,7 +42,8 @@ def test_gears_latest_by_default_and_lookup_by_version(fw: Any) -> None:
 def test_project_finders(fw: Any) -> None:
     assert [p.label for p in fw.projects.find("label=gear_testing")] == ["gear_testing"]
     assert {p.label for p in fw.projects.iter_find("group=pennlinc")} == {
-        "gear_testing", "other_project",
+        "gear_testing",
+        "other_project",
     }
     assert fw.projects.find_first("label=nope") is None
     assert fw.lookup("pennlinc/gear_testing").label == "gear_testing"
@@ -101,8 +102,12 @@ def test_get_each_container_type(fw: Any) -> None:
     subject = p.subjects.find_first()
     session = p.sessions.find_first()
     acq = session.acquisitions()[0]
-    for cid, ctype in ((p.id, "project"), (subject.id, "subject"),
-                       (session.id, "session"), (acq.id, "acquisition")):
+    for cid, ctype in (
+        (p.id, "project"),
+        (subject.id, "subject"),
+        (session.id, "session"),
+        (acq.id, "acquisition"),
+    ):
         got = fw.get(cid)
         assert got.container_type == ctype and got.id == cid
     with pytest.raises(flywheel.ApiException) as info:
