@@ -161,7 +161,7 @@ def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
 
 
 def test_cancel_batch_cancels_pending(localfw: LocalFlywheel, fw: Any) -> None:
-    project, lic, gear = setup(fw)
+    project, _lic, gear = setup(fw)
     proposal = gear.propose_batch(
         project.sessions.find(limit=4), analysis_label="prop", tags=["fwbot:prop"]
     )
