@@ -90,7 +90,7 @@ class HttpServer:
         return f"http://{self.host}:{self.port}{EVENTS_PATH}"
 
     def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.2)
+        self._server.serve_forever(poll_interval=0.1)
 
     def start_in_thread(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name="fwbot-http", daemon=True)

@@ -72,7 +72,9 @@ class MockSlack:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> MockSlack:
@@ -80,8 +82,7 @@ class MockSlack:
         return self
 
     def stop(self) -> None:
-        for ws in list(self._sockets):
-            ws.close()
+        self.close_sockets()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -141,7 +142,12 @@ class MockSlack:
 
     # -- Socket Mode -----------------------------------------------------
     def wait_for_socket(self, timeout: float = 5.0) -> _WebSocket:
-        return self.wait_for(lambda: self._sockets[-1] if self._sockets else None, timeout)
+        return self.wait_for(lambda: list(self._sockets), timeout)[-1]
+
+    def close_sockets(self) -> None:
+        """Close every WebSocket from the server side (a close frame, like Slack's refresh)."""
+        for ws in list(self._sockets):
+            ws.close()
 
     def send_envelope(self, envelope: dict[str, Any]) -> None:
         """Push an envelope to the most recently connected Socket Mode client."""
@@ -174,7 +180,8 @@ class MockSlack:
             return self._user_info(str(args.get("user", "")))
         if method == "conversations.info":
             cid = str(args.get("channel", ""))
-            return {"ok": True, "channel": {"id": cid, "name": f"chan-{cid.lower()}", "is_member": True}}
+            channel = {"id": cid, "name": f"chan-{cid.lower()}", "is_member": True}
+            return {"ok": True, "channel": channel}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws/ticket-{next(self._ts)}"}
         return {"ok": False, "error": "unknown_method"}
@@ -208,7 +215,8 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = urlsplit(self.path)
-            if path.path.startswith("/ws/") and self.headers.get("Upgrade", "").lower() == "websocket":
+            upgrade = self.headers.get("Upgrade", "").lower() == "websocket"
+            if path.path.startswith("/ws/") and upgrade:
                 self._websocket()
             elif path.path.startswith("/api/"):
                 self._api(path.path[5:], dict(parse_qsl(path.query)))
@@ -240,7 +248,8 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
 
         def _api(self, method: str, args: dict[str, Any]) -> None:
             auth = self.headers.get("Authorization", "")
-            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.pop("token", None)
+            bearer = auth.startswith("Bearer ")
+            token = auth[len("Bearer ") :] if bearer else args.pop("token", None)
             mock._record("api", ApiCall(method, args, token))
             self._send_json(200, mock.answer(method, args))
 

@@ -1,0 +1,49 @@
+"""The global error handler: our bugs become a "ref" message that matches a log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+
+from tests.fixtures.slack import Slash
+from tests.slack.fakes import SlackTestGateway
+from tests.slack.mock_slack import MockSlack
+
+REF = re.compile(r"ref `([0-9a-f]{6})`")
+
+
+def test_bug_in_a_service_answers_with_a_ref_that_is_logged(
+    slash: Slash, slack_gateway: SlackTestGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack_gateway.explode = True
+    caplog.set_level(logging.ERROR, logger="bot.slack.errors")
+
+    answer = slash("gears").answer()
+
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"].startswith("Something went wrong on our side (ref `")
+    assert "boom" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
+    match = REF.search(answer["text"])
+    assert match is not None
+    logged = [r for r in caplog.records if f"ref={match.group(1)}" in r.getMessage()]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None  # logged with the traceback, for us
+
+
+def test_unexpected_slack_error_while_resolving_the_user_is_answered_in_the_ack(
+    slash: Slash, mock_slack: MockSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock_slack.api_errors["users.info"] = "fatal_error"
+    caplog.set_level(logging.ERROR, logger="bot.slack.errors")
+
+    call = slash("gears")
+
+    assert call.http.status == 200
+    ack = json.loads(call.http.body)
+    assert ack["response_type"] == "ephemeral"
+    match = REF.search(ack["text"])
+    assert match is not None
+    assert any(f"ref={match.group(1)}" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,90 @@
+"""`/fw` end to end through the real bolt app over signed HTTP, answered via response_url."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.fixtures.slack import Slash
+from tests.slack.fakes import SlackTestGateway
+from tests.slack.mock_slack import MockSlack
+
+
+def test_gears_answers_by_response_url_with_text_and_blocks(slash: Slash) -> None:
+    call = slash("gears")
+
+    assert call.http.status == 200
+    assert call.http.body == ""  # an empty ack: the answer comes separately
+    answer = call.answer()
+    assert "qsiprep-hpc" in answer["text"]
+    assert answer["blocks"], "gears should be rendered as Block Kit"
+    assert "qsiprep-hpc" in json.dumps(answer["blocks"])
+    assert answer["replace_original"] is False
+    assert answer["response_type"] in {"ephemeral", "in_channel"}
+
+
+def test_gear_detail_shows_versions_and_config(slash: Slash) -> None:
+    answer = slash("gear qsiprep-hpc").answer()
+
+    rendered = answer["text"] + json.dumps(answer["blocks"])
+    assert "qsiprep-hpc" in rendered
+    assert "0.21.4" in rendered
+    assert "hmc_model" in rendered
+
+
+def test_ack_returns_before_the_answer_is_computed(
+    slash: Slash, slack_gateway: SlackTestGateway, mock_slack: MockSlack
+) -> None:
+    release = threading.Event()
+    slack_gateway.gate = release  # list_gears blocks until released
+
+    call = slash("gears")
+
+    assert call.http.status == 200  # the ack came back while the listener is still blocked
+    assert call.answers() == []
+    release.set()
+    assert "qsiprep-hpc" in call.answer()["text"]
+
+
+def test_first_request_checks_the_bot_token_once_with_auth_test(
+    slash: Slash, mock_slack: MockSlack
+) -> None:
+    slash("gears").answer()
+    slash("gears").answer()
+
+    auth = mock_slack.calls("auth.test")
+    assert len(auth) == 1
+    assert auth[0].token == "xoxb-fwbot-test"
+
+
+ODD_INPUT = {
+    "unknown subcommand": "frobnicate now",
+    "unknown gear": "gear qsiprep-hcp",
+    "empty": "",
+    "10,000 characters": "x" * 10_000,
+    "emoji, RTL and zero-width": "🧠\u200b\u202eשלום\u200d",
+    "odd unicode gear": "gear qsi\u200bprep-hpc",
+    "unbalanced quotes": 'gears "qsiprep',
+    "whitespace only": " \t ",
+}
+
+
+@pytest.mark.parametrize("text", ODD_INPUT.values(), ids=ODD_INPUT.keys())
+def test_bad_input_gets_a_short_ephemeral_answer(slash: Slash, text: str) -> None:
+    call = slash(text)
+
+    assert call.http.status == 200
+    answer = call.answer()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"].strip(), "never silence"
+    assert len(answer["text"]) <= 3000
+    assert "Traceback" not in json.dumps(answer)
+    assert "Something went wrong" not in answer["text"], "user mistakes are not our errors"
+
+
+def test_unknown_gear_suggests_the_nearest_name(slash: Slash) -> None:
+    answer = slash("gear qsiprep-hcp").answer()
+
+    assert "qsiprep-hpc" in answer["text"] + json.dumps(answer.get("blocks", []))

@@ -1,0 +1,75 @@
+"""Socket Mode: a real WebSocket from slack_sdk's builtin client to the mock Slack.
+
+The mock hands out ``ws://127.0.0.1:PORT/ws/...`` from ``apps.connections.open``,
+pushes a ``slash_commands`` envelope, and records the ack the client sends back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_bolt import App
+
+from bot.settings import Settings
+from bot.slack.identity import NO_EMAIL
+from bot.slack.runner import socket_mode_handler
+from tests.fixtures.slack import APP_TOKEN
+from tests.slack.mock_slack import MockSlack
+from tests.slack.signing import slash_command_form
+
+
+@pytest.fixture
+def connected(slack_app: App, slack_settings: Settings, mock_slack: MockSlack) -> Iterator[None]:
+    handler = socket_mode_handler(slack_app, slack_settings)
+    handler.connect()
+    mock_slack.wait_for_socket()
+    yield
+    # Close from the server side first so the client's blocking recv returns at once.
+    handler.client.auto_reconnect_enabled = False
+    mock_slack.close_sockets()
+    handler.close()
+
+
+def envelope(envelope_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "envelope_id": envelope_id,
+        "type": "slash_commands",
+        "payload": payload,
+        "accepts_response_payload": True,
+    }
+
+
+def test_connection_uses_the_app_token(connected: None, mock_slack: MockSlack) -> None:
+    opened = mock_slack.calls("apps.connections.open")
+    assert len(opened) == 1
+    assert opened[0].token == APP_TOKEN
+
+
+def test_slash_command_envelope_is_acked_then_answered(
+    connected: None, mock_slack: MockSlack
+) -> None:
+    form = slash_command_form("gear qsiprep-hpc", response_url=mock_slack.response_url("sock1"))
+
+    mock_slack.send_envelope(envelope("env-1", form))
+
+    acks = mock_slack.wait_for(lambda: mock_slack.socket_acks("env-1"))
+    assert acks == [{"envelope_id": "env-1"}]  # an empty ack
+    answer = mock_slack.wait_for(lambda: mock_slack.responses("sock1"))[0].body
+    assert "qsiprep-hpc" in answer["text"] + json.dumps(answer["blocks"])
+
+
+def test_identity_failure_rides_on_the_socket_ack(connected: None, mock_slack: MockSlack) -> None:
+    mock_slack.add_user("U0NOMAIL", None)
+    form = slash_command_form(
+        "gears", response_url=mock_slack.response_url("sock2"), user_id="U0NOMAIL"
+    )
+
+    mock_slack.send_envelope(envelope("env-2", form))
+
+    acks = mock_slack.wait_for(lambda: mock_slack.socket_acks("env-2"))
+    assert acks == [
+        {"envelope_id": "env-2", "payload": {"response_type": "ephemeral", "text": NO_EMAIL}}
+    ]
