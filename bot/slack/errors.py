@@ -33,6 +33,7 @@ def new_ref() -> str:
 def error_text(error: BaseException, *, context: BoltContext | None = None) -> str:
     """The user-facing sentence for ``error``; unexpected errors are logged with a ref."""
     if isinstance(error, FwbotError):
+        logger.info("%s for user %s: %s", type(error).__name__, context and context.user_id, error)
         return error.user_text()
     ref = new_ref()
     user = context.user_id if context is not None else None

@@ -65,6 +65,7 @@ class MockSlack:
     def __init__(self) -> None:
         self.users: dict[str, SlackUser] = {}
         self.api_errors: dict[str, str] = {}  # method -> Slack error code to answer with
+        self.reject_blocks = False  # response_url posts with blocks get 400 invalid_blocks
         self._records = _Records()
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
@@ -232,7 +233,11 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
                 self._api(path.path[5:], args)
             elif path.path.startswith("/response/"):
                 token = path.path[len("/response/") :]
-                mock._record("responses", ResponsePost(token, json.loads(body or b"{}")))
+                payload = json.loads(body or b"{}")
+                if mock.reject_blocks and payload.get("blocks"):
+                    self._send(400, b"invalid_blocks", "text/plain")
+                    return
+                mock._record("responses", ResponsePost(token, payload))
                 self._send(200, b"ok", "text/plain")
             else:
                 self._send_json(404, {"ok": False, "error": "not_found"})

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 
-from slack_sdk import WebClient
-
-from bot.domain import Actor
-from bot.slack.identity import NO_EMAIL, resolve_actor_by_email
+from bot.slack.identity import NO_EMAIL
 from tests.fixtures.slack import Slash
 from tests.slack.mock_slack import MockSlack
 
@@ -39,17 +36,3 @@ def test_user_unknown_to_slack_gets_an_identity_message(slash: Slash) -> None:
     ack = json.loads(call.http.body)
     assert ack["response_type"] == "ephemeral"
     assert "Flywheel account" in ack["text"]
-
-
-def test_resolve_actor_by_email_builds_the_actor(mock_slack: MockSlack) -> None:
-    client = WebClient(token="xoxb-fwbot-test", base_url=mock_slack.api_url)
-
-    actor = resolve_actor_by_email(client, "U0ALICE", "C0LAB")
-
-    assert actor == Actor(
-        slack_user_id="U0ALICE",
-        email="analyst@fwbot.test",
-        display_name="Alice",
-        channel_id="C0LAB",
-        via="slack",
-    )

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from commands.context import CommandContext
-from commands.dispatch import dispatch
 from slack_bolt import Ack, App, Respond
 
 from bot.domain import Actor
 from bot.service import Services
+from commands.context import CommandContext
+from commands.dispatch import dispatch
 from commands.reply import Reply
 
 logger = logging.getLogger(__name__)
@@ -24,16 +24,32 @@ COMMAND = "/fw"
 
 
 def send_reply(respond: Respond, reply: Reply) -> None:
-    """Post a ``Reply`` to the command's ``response_url``; a failed post is logged."""
+    """Post a ``Reply`` to the command's ``response_url``.
+
+    If Slack refuses the blocks, the text alone is sent instead: a plainer
+    answer beats silence.
+    """
+    response_type = "ephemeral" if reply.ephemeral else "in_channel"
     result: Any = respond(
         text=reply.text,
         blocks=reply.blocks or None,
-        response_type="ephemeral" if reply.ephemeral else "in_channel",
+        response_type=response_type,
         replace_original=False,
     )
-    status = getattr(result, "status_code", 200)
-    if status >= 400:
-        logger.warning("response_url post failed: %s %s", status, getattr(result, "body", ""))
+    if _ok(result) or not reply.blocks:
+        return
+    logger.warning("Slack refused a reply's blocks (%s); sending its text only", _why(result))
+    result = respond(text=reply.text, response_type=response_type, replace_original=False)
+    if not _ok(result):
+        logger.warning("response_url post failed: %s", _why(result))
+
+
+def _ok(result: Any) -> bool:
+    return int(getattr(result, "status_code", 200)) < 400
+
+
+def _why(result: Any) -> str:
+    return f"{getattr(result, 'status_code', '?')} {getattr(result, 'body', '')}"
 
 
 def register(app: App, services: Services) -> None:

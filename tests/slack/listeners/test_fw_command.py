@@ -88,3 +88,12 @@ def test_unknown_gear_suggests_the_nearest_name(slash: Slash) -> None:
     answer = slash("gear qsiprep-hcp").answer()
 
     assert "qsiprep-hpc" in answer["text"] + json.dumps(answer.get("blocks", []))
+
+
+def test_blocks_slack_refuses_fall_back_to_text(slash: Slash, mock_slack: MockSlack) -> None:
+    mock_slack.reject_blocks = True
+
+    answer = slash("gears").answer()
+
+    assert "qsiprep-hpc" in answer["text"]
+    assert "blocks" not in answer
