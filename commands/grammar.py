@@ -17,7 +17,6 @@ from types import MappingProxyType
 from bot.errors import UsageError
 
 MAX_TEXT = 2000
-HELP_WORDS = frozenset({"help", "--help", "-h"})
 DOUBLE_QUOTES = '"“”„'
 SINGLE_QUOTES = "'‘’‚"
 CLOSING_QUOTE = {'"': '"', "“": "”", "”": "”", "„": "“", "'": "'", "‘": "’", "’": "’", "‚": "‘"}

@@ -50,7 +50,7 @@ def overview(specs: Sequence[CommandSpec]) -> Reply:
 def command_help(spec: CommandSpec) -> Reply:
     """One command's page: usage, arguments, options, flags and examples."""
     blocks: list[Block] = [header(f"/fw {spec.name}")]
-    blocks.append(section(escape(" ".join(filter(None, [spec.summary + ".", spec.help])))))
+    blocks.append(section(escape("\n".join(filter(None, [spec.summary + ".", spec.help])))))
     blocks.append(section(USAGE.format(usage=escape(spec.usage))))
     for title, items in _entries(spec):
         lines = [f"• `{escape(term)}` — {escape(what)}" for term, what in items]
