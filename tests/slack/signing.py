@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -77,3 +79,20 @@ def post_form(
             return HttpResult(resp.status, resp.read().decode(), dict(resp.headers))
     except urllib.error.HTTPError as err:
         return HttpResult(err.code, err.read().decode(), dict(err.headers))
+
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def captured_form(name: str, *, response_url: str) -> dict[str, str]:
+    """A saved slash-command body, with its response_url pointed at the mock."""
+    form = dict(parse_qsl((PAYLOADS / name).read_text().strip(), keep_blank_values=True))
+    form["response_url"] = response_url
+    return form
+
+
+def captured_envelope(name: str, *, response_url: str) -> dict[str, Any]:
+    """A saved Socket Mode envelope, with its response_url pointed at the mock."""
+    envelope: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
+    envelope["payload"]["response_url"] = response_url
+    return envelope

@@ -18,7 +18,7 @@ from bot.slack.identity import NO_EMAIL
 from bot.slack.runner import socket_mode_handler
 from tests.fixtures.slack import APP_TOKEN
 from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import slash_command_form
+from tests.slack.signing import PAYLOADS, captured_envelope, slash_command_form
 
 
 @pytest.fixture
@@ -73,3 +73,15 @@ def test_identity_failure_rides_on_the_socket_ack(connected: None, mock_slack: M
     assert acks == [
         {"envelope_id": "env-2", "payload": {"response_type": "ephemeral", "text": NO_EMAIL}}
     ]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAYLOADS.glob("socket_*.json")))
+def test_captured_envelopes_are_acked_and_answered(
+    name: str, connected: None, mock_slack: MockSlack
+) -> None:
+    env = captured_envelope(name, response_url=mock_slack.response_url(name))
+
+    mock_slack.send_envelope(env)
+
+    assert mock_slack.wait_for(lambda: mock_slack.socket_acks(env["envelope_id"]))
+    assert mock_slack.wait_for(lambda: mock_slack.responses(name))[0].body["text"].strip()

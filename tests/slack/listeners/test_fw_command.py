@@ -7,9 +7,11 @@ import threading
 
 import pytest
 
-from tests.fixtures.slack import Slash
+from bot.slack.runner import HttpServer
+from tests.fixtures.slack import SIGNING_SECRET, Slash
 from tests.slack.fakes import SlackTestGateway
 from tests.slack.mock_slack import MockSlack
+from tests.slack.signing import PAYLOADS, captured_form, post_form
 
 
 def test_gears_answers_by_response_url_with_text_and_blocks(slash: Slash) -> None:
@@ -97,3 +99,16 @@ def test_blocks_slack_refuses_fall_back_to_text(slash: Slash, mock_slack: MockSl
 
     assert "qsiprep-hpc" in answer["text"]
     assert "blocks" not in answer
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAYLOADS.glob("*.urlencoded")))
+def test_captured_slash_commands_are_answered(
+    name: str, slack_http: HttpServer, mock_slack: MockSlack
+) -> None:
+    form = captured_form(name, response_url=mock_slack.response_url(name))
+
+    result = post_form(slack_http.url, form, SIGNING_SECRET)
+
+    assert result.status == 200
+    posts = mock_slack.wait_for(lambda: mock_slack.responses(name))
+    assert posts[0].body["text"].strip()
