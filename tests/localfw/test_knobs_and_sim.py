@@ -51,7 +51,7 @@ def test_request_log_counts_routes_and_filters(localfw: LocalFlywheel, fw: Any) 
     fw.get(project.id)
     assert localfw.requests.count(route="/containers/{id}") == 2
     assert localfw.requests.count("GET", "/projects") == 1
-    rec = [r for r in localfw.requests.records if r.route == "/projects"][0]
+    rec = next(r for r in localfw.requests.records if r.route == "/projects")
     assert rec.filter == "label=gear_testing" and rec.status == 200
     assert localfw.requests.by_route()[("GET", "/containers/{id}")] == 2
     assert localfw.requests.writes() == []
