@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,13 +99,17 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def migrate(self, revision: str = "head") -> None:
-        """Run Alembic upgrade programmatically (no alembic.ini needed)."""
+    def alembic_config(self, connection: Connection) -> Config:
+        """An in-memory Alembic config bound to ``connection`` (no alembic.ini)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    def migrate(self, revision: str = "head") -> None:
+        """Run Alembic upgrade programmatically, with the migrations shipped in the package."""
         with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            command.upgrade(self.alembic_config(conn), revision)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,0 +1,63 @@
+"""Store construction, engine settings and the unit-of-work session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.store import Store, normalize_url
+from bot.store.db import SQLITE_FILENAME
+
+
+def test_data_dir_store_is_a_sqlite_file_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    store = Store.for_data_dir(tmp_path / "nested" / "data")
+    store.migrate()
+    try:
+        assert (tmp_path / "nested" / "data" / SQLITE_FILENAME).is_file()
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.sqlite3", "sqlite:///x.sqlite3"),
+    ],
+)
+def test_normalize_url(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+def test_database_url_picks_postgresql_with_psycopg() -> None:
+    store = Store.from_url("postgres://nobody@127.0.0.1:1/none")  # no connection is made
+    assert (store.dialect, store.engine.dialect.driver) == ("postgresql", "psycopg")
+
+
+def test_migrate_twice_is_a_no_op(store: Store) -> None:
+    store.migrate()
+    with store.session() as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_nested_sessions_share_one_transaction(store: Store) -> None:
+    with store.session() as outer, store.session() as inner:
+        assert inner is outer
+    with store.session() as later:
+        assert later is not outer
+
+
+def test_session_commits_or_rolls_back(store: Store) -> None:
+    store.identities.put("U1", email="a@lab.org", flywheel_user_id=None)
+    with pytest.raises(RuntimeError), store.session():
+        store.identities.put("U2", email="b@lab.org", flywheel_user_id=None)
+        raise RuntimeError("boom")
+    assert store.identities.get("U1") is not None
+    assert store.identities.get("U2") is None
