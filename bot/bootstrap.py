@@ -36,10 +36,10 @@ def start_embedded_flywheel(*, speed: float = 60.0, seed: int = 7) -> Any:
     """Start the local Flywheel with the demo world on a free port (the embedded default)."""
     from bot.localfw.demo_world import build_demo_world
     from bot.localfw.server import LocalFlywheel
-    from bot.localfw.simulator import RealClock
+    from bot.localfw.simulator import ScaledClock
 
     world = build_demo_world(seed=seed)
-    server = LocalFlywheel(world, api_key=DEMO_API_KEY, clock=RealClock(speed=speed))
+    server = LocalFlywheel(world, api_key=DEMO_API_KEY, clock=ScaledClock(speed=speed))
     server.start(host="127.0.0.1", port=0)
     log.info("embedded local Flywheel at %s", server.url)
     return server

@@ -13,7 +13,13 @@ def build_parser() -> argparse.ArgumentParser:
     localfw.add_argument("--port", type=int, default=8090)
     localfw.add_argument("--host", default="127.0.0.1")
     localfw.add_argument("--api-key", default=None, help="API key clients must present")
-    localfw.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    localfw.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second"
+    )
+    demo = sub.add_parser("demo", help="the embedded local Flywheel and a /fw console")
+    from bot.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(demo)
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode unless --http is given)")
     serve.add_argument("--http", type=int, metavar="PORT", default=None, help="serve HTTP on PORT")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (with --http)")
@@ -47,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.localfw.cli import run_localfw
 
         return run_localfw(args)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(args)
     if args.command == "serve":
         return run_serve(args)
     return 2

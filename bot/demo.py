@@ -20,10 +20,19 @@ fwbot demo: a local Flywheel with project gear_testing (1,329 sessions with acq-
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="as_email", default=DEFAULT_DEMO_USER, metavar="EMAIL",
-                        help="the Flywheel user to act as (default: %(default)s)")
-    parser.add_argument("--speed", type=float, default=60.0,
-                        help="simulated seconds per real second for the job simulator")
+    parser.add_argument(
+        "--as",
+        dest="as_email",
+        default=DEFAULT_DEMO_USER,
+        metavar="EMAIL",
+        help="the Flywheel user to act as (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second for the job simulator",
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -36,9 +45,17 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         interactive = sys.stdin.isatty()
         if interactive:
-            print(BANNER.format(url=runtime.localfw.url, key=runtime.localfw.sdk_api_key,
-                                email=args.as_email))
-        return run_console(runtime.services, console_actor(args.as_email), sys.stdin, sys.stdout,
-                           interactive=interactive)
+            print(
+                BANNER.format(
+                    url=runtime.localfw.url, key=runtime.localfw.sdk_api_key, email=args.as_email
+                )
+            )
+        return run_console(
+            runtime.services,
+            console_actor(args.as_email),
+            sys.stdin,
+            sys.stdout,
+            interactive=interactive,
+        )
     finally:
         runtime.close()

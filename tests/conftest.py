@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.localfw",
+    "tests.fixtures.demo",
     "tests.fixtures.slack",
     "tests.fixtures.store",
 ]

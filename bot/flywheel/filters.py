@@ -19,8 +19,22 @@ def quote_value(value: str) -> str:
 
 
 def literal_regex(text: str) -> str:
-    """A quoted ``=~`` value matching ``text`` anywhere, with regex metacharacters disarmed."""
-    return quote_value(re.escape(text))
+    """An ``=~`` value matching ``text`` anywhere, made only of word characters and escapes.
+
+    Every character other than ``[A-Za-z0-9_]`` becomes ``\\xHH`` (ASCII) or ``.``
+    (anything else), so the value holds no comma, quote or operator for the filter
+    parser to misread, and no regex syntax. ``.`` can over-match, so callers compare
+    the results with the literal text again.
+    """
+    out = []
+    for ch in text:
+        if ch.isascii() and (ch.isalnum() or ch == "_"):
+            out.append(ch)
+        elif ch.isascii():
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(".")
+    return "".join(out)
 
 
 def term(key: str, op: str, value: str) -> str:

@@ -7,6 +7,7 @@ few round trips: one paged, filtered query instead of one call per session.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -42,7 +43,9 @@ def site_of(api_key: str) -> str:
     return f"{parts[0]}:{parts[1]}"
 
 
-def connect(api_key: str, *, retries: int = 2, backoff_max: float = 5.0, timeout: float = 30.0) -> Any:
+def connect(
+    api_key: str, *, retries: int = 2, backoff_max: float = 5.0, timeout: float = 30.0
+) -> Any:
     """One SDK client per process, failing within seconds when the site is dead or wrong.
 
     The SDK retries transient errors seven times with up to 120 s between tries
@@ -107,7 +110,7 @@ class SdkGateway:
         return gateway_call(self.site, fn, *args, **kwargs)
 
     def _paged(self, finder: Callable[..., list[Any]], filter_: str) -> Iterator[Any]:
-        """Page with ``after_id``, stopping on a short page (saves the SDK's trailing empty call)."""
+        """Page with ``after_id``, stopping on a short page (no trailing empty call)."""
         after: str | None = None
         while True:
             kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
@@ -125,21 +128,26 @@ class SdkGateway:
         return sorted(gears, key=lambda g: g.name)
 
     def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
-        docs = self._call(
+        # Read the manifests as raw JSON: the SDK's input models keep only `base` and
+        # `optional`, dropping each input's description.
+        response = self._call(
             self._fw.get_all_gears,
             all_versions=True,
             filter=filters.term("gear.name", "=", filters.quote_value(name)),
+            _preload_content=False,
         )
-        docs = [d for d in docs if d.gear.name == name]
+        docs = [d for d in json.loads(response.content) if d["gear"]["name"] == name]
         if not docs:
             return None
-        docs.sort(key=lambda d: _version_key(d.gear.version), reverse=True)
-        chosen = docs[0] if version is None else next(
-            (d for d in docs if d.gear.version == version), None
+        docs.sort(key=lambda d: _version_key(d["gear"]["version"]), reverse=True)
+        chosen = (
+            docs[0]
+            if version is None
+            else next((d for d in docs if d["gear"]["version"] == version), None)
         )
         if chosen is None:
             return None
-        return _gear_detail(chosen, [d.gear.version for d in docs])
+        return _gear_detail(chosen, [d["gear"]["version"] for d in docs])
 
     # -- projects and sessions --------------------------------------------
     def find_project(self, label: str) -> ProjectRef | None:
@@ -208,8 +216,9 @@ def _gear_summary(doc: Any) -> GearSummary:
     )
 
 
-def _gear_detail(doc: Any, versions: list[str]) -> GearDetail:
-    g = doc.gear
+def _gear_detail(doc: dict[str, Any], versions: list[str]) -> GearDetail:
+    """A gear document as raw JSON (``{"_id", "category", "gear": manifest}``) -> GearDetail."""
+    g = doc["gear"]
     inputs = [
         GearInput(
             name=name,
@@ -217,7 +226,7 @@ def _gear_detail(doc: Any, versions: list[str]) -> GearDetail:
             description=spec.get("description", ""),
             optional=bool(spec.get("optional", False)),
         )
-        for name, spec in (g.inputs or {}).items()
+        for name, spec in (g.get("inputs") or {}).items()
     ]
     config = [
         ConfigOption(
@@ -230,11 +239,18 @@ def _gear_detail(doc: Any, versions: list[str]) -> GearDetail:
             minimum=spec.get("minimum"),
             maximum=spec.get("maximum"),
         )
-        for name, spec in (g.config or {}).items()
+        for name, spec in (g.get("config") or {}).items()
     ]
+    summary = GearSummary(
+        gear_id=doc["_id"],
+        name=g["name"],
+        label=g.get("label") or g["name"],
+        version=g["version"],
+        category=doc.get("category") or "",
+    )
     return GearDetail(
-        summary=_gear_summary(doc),
-        description=g.description or "",
+        summary=summary,
+        description=g.get("description") or "",
         versions=versions,
         inputs=inputs,
         config=config,
