@@ -59,22 +59,35 @@ def handle_error(
     return None
 
 
+def report_after_ack(error: Exception, context: BoltContext) -> None:
+    """The handler's post-ack path, for listeners that have already acked.
+
+    bolt's thread runner resets ``ack.response`` when a listener raises, and
+    if that happens within its 10 ms poll the ack is lost (Slack then shows
+    an error). Acked listeners therefore hand their exceptions here instead.
+    """
+    _send_late(context, error_text(error, context=context))
+
+
 def _send_late(context: BoltContext, text: str) -> None:
     """After the ack: prefer ``response_url``; fall back to an ephemeral chat message."""
-    try:
-        if context.response_url and context.respond is not None:
+    if context.response_url and context.respond is not None:
+        try:
             result: Any = context.respond(
                 text=text, response_type="ephemeral", replace_original=False
             )
             if getattr(result, "status_code", 200) < 400:
                 return
             logger.warning("response_url post failed (%s)", result.status_code)
-        if context.client is not None and context.channel_id and context.user_id:
-            context.client.chat_postEphemeral(
-                channel=context.channel_id, user=context.user_id, text=text
-            )
-        else:
-            logger.warning("no way to tell the user about an error: %s", text)
+        except Exception:
+            logger.exception("response_url post failed")
+    if context.client is None or not context.channel_id or not context.user_id:
+        logger.warning("no way to tell the user about an error: %s", text)
+        return
+    try:
+        context.client.chat_postEphemeral(
+            channel=context.channel_id, user=context.user_id, text=text
+        )
     except Exception:
         logger.exception("could not deliver an error message to the user: %s", text)
 

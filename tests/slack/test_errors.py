@@ -8,9 +8,11 @@ import re
 
 import pytest
 
-from tests.fixtures.slack import Slash
+from bot.slack.runner import HttpServer
+from tests.fixtures.slack import SIGNING_SECRET, Slash
 from tests.slack.fakes import SlackTestGateway
 from tests.slack.mock_slack import MockSlack
+from tests.slack.signing import post_form, slash_command_form
 
 REF = re.compile(r"ref `([0-9a-f]{6})`")
 
@@ -21,8 +23,10 @@ def test_bug_in_a_service_answers_with_a_ref_that_is_logged(
     slack_gateway.explode = True
     caplog.set_level(logging.ERROR, logger="bot.slack.errors")
 
-    answer = slash("gears").answer()
+    call = slash("gears")
 
+    assert call.http.status == 200  # still acked, although the listener failed right after
+    answer = call.answer()
     assert answer["response_type"] == "ephemeral"
     assert answer["text"].startswith("Something went wrong on our side (ref `")
     assert "boom" not in json.dumps(answer) and "Traceback" not in json.dumps(answer)
@@ -47,3 +51,21 @@ def test_unexpected_slack_error_while_resolving_the_user_is_answered_in_the_ack(
     match = REF.search(ack["text"])
     assert match is not None
     assert any(f"ref={match.group(1)}" in r.getMessage() for r in caplog.records)
+
+
+def test_dead_response_url_falls_back_to_post_ephemeral(
+    slack_http: HttpServer, slack_gateway: SlackTestGateway, mock_slack: MockSlack
+) -> None:
+    """A bug and a dead response_url: still acked, and the ref goes by chat.postEphemeral."""
+    slack_gateway.explode = True
+    dead = "http://127.0.0.1:9/response/unreachable"
+
+    result = post_form(
+        slack_http.url, slash_command_form("gears", response_url=dead), SIGNING_SECRET
+    )
+
+    assert result.status == 200
+    posted = mock_slack.wait_for(lambda: mock_slack.calls("chat.postEphemeral"))
+    assert posted[0].args["user"] == "U0ALICE"
+    assert posted[0].args["channel"] == "C0LAB"
+    assert REF.search(posted[0].args["text"])

@@ -2,7 +2,8 @@
 
 The listener runs on bolt's thread pool after an empty ack, so Slack's 3 s
 budget never depends on Flywheel. User errors come back from ``dispatch`` as a
-``Reply``; anything unexpected propagates to the global error handler.
+``Reply``; anything unexpected goes to the global error handler's post-ack path
+(see ``errors.report_after_ack`` for why it is called directly).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain import Actor
 from bot.service import Services
+from bot.slack import errors
 from commands.context import CommandContext
 from commands.dispatch import dispatch
 from commands.reply import Reply
@@ -54,8 +56,12 @@ def _why(result: Any) -> str:
 
 def register(app: App, services: Services) -> None:
     @app.command(COMMAND)
-    def handle_fw(ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor) -> None:
+    def handle_fw(
+        ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor, context: BoltContext
+    ) -> None:
         ack()
-        text = command.get("text") or ""
-        reply = dispatch(text, CommandContext(actor=actor, services=services))
-        send_reply(respond, reply)
+        try:
+            reply = dispatch(command.get("text") or "", CommandContext(actor, services))
+            send_reply(respond, reply)
+        except Exception as error:  # not swallowed: the global handler's own path
+            errors.report_after_ack(error, context)
