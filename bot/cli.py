@@ -33,7 +33,8 @@ def run_serve(args: argparse.Namespace) -> int:
     """Load settings and run the Slack adapter; bad settings exit 2 with one clear message."""
     import logging
 
-    from bot.settings import SettingsError, load_settings, require_slack
+    from bot.errors import FwbotError
+    from bot.settings import load_settings, require_slack
 
     try:
         settings = load_settings()
@@ -42,7 +43,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from bot.slack.serve import serve
 
         return serve(settings, http_port=args.http, host=args.host)
-    except SettingsError as err:
+    except FwbotError as err:  # bad settings, or Flywheel unreachable: one line, no traceback
         print(f"fwbot: {err.user_text()}", file=sys.stderr)
         return 2
 

@@ -21,7 +21,9 @@ DOUBLE_QUOTES = '"“”„'
 SINGLE_QUOTES = "'‘’‚"
 CLOSING_QUOTE = {'"': '"', "“": "”", "”": "”", "„": "“", "'": "'", "‘": "’", "’": "’", "‚": "‘"}
 PHONE_DASHES = ("—", "–")  # phones turn `--` into an em or en dash
-ZERO_WIDTH = frozenset("\u200b\u2060\ufeff")
+# Control (Cc) and format (Cf) characters: zero-width spaces, BOMs and bidi overrides
+# that would garble a word when echoed back in Slack.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
 WORD_SHOWN = 40  # a user's word is echoed back at most this long
 
 TOO_LONG = "That is too long for /fw ({length:,} characters; the limit is {limit:,})."
@@ -155,12 +157,12 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def clean(text: str) -> str:
-    """Drop control and zero-width characters, turn line breaks and tabs into spaces."""
+    """Drop control, zero-width and bidi characters; turn line breaks and tabs into spaces."""
     out = []
     for ch in text:
         if ch.isspace():
             out.append(" ")
-        elif unicodedata.category(ch) != "Cc" and ch not in ZERO_WIDTH:
+        elif unicodedata.category(ch) not in INVISIBLE_CATEGORIES:
             out.append(ch)
     return unicodedata.normalize("NFC", "".join(out)).strip()
 

@@ -236,3 +236,7 @@ def test_long_user_words_are_shortened_in_messages() -> None:
 def test_declaring_a_slug_twice_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="twice"):
         Grammar([HELP, GEARS, CommandSpec(name="list", aliases=("gears",), summary="", usage="")])
+
+
+def test_bidi_overrides_are_dropped_so_echoed_words_read_right() -> None:
+    assert clean("gear\u202e qsiprep\u2066-hpc\u2069") == "gear qsiprep-hpc"

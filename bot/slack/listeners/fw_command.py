@@ -54,6 +54,11 @@ def _why(result: Any) -> str:
     return f"{getattr(result, 'status_code', '?')} {getattr(result, 'body', '')}"
 
 
+def command_text(raw: str) -> str:
+    """Slack escapes ``&``, ``<`` and ``>`` in slash-command text; undo exactly those three."""
+    return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def register(app: App, services: Services) -> None:
     @app.command(COMMAND)
     def handle_fw(
@@ -61,7 +66,8 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         try:
-            reply = dispatch(command.get("text") or "", CommandContext(actor, services))
+            text = command_text(command.get("text") or "")
+            reply = dispatch(text, CommandContext(actor, services))
             send_reply(respond, reply)
         except Exception as error:  # not swallowed: the global handler's own path
             errors.report_after_ack(error, context)

@@ -112,3 +112,11 @@ def test_captured_slash_commands_are_answered(
     assert result.status == 200
     posts = mock_slack.wait_for(lambda: mock_slack.responses(name))
     assert posts[0].body["text"].strip()
+
+
+def test_slack_escaped_text_is_read_as_the_user_typed_it(slash: Slash) -> None:
+    # Slack sends `gear R&D<1>` as `gear R&amp;D&lt;1&gt;`; the answer names what was typed.
+    answer = slash("gear R&amp;D&lt;1&gt;").answer()
+
+    assert "R&amp;D&lt;1&gt;" in answer["text"]  # one level of mrkdwn escaping, not two
+    assert "&amp;amp;" not in answer["text"]

@@ -1,0 +1,39 @@
+"""`printf '/fw gears\\n/fw gear qsiprep-hpc\\n' | fwbot demo`: the README's demo, piped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def run_demo(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_piped_commands_print_the_gears_and_the_qsiprep_options() -> None:
+    result = run_demo("/fw gears\n/fw gear qsiprep-hpc\n")
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "fmriprep-fwheudiconv" in out and "0.2.2_1.5.2" in out
+    assert "hmc_model" in out and "freesurfer_license" in out
+    assert out.count("fw> ") == 2  # each command echoed, as a transcript
+
+
+def test_bare_words_and_mistakes_get_answers_not_tracebacks() -> None:
+    result = run_demo("gears dcm\nfrobnicate\ngear 'unclosed\n\nexit\ngears\n")
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "dcm2niix" in out
+    assert "Unknown command `frobnicate`" in out
+    assert "quote" in out.lower()
+    assert "Traceback" not in out + result.stderr
+    assert out.count("fw> ") == 3  # `exit` stopped before the last line
