@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fwbot demo $(ARGS)
+	@$(BIN)/fwbot demo $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot commands tests bench
