@@ -1,4 +1,5 @@
-"""Wiring: build the gateway, the services and (for the demo) the embedded local Flywheel.
+"""Wiring: build the gateway, the store, the policy and the services, and (for the demo)
+the embedded local Flywheel.
 
 Everything is built here, at run time, never at import (STYLE: no import-time wiring).
 """
@@ -6,12 +7,19 @@ Everything is built here, at run time, never at import (STYLE: no import-time wi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
+from bot.service.access import Authorizer
 from bot.service.gears import GearService
+from bot.service.history import HistoryService
+from bot.service.identity import IdentityService
+from bot.service.policy import Policy, load_policy
+from bot.settings import Settings
+from bot.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +32,11 @@ class Runtime:
 
     services: Services
     gateway: SdkGateway
+    store: Store
     localfw: Any = None  # bot.localfw.server.LocalFlywheel when embedded
-    _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
+        self.store.dispose()
         if self.localfw is not None:
             self.localfw.stop()
 
@@ -45,20 +54,44 @@ def start_embedded_flywheel(*, speed: float = 60.0, seed: int = 7) -> Any:
     return server
 
 
-def build_services(gateway: SdkGateway) -> Services:
-    return Services(gears=GearService(gateway))
+def open_store(settings: Settings) -> Store:
+    """The configured database, migrated to the newest schema."""
+    store = Store.from_url(settings.resolved_database_url())
+    store.migrate()
+    return store
 
 
-def build_runtime(flywheel_api_key: str | None = None, *, demo_speed: float = 60.0) -> Runtime:
-    """Connect to Flywheel (or start the embedded one when no key is given) and build services."""
+def build_services(gateway: FlywheelGateway, store: Store, policy: Policy) -> Services:
+    access = Authorizer(gateway, policy, store.audit)
+    return Services(
+        access=access,
+        identity=IdentityService(gateway, store.identities, policy),
+        gears=GearService(gateway, access),
+        history=HistoryService(gateway, access, store.audit),
+    )
+
+
+def build_runtime(
+    settings: Settings, *, demo_speed: float = 60.0, policy: Policy | None = None
+) -> Runtime:
+    """Connect to Flywheel (or start the embedded one when no key is given), open the
+    store, load the policy and build the services. Fails fast with a ``FwbotError``."""
+    policy = policy if policy is not None else load_policy(settings.policy_file)
     localfw = None
-    if not flywheel_api_key:
+    api_key = settings.secret("flywheel_api_key")
+    if not api_key:
         localfw = start_embedded_flywheel(speed=demo_speed)
-        flywheel_api_key = localfw.sdk_api_key
+        api_key = localfw.sdk_api_key
     try:
-        gateway = SdkGateway.connect(flywheel_api_key)
+        gateway = SdkGateway.connect(api_key)
+        store = open_store(settings)
     except Exception:
         if localfw is not None:
             localfw.stop()
         raise
-    return Runtime(services=build_services(gateway), gateway=gateway, localfw=localfw)
+    return Runtime(
+        services=build_services(gateway, store, policy),
+        gateway=gateway,
+        store=store,
+        localfw=localfw,
+    )

@@ -21,10 +21,6 @@ PROMPT = "fw> "
 EXIT_WORDS = frozenset({"exit", "quit", ":q", "/exit", "/quit"})
 
 
-def console_actor(email: str) -> Actor:
-    return Actor(email=email, display_name=email.split("@")[0], via="console")
-
-
 def answer(line: str, actor: Actor, services: Services) -> str:
     """One command in, the terminal rendering out; never a traceback."""
     try:

@@ -1,21 +1,34 @@
-"""`fwbot demo`: the embedded local Flywheel with its demo world, and the console on top."""
+"""`fwbot demo`: the embedded local Flywheel with its demo world, and the console on top.
+
+The demo keeps its database in a temporary directory: the demo world is rebuilt
+on every start, so batches from an earlier run would point at jobs that no
+longer exist.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import tempfile
+from pathlib import Path
 
 from bot.bootstrap import build_runtime
-from bot.console import console_actor, run_console
+from bot.console import run_console
 from bot.errors import FwbotError
+from bot.service.policy import Policy
+from bot.settings import Settings
 
-DEFAULT_DEMO_USER = "analyst@pennlinc.example"
+DEMO_DOMAIN = "pennlinc.example"
+DEFAULT_DEMO_USER = f"analyst@{DEMO_DOMAIN}"
+# The demo's lab policy: one fwbot admin who has no role on any project.
+DEMO_POLICY = Policy(bot_admins=[f"ops@{DEMO_DOMAIN}"])
 
 BANNER = """\
 fwbot demo: a local Flywheel with project gear_testing (1,329 sessions with acq-64dir_dwi)
   local Flywheel API: {url}   SDK key: {key}
-  acting as {email} (use --as EMAIL to change); type `help`, `gears`, `gear qsiprep-hpc`, `exit`
+  acting as {email} (--as EMAIL: admin@, analyst@, viewer@, outsider@, ops@{domain})
+  type `help`, `gears`, `gear qsiprep-hpc`, `history`, `exit`
 """
 
 
@@ -37,25 +50,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        runtime = build_runtime(None, demo_speed=args.speed)
-    except FwbotError as err:
-        print(f"fwbot: {err.user_text()}", file=sys.stderr)
-        return 1
-    try:
-        interactive = sys.stdin.isatty()
-        if interactive:
-            print(
-                BANNER.format(
-                    url=runtime.localfw.url, key=runtime.localfw.sdk_api_key, email=args.as_email
-                )
-            )
-        return run_console(
-            runtime.services,
-            console_actor(args.as_email),
-            sys.stdin,
-            sys.stdout,
-            interactive=interactive,
+    with tempfile.TemporaryDirectory(prefix="fwbot-demo-") as data_dir:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=Path(data_dir),
+            flywheel_api_key=None,
         )
-    finally:
-        runtime.close()
+        try:
+            runtime = build_runtime(settings, demo_speed=args.speed, policy=DEMO_POLICY)
+        except FwbotError as err:
+            print(f"fwbot: {err.user_text()}", file=sys.stderr)
+            return 1
+        try:
+            actor = runtime.services.identity.for_email(args.as_email)
+        except FwbotError as err:
+            print(f"fwbot: {err.user_text()}", file=sys.stderr)
+            runtime.close()
+            return 2
+        try:
+            interactive = sys.stdin.isatty()
+            if interactive:
+                print(
+                    BANNER.format(
+                        url=runtime.localfw.url,
+                        key=runtime.localfw.sdk_api_key,
+                        email=actor.email,
+                        domain=DEMO_DOMAIN,
+                    )
+                )
+            return run_console(
+                runtime.services, actor, sys.stdin, sys.stdout, interactive=interactive
+            )
+        finally:
+            runtime.close()

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ProjectRole = Literal["none", "read-only", "read-write", "admin"]
+ROLE_RANK: dict[str, int] = {"none": 0, "read-only": 1, "read-write": 2, "admin": 3}
 JobState = Literal["pending", "scheduled", "running", "complete", "failed", "cancelled"]
 FINAL_JOB_STATES: frozenset[str] = frozenset({"complete", "failed", "cancelled"})
 
@@ -67,6 +68,12 @@ class ProjectRef(Frozen):
     project_id: str
     label: str
     group: str
+
+
+class UserRef(Frozen):
+    user_id: str
+    email: str
+    display_name: str = ""
 
 
 class SessionRef(Frozen):

@@ -8,6 +8,9 @@ flywheel-sdk against bot/localfw over HTTP.
 
 from __future__ import annotations
 
+import threading
+
+from bot.bootstrap import build_services
 from bot.domain import (
     ConfigOption,
     GearDetail,
@@ -16,9 +19,11 @@ from bot.domain import (
     ProjectRef,
     ProjectRole,
     SessionRef,
+    UserRef,
 )
 from bot.service import Services
-from bot.service.gears import GearService
+from bot.service.policy import Policy
+from bot.store.db import Store
 
 LICENSE = GearInput(
     name="freesurfer_license",
@@ -157,30 +162,49 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 class FakeFlywheelGateway:
-    """The gateway protocol over an in-memory catalogue; ``calls`` records each method called."""
+    """The gateway protocol over an in-memory catalogue; ``calls`` records each method called.
+
+    ``users`` are the Flywheel accounts (emails); ``roles`` maps project id -> user -> role.
+    ``explode`` makes the catalogue calls raise a plain ``RuntimeError`` (a stand-in for a bug
+    deep in a service); ``gate``, when set, makes them wait for it, so a test can see an ack
+    arrive before the answer. Identity and role lookups are never held or broken by these.
+    """
 
     def __init__(
         self,
         gears: list[GearDetail] | None = None,
         projects: list[ProjectRef] | None = None,
+        users: set[str] | None = None,
     ) -> None:
         self._gears = list(default_gears() if gears is None else gears)
         self._projects = list(projects or [])
+        self.users: set[str] | None = users  # None: every email has an account
         self.sessions: dict[str, list[SessionRef]] = {}
         self.roles: dict[str, dict[str, ProjectRole]] = {}
         self.calls: list[str] = []
+        self.explode = False
+        self.gate: threading.Event | None = None
+
+    def _enter(self, name: str, *, held: bool = True) -> None:
+        self.calls.append(name)
+        if not held:
+            return
+        if self.gate is not None and not self.gate.wait(timeout=10):
+            raise TimeoutError("test gate never opened")
+        if self.explode:
+            raise RuntimeError("boom: simulated bug inside the gateway")
 
     def _versions(self, name: str) -> list[GearDetail]:
         found = [g for g in self._gears if g.summary.name == name]
         return sorted(found, key=lambda g: _version_key(g.summary.version), reverse=True)
 
     def list_gears(self) -> list[GearSummary]:
-        self.calls.append("list_gears")
+        self._enter("list_gears")
         names = sorted({g.summary.name for g in self._gears})
         return [self._versions(n)[0].summary for n in names]
 
     def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
-        self.calls.append("get_gear")
+        self._enter("get_gear")
         versions = self._versions(name)
         chosen = [g for g in versions if version is None or g.summary.version == version]
         if not chosen:
@@ -188,18 +212,35 @@ class FakeFlywheelGateway:
         return chosen[0].model_copy(update={"versions": [g.summary.version for g in versions]})
 
     def find_project(self, label: str) -> ProjectRef | None:
-        self.calls.append("find_project")
+        self._enter("find_project")
         return next((p for p in self._projects if p.label == label), None)
 
     def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
-        self.calls.append("sessions_with_acquisition")
+        self._enter("sessions_with_acquisition")
         return list(self.sessions.get(project_id, []))
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
-        self.calls.append("project_roles")
+        self._enter("project_roles", held=False)
         return dict(self.roles.get(project_id, {}))
 
+    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
+        self._enter("all_project_roles", held=False)
+        labels = {p.project_id: p.label for p in self._projects}
+        return {
+            labels.get(pid, pid): roles[email]
+            for pid, roles in self.roles.items()
+            if roles.get(email, "none") != "none"
+        }
 
-def fake_services(gateway: FakeFlywheelGateway | None = None) -> Services:
-    """Real services over the fake gateway: the commands' equivalent of bootstrap()."""
-    return Services(gears=GearService(gateway or FakeFlywheelGateway()))
+    def find_user(self, email: str) -> UserRef | None:
+        self._enter("find_user", held=False)
+        if self.users is not None and email not in self.users:
+            return None
+        return UserRef(user_id=email, email=email, display_name=email.split("@")[0])
+
+
+def fake_services(
+    store: Store, gateway: FakeFlywheelGateway | None = None, policy: Policy | None = None
+) -> Services:
+    """Real services over the fake gateway and a real store: the tests' bootstrap()."""
+    return build_services(gateway or FakeFlywheelGateway(), store, policy or Policy())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain import GearDetail, GearSummary, ProjectRef, ProjectRole, SessionRef
+from bot.domain import GearDetail, GearSummary, ProjectRef, ProjectRole, SessionRef, UserRef
 
 
 class FlywheelGateway(Protocol):
@@ -30,4 +30,12 @@ class FlywheelGateway(Protocol):
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
         """Flywheel user id (email) -> role on the project, from its permissions list."""
+        ...
+
+    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
+        """Project label -> the user's role there, for every project the site has (one query)."""
+        ...
+
+    def find_user(self, email: str) -> UserRef | None:
+        """The Flywheel user with this id (Flywheel user ids are emails); None if absent."""
         ...

@@ -17,6 +17,7 @@ import flywheel
 import httpx2
 
 from bot.domain import (
+    ROLE_RANK,
     ConfigOption,
     GearDetail,
     GearInput,
@@ -24,6 +25,7 @@ from bot.domain import (
     ProjectRef,
     ProjectRole,
     SessionRef,
+    UserRef,
 )
 from bot.errors import FlywheelUnavailable
 from bot.flywheel import filters
@@ -32,7 +34,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 2000
-_ROLE_RANK: dict[str, int] = {"none": 0, "read-only": 1, "read-write": 2, "admin": 3}
 
 
 def site_of(api_key: str) -> str:
@@ -181,13 +182,32 @@ class SdkGateway:
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
         project = self._call(self._fw.get_project, project_id)
+        return self._roles_of(project)
+
+    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
+        projects = self._call(self._fw.get_all_projects)
+        roles = {p.label: self._roles_of(p).get(email, "none") for p in projects}
+        return {label: role for label, role in roles.items() if role != "none"}
+
+    def find_user(self, email: str) -> UserRef | None:
+        try:
+            user = self._call(self._fw.get_user, email)
+        except flywheel.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        name = " ".join(part for part in (user.firstname, user.lastname) if part)
+        return UserRef(user_id=user.id, email=user.email or email, display_name=name)
+
+    def _roles_of(self, project: Any) -> dict[str, ProjectRole]:
+        """A project's permissions list as user -> highest role."""
         names = self._roles()
         roles: dict[str, ProjectRole] = {}
         for perm in project.permissions or []:
             best: ProjectRole = "none"
             for role_id in perm.role_ids or []:
                 name = names.get(role_id, "none")
-                if name in _ROLE_RANK and _ROLE_RANK[name] > _ROLE_RANK[best]:
+                if name in ROLE_RANK and ROLE_RANK[name] > ROLE_RANK[best]:
                     best = name  # type: ignore[assignment]
             roles[perm.id] = best
         return roles

@@ -21,6 +21,7 @@ DEMO_ADMIN = f"admin@{DEMO_DOMAIN}"
 DEMO_ANALYST = f"analyst@{DEMO_DOMAIN}"
 DEMO_VIEWER = f"viewer@{DEMO_DOMAIN}"
 DEMO_OUTSIDER = f"outsider@{DEMO_DOMAIN}"
+DEMO_OPS = f"ops@{DEMO_DOMAIN}"  # no project role; the demo policy makes them a fwbot admin
 DEMO_BOT = f"fwbot@{DEMO_DOMAIN}"
 
 DEMO_GROUP = "pennlinc"
@@ -67,6 +68,7 @@ _USERS: tuple[tuple[str, str, str], ...] = (
     (DEMO_ANALYST, "Andy", "Analyst"),
     (DEMO_VIEWER, "Vera", "Viewer"),
     (DEMO_OUTSIDER, "Otto", "Outsider"),
+    (DEMO_OPS, "Opal", "Operator"),
     (DEMO_BOT, "fwbot", "Service Account"),
 )
 

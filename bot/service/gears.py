@@ -7,16 +7,19 @@ import difflib
 from bot.domain import Actor, GearDetail, GearSummary
 from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
+from bot.service.access import Access, Authorizer
 
 
 class GearService:
-    """Read-only gear catalogue. Gears are site-wide, so any resolved actor may read them."""
+    """Read-only gear catalogue. Gears are site-wide, so any Flywheel user may read them."""
 
-    def __init__(self, gateway: FlywheelGateway) -> None:
+    def __init__(self, gateway: FlywheelGateway, access: Authorizer) -> None:
         self._gateway = gateway
+        self._access = access
 
     def list_gears(self, actor: Actor, text: str | None = None) -> list[GearSummary]:
         """Latest version of each gear; ``text`` filters on name, label and category."""
+        self._access.require(actor, "gears.list", Access.SITE, target=text or "")
         gears = self._gateway.list_gears()
         if not text:
             return gears
@@ -31,6 +34,7 @@ class GearService:
 
     def gear_detail(self, actor: Actor, name: str, version: str | None = None) -> GearDetail:
         """One gear in full; an unknown name suggests the nearest gear names."""
+        self._access.require(actor, "gear.show", Access.SITE, target=name)
         detail = self._gateway.get_gear(name, version)
         if detail is not None:
             return detail

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.service import Services
 from bot.settings import Settings
 from bot.slack import errors
-from bot.slack.identity import ResolveActor
+from bot.slack.identity import ResolveActor, resolve_actor_via
 from bot.slack.listeners import fw_command
 from bot.slack.middleware import actor_middleware
 
@@ -28,11 +28,14 @@ def create_web_client(settings: Settings) -> WebClient:
 def create_app(
     settings: Settings,
     services: Services,
-    resolve_actor: ResolveActor,
+    resolve_actor: ResolveActor | None = None,
     *,
     client: WebClient | None = None,
 ) -> App:
-    """A ready bolt app; ``auth.test`` is deferred to the first request (no call here)."""
+    """A ready bolt app; ``auth.test`` is deferred to the first request (no call here).
+
+    ``resolve_actor`` defaults to the identity service's cached resolver.
+    """
     app = App(
         name="fwbot",
         client=client or create_web_client(settings),
@@ -44,6 +47,6 @@ def create_app(
         ),
     )
     errors.register(app)
-    app.use(actor_middleware(resolve_actor))
+    app.use(actor_middleware(resolve_actor or resolve_actor_via(services.identity)))
     fw_command.register(app, services)
     return app

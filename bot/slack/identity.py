@@ -1,4 +1,4 @@
-"""Who is asking: map a Slack user to an ``Actor`` by their Slack profile email.
+"""Who is asking: the Slack side of mapping a Slack user to an ``Actor`` by email.
 
 Flywheel accounts are keyed by email, so the email is the only bridge; without
 it (no ``users:read.email`` scope, or a bot user) fwbot cannot act for anyone.
@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.errors import IdentityError
+from bot.service.identity import IdentityService, SlackProfile
 
 ResolveActor = Callable[[WebClient, str, str | None], Actor]
 """``resolve_actor(client, slack_user_id, channel_id) -> Actor``; raises ``IdentityError``."""
@@ -30,8 +31,8 @@ _IDENTITY_API_ERRORS = {
 }
 
 
-def resolve_actor_by_email(client: WebClient, user_id: str, channel_id: str | None) -> Actor:
-    """One ``users.info`` call; the profile email becomes the actor's Flywheel identity."""
+def slack_profile(client: WebClient, user_id: str) -> SlackProfile:
+    """One ``users.info`` call: the email that bridges Slack and Flywheel, and a name."""
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as err:
@@ -44,10 +45,13 @@ def resolve_actor_by_email(client: WebClient, user_id: str, channel_id: str | No
     if not email or user.get("is_bot"):
         raise IdentityError(NO_EMAIL)
     name = profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
-    return Actor(
-        slack_user_id=user_id,
-        email=email,
-        display_name=name,
-        channel_id=channel_id,
-        via="slack",
-    )
+    return SlackProfile(email=email, display_name=name)
+
+
+def resolve_actor_via(identity: IdentityService) -> ResolveActor:
+    """The production resolver: the service's cache first, ``users.info`` only on a miss."""
+
+    def resolve(client: WebClient, user_id: str, channel_id: str | None) -> Actor:
+        return identity.for_slack_user(user_id, channel_id, lambda: slack_profile(client, user_id))
+
+    return resolve

@@ -10,7 +10,6 @@ import logging
 
 from bot.settings import Settings, require_slack
 from bot.slack.app import create_app
-from bot.slack.identity import resolve_actor_by_email
 from bot.slack.runner import run_http, run_socket_mode
 
 logger = logging.getLogger(__name__)
@@ -21,9 +20,9 @@ def serve(settings: Settings, *, http_port: int | None = None, host: str = "0.0.
     require_slack(settings, "http" if http_port is not None else "socket")
     from bot.bootstrap import build_runtime  # lazy: the Flywheel wiring is heavy
 
-    runtime = build_runtime(settings.secret("flywheel_api_key") or None)
+    runtime = build_runtime(settings)
     try:
-        app = create_app(settings, runtime.services, resolve_actor_by_email)
+        app = create_app(settings, runtime.services)
         if http_port is None:
             run_socket_mode(app, settings)
         else:

@@ -3,11 +3,12 @@ error, so the lab's admin can read who did what (`/fw history`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, select
 
 from bot.store.models import AUDIT_OUTCOMES, AuditEventRow, utcnow
 
@@ -87,10 +88,27 @@ class AuditRepo:
             row = s.scalars(stmt).one()
             return _event(row)
 
-    def recent(self, limit: int = 20, *, project_label: str | None = None) -> list[AuditEvent]:
-        """Newest first (ties broken by insertion order), optionally for one project."""
+    def recent(
+        self,
+        limit: int = 20,
+        *,
+        project_label: str | None = None,
+        actor_email: str | None = None,
+        hide_allowed: Collection[str] = (),
+    ) -> list[AuditEvent]:
+        """Newest first (ties broken by insertion order), optionally for one project or actor.
+
+        ``hide_allowed`` names actions whose *allowed* events are noise to a reader (routine
+        reads); their refusals still show.
+        """
         stmt = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
         if project_label is not None:
             stmt = stmt.where(AuditEventRow.project_label == project_label)
+        if actor_email is not None:
+            stmt = stmt.where(AuditEventRow.actor_email == actor_email)
+        if hide_allowed:
+            stmt = stmt.where(
+                ~and_(AuditEventRow.outcome == "allowed", AuditEventRow.action.in_(hide_allowed))
+            )
         with self._store.session() as s:
             return [_event(r) for r in s.scalars(stmt.limit(limit))]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain import Actor
+from bot.store.db import Store
 from commands.context import CommandContext
 from commands.dispatch import dispatch
 from commands.reply import Reply
@@ -39,9 +40,9 @@ def gateway() -> FakeFlywheelGateway:
 
 
 @pytest.fixture
-def ctx(gateway: FakeFlywheelGateway) -> CommandContext:
+def ctx(gateway: FakeFlywheelGateway, sqlite_store: Store) -> CommandContext:
     actor = Actor(slack_user_id="U024BE7LH", email="mcieslak@pennlinc.example")
-    return CommandContext(actor=actor, services=fake_services(gateway))
+    return CommandContext(actor=actor, services=fake_services(sqlite_store, gateway))
 
 
 @pytest.fixture

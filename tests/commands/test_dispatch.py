@@ -14,7 +14,7 @@ from commands.grammar import CommandSpec, Invocation
 from commands.registry import COMMANDS, Command, Handler, Registry
 from commands.reply import Reply
 from tests.commands.conftest import visible_text
-from tests.fakes import FakeFlywheelGateway, fake_services
+from tests.fakes import FakeFlywheelGateway
 
 Fw = Callable[[str], Reply]
 
@@ -130,14 +130,14 @@ def test_user_text_is_escaped_for_mrkdwn(fw: Fw) -> None:
     assert "<!channel>" not in fw("gaers<!here>").text
 
 
-def test_service_errors_become_ephemeral_replies_without_tracebacks() -> None:
+def test_service_errors_become_ephemeral_replies_without_tracebacks(ctx: CommandContext) -> None:
     def refuse(inv: Invocation, ctx: CommandContext) -> Reply:
         raise PermissionDenied(
             "You need read-write access to `gear_testing`.", hint="Ask a project admin."
         )
 
     registry = _registry_with(CommandSpec(name="secret", summary="s", usage="/fw secret"), refuse)
-    reply = dispatch("secret", _ctx(), registry=registry)
+    reply = dispatch("secret", ctx, registry=registry)
     assert reply.ephemeral
     assert reply.text.splitlines() == [
         "You need read-write access to `gear_testing`.",
@@ -147,13 +147,13 @@ def test_service_errors_become_ephemeral_replies_without_tracebacks() -> None:
     assert "Traceback" not in reply.console_text()
 
 
-def test_other_exceptions_propagate_to_the_adapter() -> None:
+def test_other_exceptions_propagate_to_the_adapter(ctx: CommandContext) -> None:
     def boom(inv: Invocation, ctx: CommandContext) -> Reply:
         raise RuntimeError("bug")
 
     registry = _registry_with(CommandSpec(name="boom", summary="b", usage="/fw boom"), boom)
     with pytest.raises(RuntimeError, match="bug"):
-        dispatch("boom", _ctx(), registry=registry)
+        dispatch("boom", ctx, registry=registry)
 
 
 def test_actor_reaches_the_handler(ctx: CommandContext) -> None:
@@ -166,10 +166,6 @@ def test_actor_reaches_the_handler(ctx: CommandContext) -> None:
     registry = _registry_with(CommandSpec(name="whoami", summary="w", usage="/fw whoami"), who)
     assert dispatch("whoami", ctx, registry=registry).text == "ok"
     assert seen == [ctx.actor]
-
-
-def _ctx() -> CommandContext:
-    return CommandContext(actor=Actor(email="a@pennlinc.example"), services=fake_services())
 
 
 def _registry_with(spec: CommandSpec, run: Handler) -> Registry:

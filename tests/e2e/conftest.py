@@ -1,5 +1,5 @@
 """End to end: the real bolt app over signed HTTP, services on the real SDK gateway,
-the demo world in the local Flywheel, and Slack's Web API mocked and recorded."""
+the demo world in the local Flywheel, a real store, and Slack's Web API mocked."""
 
 from __future__ import annotations
 
@@ -7,9 +7,36 @@ import pytest
 
 from bot.bootstrap import build_services
 from bot.flywheel.sdk_gateway import SdkGateway
+from bot.localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
 from bot.service import Services
+from bot.service.policy import Policy
+from bot.store.db import Store
+from tests.slack.mock_slack import MockSlack
+
+# Slack users of the e2e workspace; U0ALICE is the default sender of `slash(...)`.
+SLACK_USERS = {
+    "U0ALICE": (DEMO_ANALYST, "Andy"),  # read-write on gear_testing
+    "U0ADMIN": (DEMO_ADMIN, "Ada"),  # project admin
+    "U0VIEWER": (DEMO_VIEWER, "Vera"),  # read-only
+    "U0OUTSIDER": (DEMO_OUTSIDER, "Otto"),  # a Flywheel user with no role
+    "U0OPS": (DEMO_OPS, "Opal"),  # fwbot admin, no project role
+    "U0STRANGER": ("stranger@elsewhere.example", "Sam"),  # no Flywheel account
+}
+E2E_POLICY = Policy(bot_admins=[DEMO_OPS])
+
+
+@pytest.fixture(autouse=True)
+def slack_workspace(mock_slack: MockSlack) -> MockSlack:
+    for user_id, (email, name) in SLACK_USERS.items():
+        mock_slack.add_user(user_id, email, name)
+    return mock_slack
 
 
 @pytest.fixture
-def slack_services(demo_gateway: SdkGateway) -> Services:
-    return build_services(demo_gateway)
+def e2e_policy() -> Policy:
+    return E2E_POLICY
+
+
+@pytest.fixture
+def slack_services(demo_gateway: SdkGateway, sqlite_store: Store, e2e_policy: Policy) -> Services:
+    return build_services(demo_gateway, sqlite_store, e2e_policy)

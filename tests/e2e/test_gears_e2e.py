@@ -48,13 +48,26 @@ def test_unknown_gear_suggests_a_real_one(slash: Slash) -> None:
 def test_a_flywheel_outage_is_a_short_message_not_a_traceback(
     slash: Slash, demo_localfw: LocalFlywheel
 ) -> None:
-    demo_localfw.knobs.set_errors(rate=1.0, kinds=("500",))
+    demo_localfw.knobs.set_errors(rate=1.0, kinds=("500",), route=r"^/gears")
 
     answer = slash("gears").answer()
 
     assert "500" in answer["text"]
     assert "Traceback" not in rendered(answer)
     assert answer["response_type"] == "ephemeral"
+
+
+def test_flywheel_down_while_resolving_the_user_is_answered_in_the_ack(
+    slash: Slash, demo_localfw: LocalFlywheel
+) -> None:
+    demo_localfw.knobs.set_errors(rate=1.0, kinds=("500",))
+
+    call = slash("gears")
+
+    assert call.http.status == 200
+    ack = json.loads(call.http.body)
+    assert "Flywheel" in ack["text"] and "500" in ack["text"]
+    assert ack["response_type"] == "ephemeral"
 
 
 def test_help_lists_the_commands(slash: Slash) -> None:

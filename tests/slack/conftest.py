@@ -1,18 +1,19 @@
-"""The adapter tests run the real bolt app over services backed by ``SlackTestGateway``."""
+"""The adapter tests run the real bolt app over real services on ``FakeFlywheelGateway``."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.service import Services
-from tests.slack.fakes import SlackTestGateway, services_over
+from bot.store.db import Store
+from tests.fakes import FakeFlywheelGateway, fake_services
 
 
 @pytest.fixture
-def slack_gateway() -> SlackTestGateway:
-    return SlackTestGateway()
+def slack_gateway() -> FakeFlywheelGateway:
+    return FakeFlywheelGateway()
 
 
 @pytest.fixture
-def slack_services(slack_gateway: SlackTestGateway) -> Services:
-    return services_over(slack_gateway)
+def slack_services(slack_gateway: FakeFlywheelGateway, sqlite_store: Store) -> Services:
+    return fake_services(sqlite_store, slack_gateway)

@@ -7,14 +7,13 @@ from slack_bolt import App
 from bot.service import Services
 from bot.settings import Settings
 from bot.slack.app import create_app
-from bot.slack.identity import resolve_actor_by_email
 from tests.slack.mock_slack import MockSlack
 
 
 def test_create_app_makes_no_network_call(
     slack_settings: Settings, slack_services: Services, mock_slack: MockSlack
 ) -> None:
-    app = create_app(slack_settings, slack_services, resolve_actor_by_email)
+    app = create_app(slack_settings, slack_services)
 
     assert isinstance(app, App)
     assert app.client.base_url == mock_slack.api_url

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from bot.slack.runner import HttpServer
+from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import SIGNING_SECRET, Slash
-from tests.slack.fakes import SlackTestGateway
 from tests.slack.mock_slack import MockSlack
 from tests.slack.signing import post_form, slash_command_form
 
@@ -18,7 +18,7 @@ REF = re.compile(r"ref `([0-9a-f]{6})`")
 
 
 def test_bug_in_a_service_answers_with_a_ref_that_is_logged(
-    slash: Slash, slack_gateway: SlackTestGateway, caplog: pytest.LogCaptureFixture
+    slash: Slash, slack_gateway: FakeFlywheelGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     slack_gateway.explode = True
     caplog.set_level(logging.ERROR, logger="bot.slack.errors")
@@ -54,7 +54,7 @@ def test_unexpected_slack_error_while_resolving_the_user_is_answered_in_the_ack(
 
 
 def test_dead_response_url_falls_back_to_post_ephemeral(
-    slack_http: HttpServer, slack_gateway: SlackTestGateway, mock_slack: MockSlack
+    slack_http: HttpServer, slack_gateway: FakeFlywheelGateway, mock_slack: MockSlack
 ) -> None:
     """A bug and a dead response_url: still acked, and the ref goes by chat.postEphemeral."""
     slack_gateway.explode = True

@@ -59,6 +59,14 @@ def test_recent_is_newest_first_and_filters_by_project(store: Store) -> None:
     [p2] = audit.recent(project_label="p2")
     assert p2.details == {"status": 502}
     assert p2.at == T0 and p2.at.tzinfo is not None
+    mine = audit.recent(actor_email="a@lab.org")
+    assert [(e.project_label, e.outcome) for e in mine] == [("p1", "allowed"), ("p2", "error")]
+    quiet = audit.recent(hide_allowed=("gears.list", "cancel"))
+    assert [(e.action, e.outcome) for e in quiet] == [
+        ("cancel", "refused"),  # refusals always show
+        ("launch", "allowed"),
+        ("launch", "error"),
+    ]
 
 
 def test_same_instant_keeps_insertion_order(store: Store) -> None:

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from bot.slack.runner import HttpServer
+from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import SIGNING_SECRET, Slash
-from tests.slack.fakes import SlackTestGateway
 from tests.slack.mock_slack import MockSlack
 from tests.slack.signing import PAYLOADS, captured_form, post_form
 
@@ -37,7 +37,7 @@ def test_gear_detail_shows_versions_and_config(slash: Slash) -> None:
 
 
 def test_ack_returns_before_the_answer_is_computed(
-    slash: Slash, slack_gateway: SlackTestGateway, mock_slack: MockSlack
+    slash: Slash, slack_gateway: FakeFlywheelGateway, mock_slack: MockSlack
 ) -> None:
     release = threading.Event()
     slack_gateway.gate = release  # list_gears blocks until released

@@ -1,0 +1,204 @@
+"""Who may do what: Flywheel project roles plus the lab's policy, decided in one place.
+
+fwbot acts on Flywheel with a single API key, so Flywheel cannot stop a user
+from doing through fwbot what they could not do themselves: this module must.
+Every service method calls :meth:`Authorizer.require` before it touches
+Flywheel; every decision, allowed or refused, lands in the audit trail.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from bot.domain import ROLE_RANK, Actor, ProjectRef, ProjectRole
+from bot.errors import PermissionDenied
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.policy import Policy
+from bot.store.audit import AuditRepo
+
+
+class Access(StrEnum):
+    """What an action needs."""
+
+    SITE = "site"  # anyone with a Flywheel account (gear catalogue, help)
+    READ = "read"  # read-only or better on the project
+    WRITE = "write"  # read-write or better on the project
+    MANAGE = "manage"  # the batch's launcher, a project admin, or a bot admin
+    BOT_ADMIN = "bot-admin"  # fwbot's own administrators
+
+
+# What each access level needs to do in Flywheel, in the words of a refusal.
+_NEEDS = {
+    Access.READ: ("read-only", "read access"),
+    Access.WRITE: ("read-write", "read-write access"),
+    Access.MANAGE: ("admin", "to be its launcher or a project admin"),
+}
+ROLE_TTL_SECONDS = 30.0
+MAX_ADMINS_NAMED = 3
+
+
+class Authorizer:
+    """Decides, explains refusals, and audits every decision."""
+
+    def __init__(
+        self,
+        gateway: FlywheelGateway,
+        policy: Policy,
+        audit: AuditRepo,
+        *,
+        role_ttl: float = ROLE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gateway = gateway
+        self.policy = policy
+        self._audit = audit
+        self._ttl = role_ttl
+        self._clock = clock
+        self._roles: dict[str, tuple[float, dict[str, ProjectRole]]] = {}
+        self._lock = threading.Lock()
+
+    # -- decisions ---------------------------------------------------------
+    def require(
+        self,
+        actor: Actor,
+        action: str,
+        access: Access,
+        *,
+        project: ProjectRef | None = None,
+        target: str = "",
+        launcher: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> ProjectRole:
+        """Allow (and audit) or raise ``PermissionDenied`` (and audit). Returns the role."""
+        where: dict[str, Any] = {
+            "action": action,
+            "project_label": project.label if project else None,
+            "target": target,
+            "details": details,
+        }
+        if not self.policy.channel_allowed(actor.channel_id):
+            self.refuse(actor, CHANNEL_REFUSED, reason="channel not allowed", **where)
+        role: ProjectRole = "none"
+        if project is not None:
+            role = self.project_roles(project).get(actor.email, "none")
+        reason = self._why_not(actor, access, role, launcher)
+        if reason is not None:
+            message = self._explain(access, role, project, launcher)
+            self.refuse(actor, message, reason=reason, **where)
+        self._record(actor, "allowed", reason=f"role {role}", **where)
+        return role
+
+    def refuse(
+        self,
+        actor: Actor,
+        message: str,
+        *,
+        action: str,
+        reason: str,
+        project_label: str | None = None,
+        target: str = "",
+        details: dict[str, Any] | None = None,
+        hint: str | None = None,
+    ) -> NoReturn:
+        """Audit a refusal and raise it; also for policy rules other services decide."""
+        self._record(
+            actor,
+            "refused",
+            action=action,
+            project_label=project_label,
+            target=target,
+            reason=reason,
+            details=details,
+        )
+        raise PermissionDenied(message, hint=hint)
+
+    def capabilities(self, actor: Actor) -> frozenset[Access]:
+        """The access levels the actor holds somewhere: what `/fw help` may offer them."""
+        held = {Access.SITE}
+        best = max(
+            (ROLE_RANK[r] for r in self._gateway.all_project_roles(actor.email).values()),
+            default=0,
+        )
+        if best >= ROLE_RANK["read-only"]:
+            held.add(Access.READ)
+        if best >= ROLE_RANK["read-write"]:
+            held |= {Access.WRITE, Access.MANAGE}
+        if actor.bot_admin:
+            held |= {Access.READ, Access.MANAGE, Access.BOT_ADMIN}
+        return frozenset(held)
+
+    def project_roles(self, project: ProjectRef) -> dict[str, ProjectRole]:
+        """The project's roles, cached briefly: one Flywheel read per project per TTL."""
+        now = self._clock()
+        with self._lock:
+            cached = self._roles.get(project.project_id)
+            if cached is not None and cached[0] > now:
+                return cached[1]
+        roles = self._gateway.project_roles(project.project_id)
+        with self._lock:
+            self._roles[project.project_id] = (now + self._ttl, roles)
+        return roles
+
+    # -- internals ---------------------------------------------------------
+    def _why_not(
+        self, actor: Actor, access: Access, role: ProjectRole, launcher: str | None
+    ) -> str | None:
+        rank = ROLE_RANK[role]
+        if access is Access.SITE:
+            return None
+        if access is Access.BOT_ADMIN:
+            return None if actor.bot_admin else "not a bot admin"
+        if access is Access.READ:
+            return None if rank >= 1 or actor.bot_admin else f"role {role}"
+        if access is Access.WRITE:
+            return None if rank >= 2 else f"role {role}"
+        is_launcher = launcher is not None and launcher.casefold() == actor.email.casefold()
+        if is_launcher or rank >= 3 or actor.bot_admin:
+            return None
+        return f"role {role}, not the launcher"
+
+    def _explain(
+        self,
+        access: Access,
+        role: ProjectRole,
+        project: ProjectRef | None,
+        launcher: str | None,
+    ) -> str:
+        if access is Access.BOT_ADMIN or project is None:
+            admins = ", ".join(self.policy.bot_admins[:MAX_ADMINS_NAMED]) or "your Flywheel admin"
+            return f"Only fwbot admins can do that. Ask {admins}."
+        _needed_role, needed = _NEEDS[access]
+        have = "no access" if role == "none" else f"{role} access"
+        ask = self._admins_of(project)
+        if access is Access.MANAGE and launcher:
+            return (
+                f"You have {have} to `{project.label}`; this needs {needed} "
+                f"(launched by {launcher}). Ask {ask}."
+            )
+        return f"You have {have} to `{project.label}`; this needs {needed}. Ask {ask}."
+
+    def _admins_of(self, project: ProjectRef) -> str:
+        admins = sorted(u for u, r in self.project_roles(project).items() if r == "admin")
+        if not admins:
+            return "your Flywheel site admin"
+        named = ", ".join(admins[:MAX_ADMINS_NAMED])
+        return f"a project admin: {named}"
+
+    def _record(self, actor: Actor, outcome: Any, **fields: Any) -> None:
+        self._audit.record(
+            actor_email=actor.email,
+            actor_slack_id=actor.slack_user_id,
+            outcome=outcome,
+            action=fields["action"],
+            project_label=fields.get("project_label"),
+            target=fields.get("target") or "",
+            reason=fields.get("reason") or "",
+            details=fields.get("details") or {},
+        )
+
+
+CHANNEL_REFUSED = "fwbot is not enabled in this channel. Ask a fwbot admin to allow it."

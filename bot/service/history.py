@@ -1,0 +1,51 @@
+"""`/fw history`: the audit trail, for those who may read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import Actor
+from bot.errors import NotFound
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.access import Access, Authorizer
+from bot.store.audit import AuditEvent, AuditRepo
+
+DEFAULT_LIMIT = 15
+# Routine reads: their allowed events would bury launches and cancels; refusals still show.
+QUIET_ACTIONS = ("gears.list", "gear.show", "history.show", "help")
+
+
+@dataclass(frozen=True)
+class History:
+    """Recent audit events and what they cover ("gear_testing", "you", "everyone")."""
+
+    scope: str
+    events: list[AuditEvent]
+
+
+class HistoryService:
+    def __init__(self, gateway: FlywheelGateway, access: Authorizer, audit: AuditRepo) -> None:
+        self._gateway = gateway
+        self._access = access
+        self._audit = audit
+
+    def recent(
+        self, actor: Actor, project_label: str | None = None, limit: int = DEFAULT_LIMIT
+    ) -> History:
+        """A project's events (needs read access), else everyone's for a bot admin,
+        else the actor's own."""
+        if project_label is not None:
+            project = self._gateway.find_project(project_label)
+            if project is None:
+                raise NotFound("project", project_label)
+            self._access.require(
+                actor, "history.show", Access.READ, project=project, target=project.label
+            )
+            return History(project.label, self._recent(limit, project_label=project.label))
+        self._access.require(actor, "history.show", Access.SITE)
+        if actor.bot_admin:
+            return History("everyone", self._recent(limit))
+        return History("you", self._recent(limit, actor_email=actor.email))
+
+    def _recent(self, limit: int, **where: str) -> list[AuditEvent]:
+        return self._audit.recent(limit, hide_allowed=QUIET_ACTIONS, **where)

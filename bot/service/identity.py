@@ -1,0 +1,97 @@
+"""Mapping the person typing to a Flywheel user, once per TTL.
+
+Slack users are matched to Flywheel accounts by email. The lookup (a Slack
+`users.info` plus a Flywheel user read) happens before the ack, so its result
+is cached in the store; a miss is never cached, so a new Flywheel account works
+at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain import Actor
+from bot.errors import IdentityError
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.policy import Policy
+from bot.store.identities import IdentityRepo
+
+DEFAULT_TTL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What the Slack adapter learned from `users.info`."""
+
+    email: str | None
+    display_name: str = ""
+
+
+class IdentityService:
+    def __init__(
+        self,
+        gateway: FlywheelGateway,
+        identities: IdentityRepo,
+        policy: Policy,
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self._gateway = gateway
+        self._identities = identities
+        self._policy = policy
+        self._ttl = ttl
+
+    def for_slack_user(
+        self,
+        slack_user_id: str,
+        channel_id: str | None,
+        fetch_profile: Callable[[], SlackProfile],
+    ) -> Actor:
+        """The cached identity, or ``fetch_profile()`` then a Flywheel check, cached on success."""
+        cached = self._identities.get_fresh(slack_user_id, self._ttl)
+        if cached is not None:
+            return self._actor(cached.email, cached.display_name, slack_user_id, channel_id)
+        profile = fetch_profile()
+        if not profile.email:
+            raise IdentityError(
+                "fwbot needs your Slack email to find your Flywheel account, and Slack did not "
+                "share it.",
+                hint="Ask a workspace admin to grant fwbot the users:read.email scope.",
+            )
+        user = self._gateway.find_user(profile.email)
+        if user is None:
+            raise IdentityError(
+                f"There is no Flywheel account for {profile.email}.",
+                hint="Ask your Flywheel site admin to add you, with this email, then try again.",
+            )
+        name = profile.display_name or user.display_name
+        self._identities.put(
+            slack_user_id, email=user.email, flywheel_user_id=user.user_id, display_name=name
+        )
+        return self._actor(user.email, name, slack_user_id, channel_id)
+
+    def for_email(self, email: str) -> Actor:
+        """A console user (``--as EMAIL``): checked against Flywheel, never cached."""
+        user = self._gateway.find_user(email)
+        if user is None:
+            raise IdentityError(f"There is no Flywheel account for {email}.")
+        return Actor(
+            email=user.email,
+            display_name=user.display_name,
+            bot_admin=self._policy.is_bot_admin(user.email),
+            via="console",
+        )
+
+    def _actor(
+        self, email: str, name: str, slack_user_id: str, channel_id: str | None
+    ) -> Actor:
+        return Actor(
+            slack_user_id=slack_user_id,
+            email=email,
+            display_name=name,
+            bot_admin=self._policy.is_bot_admin(email),
+            channel_id=channel_id,
+            via="slack",
+        )
