@@ -65,7 +65,7 @@ def build_services(gateway: FlywheelGateway, store: Store, policy: Policy) -> Se
     access = Authorizer(gateway, policy, store.audit)
     return Services(
         access=access,
-        identity=IdentityService(gateway, store.identities, policy),
+        identity=IdentityService(gateway, store.identities, policy, store.audit),
         gears=GearService(gateway, access),
         history=HistoryService(gateway, access, store.audit),
     )

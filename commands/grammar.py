@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.errors import UsageError
+from bot.service.access import Access
 
 MAX_TEXT = 2000
 DOUBLE_QUOTES = '"“”„'
@@ -99,6 +100,7 @@ class CommandSpec:
     options: tuple[OptionSpec, ...] = ()
     flags: tuple[FlagSpec, ...] = ()
     examples: tuple[str, ...] = ()
+    access: Access = Access.SITE  # what `/fw help` checks before offering the command
 
     @property
     def slugs(self) -> tuple[str, ...]:

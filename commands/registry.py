@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, Grammar, Invocation
 from commands.reply import Reply
-from commands.subcommands import gear, gears, help
+from commands.subcommands import gear, gears, help, history
 
 Handler = Callable[[Invocation, CommandContext], Reply]
 
@@ -35,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(help.SPEC, help.run),
     Command(gears.SPEC, gears.run),
     Command(gear.SPEC, gear.run),
+    Command(history.SPEC, history.run),
 )
 
 REGISTRY = Registry(COMMANDS)

@@ -177,7 +177,7 @@ class FakeFlywheelGateway:
         users: set[str] | None = None,
     ) -> None:
         self._gears = list(default_gears() if gears is None else gears)
-        self._projects = list(projects or [])
+        self.projects = list(projects or [])
         self.users: set[str] | None = users  # None: every email has an account
         self.sessions: dict[str, list[SessionRef]] = {}
         self.roles: dict[str, dict[str, ProjectRole]] = {}
@@ -213,7 +213,7 @@ class FakeFlywheelGateway:
 
     def find_project(self, label: str) -> ProjectRef | None:
         self._enter("find_project")
-        return next((p for p in self._projects if p.label == label), None)
+        return next((p for p in self.projects if p.label == label), None)
 
     def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
         self._enter("sessions_with_acquisition")
@@ -225,7 +225,7 @@ class FakeFlywheelGateway:
 
     def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
         self._enter("all_project_roles", held=False)
-        labels = {p.project_id: p.label for p in self._projects}
+        labels = {p.project_id: p.label for p in self.projects}
         return {
             labels.get(pid, pid): roles[email]
             for pid, roles in self.roles.items()
@@ -238,9 +238,13 @@ class FakeFlywheelGateway:
             return None
         return UserRef(user_id=email, email=email, display_name=email.split("@")[0])
 
+    def service_account(self) -> str | None:
+        return None
+
 
 def fake_services(
     store: Store, gateway: FakeFlywheelGateway | None = None, policy: Policy | None = None
 ) -> Services:
     """Real services over the fake gateway and a real store: the tests' bootstrap()."""
     return build_services(gateway or FakeFlywheelGateway(), store, policy or Policy())
+

@@ -39,3 +39,7 @@ class FlywheelGateway(Protocol):
     def find_user(self, email: str) -> UserRef | None:
         """The Flywheel user with this id (Flywheel user ids are emails); None if absent."""
         ...
+
+    def service_account(self) -> str | None:
+        """The Flywheel user fwbot's own API key belongs to (never someone to "ask")."""
+        ...

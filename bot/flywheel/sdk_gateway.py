@@ -60,7 +60,8 @@ def connect(
     except Exception as exc:  # the SDK raises bare Exception for a malformed key
         raise FlywheelUnavailable(f"The Flywheel API key is not valid: {exc}") from exc
     _limit_retries(client, retries, backoff_max)
-    gateway_call(site, client.get_auth_status)
+    status = gateway_call(site, client.get_auth_status)
+    client.fwbot_service_account = getattr(getattr(status, "origin", None), "id", None)
     return client
 
 
@@ -106,6 +107,9 @@ class SdkGateway:
     @classmethod
     def connect(cls, api_key: str) -> SdkGateway:
         return cls(connect(api_key), site_of(api_key))
+
+    def service_account(self) -> str | None:
+        return getattr(self._fw, "fwbot_service_account", None)
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return gateway_call(self.site, fn, *args, **kwargs)

@@ -81,7 +81,8 @@ def build_demo_world(seed: int = 7) -> World:
     rng = random.Random(seed)
     world = World(seed=seed)
     for email, first, last in _USERS:
-        world.add_user(email, first, last)
+        # fwbot's service account is the site admin whose API key the bot (and localfw) uses.
+        world.add_user(email, first, last, root=email == DEMO_BOT)
     world.add_group(DEMO_GROUP, DEMO_GROUP_LABEL)
 
     gear_testing = world.add_project(

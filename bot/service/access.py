@@ -182,7 +182,9 @@ class Authorizer:
         return f"You have {have} to `{project.label}`; this needs {needed}. Ask {ask}."
 
     def _admins_of(self, project: ProjectRef) -> str:
-        admins = sorted(u for u, r in self.project_roles(project).items() if r == "admin")
+        bot = self._gateway.service_account()
+        roles = self.project_roles(project)
+        admins = sorted(u for u, r in roles.items() if r == "admin" and u != bot)
         if not admins:
             return "your Flywheel site admin"
         named = ", ".join(admins[:MAX_ADMINS_NAMED])

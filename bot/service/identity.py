@@ -16,6 +16,7 @@ from bot.domain import Actor
 from bot.errors import IdentityError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.policy import Policy
+from bot.store.audit import AuditRepo
 from bot.store.identities import IdentityRepo
 
 DEFAULT_TTL = timedelta(hours=1)
@@ -35,11 +36,13 @@ class IdentityService:
         gateway: FlywheelGateway,
         identities: IdentityRepo,
         policy: Policy,
+        audit: AuditRepo,
         *,
         ttl: timedelta = DEFAULT_TTL,
     ) -> None:
         self._gateway = gateway
         self._identities = identities
+        self._audit = audit
         self._policy = policy
         self._ttl = ttl
 
@@ -53,8 +56,13 @@ class IdentityService:
         cached = self._identities.get_fresh(slack_user_id, self._ttl)
         if cached is not None:
             return self._actor(cached.email, cached.display_name, slack_user_id, channel_id)
-        profile = fetch_profile()
+        try:
+            profile = fetch_profile()
+        except IdentityError as err:
+            self._refused(f"slack:{slack_user_id}", slack_user_id, err.message)
+            raise
         if not profile.email:
+            self._refused(f"slack:{slack_user_id}", slack_user_id, "no email from Slack")
             raise IdentityError(
                 "fwbot needs your Slack email to find your Flywheel account, and Slack did not "
                 "share it.",
@@ -62,6 +70,7 @@ class IdentityService:
             )
         user = self._gateway.find_user(profile.email)
         if user is None:
+            self._refused(profile.email, slack_user_id, "no Flywheel account")
             raise IdentityError(
                 f"There is no Flywheel account for {profile.email}.",
                 hint="Ask your Flywheel site admin to add you, with this email, then try again.",
@@ -82,6 +91,16 @@ class IdentityService:
             display_name=user.display_name,
             bot_admin=self._policy.is_bot_admin(user.email),
             via="console",
+        )
+
+    def _refused(self, who: str, slack_user_id: str, reason: str) -> None:
+        """Unknown people knocking is worth an admin's eye: audit each failed resolution."""
+        self._audit.record(
+            actor_email=who,
+            actor_slack_id=slack_user_id,
+            action="identify",
+            outcome="refused",
+            reason=reason,
         )
 
     def _actor(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import FwbotError
+from bot.errors import FwbotError, NotFound, UsageError
 from commands.render.blocks import context, escape, section
 from commands.render.message import reply
 from commands.reply import Reply
@@ -17,9 +17,14 @@ def pointer(command: str | None) -> str:
 
 
 def error_reply(err: FwbotError, command: str | None) -> Reply:
-    """``command`` (if known) is where the "Type `/fw … help`" pointer leads."""
+    """``command`` (if known) is where the "Type `/fw … help`" pointer leads; only mistakes
+    in what was typed get one (a refusal or an outage is not fixed by reading the usage)."""
     body = ERROR.format(message=escape(err.message))
     if err.hint:
         body += "\n" + escape(err.hint)
-    lines = [err.message, *([err.hint] if err.hint else []), pointer(command)]
-    return reply("\n".join(lines), [section(body), context(pointer(command))], "\n".join(lines))
+    lines = [err.message, *([err.hint] if err.hint else [])]
+    blocks = [section(body)]
+    if isinstance(err, UsageError | NotFound):
+        lines.append(pointer(command))
+        blocks.append(context(pointer(command)))
+    return reply("\n".join(lines), blocks, "\n".join(lines))

@@ -13,7 +13,7 @@ SPEC = CommandSpec(
     summary="What each /fw command does",
     usage="/fw help [COMMAND]",
     help=(
-        "Without a command, lists every command. With one, shows its usage, options and "
+        "Without a command, lists the commands you may run. With one, shows its usage, options and "
         "examples; `/fw COMMAND help` and `/fw COMMAND --help` do the same."
     ),
     args=(ArgSpec("command", "COMMAND", "a command name, such as `gears`", variadic=True),),
@@ -24,5 +24,6 @@ SPEC = CommandSpec(
 def run(inv: Invocation, ctx: CommandContext) -> Reply:
     topic = inv.arg("command")
     if topic is None:
-        return render.overview(inv.grammar.specs)
+        held = ctx.services.access.capabilities(ctx.actor)
+        return render.overview([spec for spec in inv.grammar.specs if spec.access in held])
     return render.command_help(inv.grammar.require(topic))

@@ -6,9 +6,16 @@ from collections.abc import Callable
 
 import pytest
 
-from commands.registry import COMMANDS, REGISTRY
+from bot.domain import Actor, ProjectRef
+from bot.service.access import Access
+from bot.store.db import Store
+from commands.context import CommandContext
+from commands.dispatch import dispatch
+from commands.grammar import CommandSpec
+from commands.registry import COMMANDS, REGISTRY, Command, Registry
 from commands.reply import Reply
 from tests.commands.conftest import visible_text
+from tests.fakes import FakeFlywheelGateway, fake_services
 
 Fw = Callable[[str], Reply]
 NAMES = [c.spec.name for c in COMMANDS]
@@ -75,3 +82,24 @@ def test_every_usage_line_names_its_command(name: str) -> None:
 def test_console_help_fits_80_columns(fw: Fw) -> None:
     for text in ["help", *(f"{n} --help" for n in NAMES)]:
         assert max(len(line) for line in fw(text).console_text().splitlines()) <= 80
+
+
+def test_overview_offers_only_the_commands_the_user_may_run(
+    gateway: FakeFlywheelGateway, sqlite_store: Store
+) -> None:
+    project = ProjectRef(project_id="p1", label="gear_testing", group="pennlinc")
+    gateway.projects.append(project)
+    gateway.roles["p1"] = {"vera@lab.org": "read-only", "andy@lab.org": "read-write"}
+    write_only = CommandSpec(
+        name="launchish", summary="Needs write", usage="/fw launchish", access=Access.WRITE
+    )
+    registry = Registry((*COMMANDS, Command(write_only, lambda inv, ctx: Reply(text="ok"))))
+    services = fake_services(sqlite_store, gateway)
+
+    def overview(email: str) -> str:
+        ctx = CommandContext(actor=Actor(email=email), services=services)
+        return visible_text(dispatch("help", ctx, registry=registry))
+
+    assert "/fw launchish" not in overview("vera@lab.org")
+    assert "/fw launchish" in overview("andy@lab.org")
+    assert "/fw gears" in overview("vera@lab.org")

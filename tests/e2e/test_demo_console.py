@@ -37,3 +37,19 @@ def test_bare_words_and_mistakes_get_answers_not_tracebacks() -> None:
     assert "quote" in out.lower()
     assert "Traceback" not in out + result.stderr
     assert out.count("fw> ") == 3  # `exit` stopped before the last line
+
+
+def test_as_switches_identity_and_refusals_say_why() -> None:
+    result = run_demo("history project=gear_testing\n", "--as", "outsider@pennlinc.example")
+
+    assert result.returncode == 0, result.stderr
+    assert "You have no access to `gear_testing`" in result.stdout
+    assert "admin@pennlinc.example" in result.stdout
+
+
+def test_as_an_unknown_user_stops_with_a_clear_message() -> None:
+    result = run_demo("gears\n", "--as", "nobody@example.org")
+
+    assert result.returncode == 2
+    assert "no Flywheel account for nobody@example.org" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,119 @@
+"""Who may run what: every command for a user of each role, through the real bolt app.
+
+Each row is a signed slash command from a Slack user mapped (by email) to a demo
+Flywheel user; the answer must allow or refuse, a refusal must leave no write in
+Flywheel, and each decision must leave exactly one audit row.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.localfw.demo_world import DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
+from bot.localfw.server import LocalFlywheel
+from bot.service.policy import Policy
+from bot.store.db import Store
+from tests.e2e.conftest import SLACK_USERS
+from tests.fixtures.slack import Slash
+
+ROLES = {  # the e2e workspace's Slack users by the role they hold on gear_testing
+    "none": "U0OUTSIDER",
+    "read-only": "U0VIEWER",
+    "read-write": "U0ALICE",
+    "admin": "U0ADMIN",
+    "bot admin": "U0OPS",
+}
+EVERYONE = frozenset(ROLES)
+READERS = EVERYONE - {"none"}
+
+# command -> (the audited action, the roles allowed to run it)
+COMMANDS = {
+    "gears": ("gears.list", EVERYONE),
+    "gear qsiprep-hpc": ("gear.show", EVERYONE),
+    "history": ("history.show", EVERYONE),
+    "history project=gear_testing": ("history.show", READERS),
+}
+REFUSED = "You have no access to `gear_testing`"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_role_is_allowed_or_refused_each_command(
+    slash: Slash, sqlite_store: Store, demo_localfw: LocalFlywheel, role: str, command: str
+) -> None:
+    action, allowed_roles = COMMANDS[command]
+    demo_localfw.requests.reset()
+
+    answer = slash(command, user_id=ROLES[role]).answer()
+
+    shown = answer["text"] + json.dumps(answer.get("blocks", []))
+    events = sqlite_store.audit.recent(50)
+    assert len(events) == 1, [(e.action, e.outcome) for e in events]
+    [event] = events
+    assert event.action == action
+    assert event.actor_email == SLACK_USERS[ROLES[role]][0]
+    if role in allowed_roles:
+        assert event.outcome == "allowed"
+        assert "You have" not in shown
+    else:
+        assert event.outcome == "refused"
+        assert REFUSED in answer["text"]
+        assert "admin@pennlinc.example" in answer["text"]  # who can help
+        assert answer["response_type"] == "ephemeral"
+    assert demo_localfw.requests.writes() == []  # nothing here writes to Flywheel
+
+
+def test_help_offers_each_role_only_what_it_may_run(slash: Slash) -> None:
+    for user_id in ROLES.values():
+        answer = slash("help", user_id=user_id).answer()
+        assert "/fw gears" in answer["text"] + json.dumps(answer["blocks"])
+
+
+def test_a_slack_user_without_a_flywheel_account_is_refused_and_audited(
+    slash: Slash, sqlite_store: Store
+) -> None:
+    call = slash("gears", user_id="U0STRANGER")
+
+    ack = json.loads(call.http.body)
+    assert "no Flywheel account for stranger@elsewhere.example" in ack["text"]
+    [event] = sqlite_store.audit.recent()
+    assert (event.action, event.outcome) == ("identify", "refused")
+
+
+def test_history_shows_a_projects_refusals_to_its_readers(slash: Slash) -> None:
+    slash("history project=gear_testing", user_id=ROLES["none"]).answer()
+
+    answer = slash("history project=gear_testing", user_id=ROLES["read-only"]).answer()
+
+    assert DEMO_OUTSIDER in answer["text"] + json.dumps(answer["blocks"])
+    assert "refused" in json.dumps(answer["blocks"])
+
+
+def test_a_bot_admin_sees_everyones_history(slash: Slash) -> None:
+    slash("history project=gear_testing", user_id=ROLES["none"]).answer()
+    slash("history project=gear_testing", user_id=ROLES["read-only"]).answer()
+
+    answer = slash("history", user_id=ROLES["bot admin"]).answer()
+
+    assert "everyone" in answer["text"]
+    assert DEMO_OUTSIDER in json.dumps(answer["blocks"])
+    assert DEMO_VIEWER not in json.dumps(answer["blocks"])  # routine reads are left out
+    assert DEMO_OPS not in json.dumps(answer["blocks"])  # own routine reads are left out
+
+
+class TestChannelPolicy:
+    @pytest.fixture
+    def e2e_policy(self) -> Policy:
+        return Policy(bot_admins=[DEMO_OPS], allowed_channels=["C0LAB"])
+
+    def test_commands_outside_the_allowed_channels_are_refused(
+        self, slash: Slash, sqlite_store: Store
+    ) -> None:
+        assert "You have" not in slash("gears", channel_id="C0LAB").answer()["text"]
+
+        answer = slash("gears", channel_id="C0RANDOM").answer()
+
+        assert "not enabled in this channel" in answer["text"]
+        assert [e.outcome for e in sqlite_store.audit.recent()] == ["refused", "allowed"]
