@@ -68,6 +68,7 @@ class ProjectRef(Frozen):
     project_id: str
     label: str
     group: str
+    files: tuple[str, ...] = ()  # names of the project's files (inputs are picked by name)
 
 
 class UserRef(Frozen):
@@ -93,12 +94,44 @@ class Actor(Frozen):
     via: Literal["slack", "console", "scheduler"] = "slack"
 
 
+class FileRef(Frozen):
+    """A file picked by name on a container: what a gear input points at."""
+
+    parent_type: str
+    parent_id: str
+    name: str
+
+
+class JobSpec(Frozen):
+    """One analysis job to launch on one session."""
+
+    gear_id: str
+    session_id: str
+    label: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, FileRef] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+class LaunchedJob(Frozen):
+    """What Flywheel answered for one launched job (the job id may come later)."""
+
+    session_id: str
+    job_id: str | None = None
+    analysis_id: str | None = None
+
+
 class JobRecord(Frozen):
+    """A job as fwbot needs it: state, where it ran, with what, and what it left."""
+
     job_id: str
     state: str
     gear_name: str
     gear_version: str
-    destination_id: str
+    session_id: str | None = None
+    analysis_id: str | None = None
+    label: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     failure_reason: str | None = None
     saved_files: list[str] = Field(default_factory=list)

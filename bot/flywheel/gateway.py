@@ -8,7 +8,23 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain import GearDetail, GearSummary, ProjectRef, ProjectRole, SessionRef, UserRef
+from bot.domain import (
+    GearDetail,
+    GearSummary,
+    JobRecord,
+    JobSpec,
+    LaunchedJob,
+    ProjectRef,
+    ProjectRole,
+    SessionRef,
+    UserRef,
+)
+from bot.errors import FwbotError
+
+
+class BatchApiUnsupported(FwbotError):
+    """The site has no batch API for premade jobs: launch per session instead."""
+
 
 
 class FlywheelGateway(Protocol):
@@ -24,8 +40,19 @@ class FlywheelGateway(Protocol):
         """The project with exactly this label (escaped: the label can never widen the query)."""
         ...
 
-    def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
-        """Sessions of a project having an acquisition whose label contains the text."""
+    def project_sessions(self, project_id: str) -> list[SessionRef]:
+        """All sessions of a project, sorted by subject and session label."""
+        ...
+
+    def sessions_with_acquisition(
+        self,
+        project_id: str,
+        label_contains: str | None = None,
+        *,
+        label_pattern: str | None = None,
+    ) -> list[SessionRef]:
+        """Sessions having an acquisition whose label contains the text and/or matches the
+        regex (searched anywhere in the label), in a few paged queries."""
         ...
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
@@ -42,4 +69,29 @@ class FlywheelGateway(Protocol):
 
     def service_account(self) -> str | None:
         """The Flywheel user fwbot's own API key belongs to (never someone to "ask")."""
+        ...
+
+    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
+        """Every job of this gear in the project (any version, any state), in paged queries."""
+        ...
+
+    def jobs_tagged(self, tag: str) -> list[JobRecord]:
+        """Every job carrying ``tag`` (fwbot tags each batch's jobs ``fwbot:<batch id>``)."""
+        ...
+
+    def create_batch(self, jobs: list[JobSpec]) -> str:
+        """Propose a batch of premade jobs; returns Flywheel's batch id. Nothing runs yet.
+        Raises ``BatchApiUnsupported`` when the site has no such API."""
+        ...
+
+    def start_batch(self, flywheel_batch_id: str) -> list[LaunchedJob]:
+        """Run a proposed batch: its jobs are created, one per session."""
+        ...
+
+    def batch_state(self, flywheel_batch_id: str) -> str:
+        """``pending`` (proposed, not run), ``running``, ``complete``, ``cancelled`` ..."""
+        ...
+
+    def launch_one(self, job: JobSpec) -> LaunchedJob:
+        """Launch one analysis on its session, as ``gear.run(destination=session)`` does."""
         ...

@@ -22,6 +22,9 @@ from bot.domain import (
     GearDetail,
     GearInput,
     GearSummary,
+    JobRecord,
+    JobSpec,
+    LaunchedJob,
     ProjectRef,
     ProjectRole,
     SessionRef,
@@ -29,6 +32,7 @@ from bot.domain import (
 )
 from bot.errors import FlywheelUnavailable
 from bot.flywheel import filters
+from bot.flywheel.gateway import BatchApiUnsupported
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,6 +131,24 @@ class SdkGateway:
                 return
             after = page[-1].id
 
+    def _raw(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The response as plain JSON. The SDK's job models drop ``parents`` (which session a
+        job belongs to) and are slow to build for thousands of jobs; the JSON has it all."""
+        response = self._call(fn, *args, _preload_content=False, **kwargs)
+        return json.loads(response.content)
+
+    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
+            if after:
+                kwargs["after_id"] = after
+            page = self._raw(finder, **kwargs)
+            yield from page
+            if len(page) < PAGE_SIZE:
+                return
+            after = page[-1].get("_id") or page[-1]["id"]
+
     # -- gears ------------------------------------------------------------
     def list_gears(self) -> list[GearSummary]:
         gears = [_gear_summary(doc) for doc in self._call(self._fw.get_all_gears)]
@@ -166,23 +188,34 @@ class SdkGateway:
         if not exact:
             return None
         p = exact[0]
-        return ProjectRef(project_id=p.id, label=p.label, group=p.group)
+        files = tuple(f.name for f in p.files or [])
+        return ProjectRef(project_id=p.id, label=p.label, group=p.group, files=files)
 
-    def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
-        acq_filter = filters.join(
-            filters.term("parents.project", "=", project_id),
-            filters.term("label", "=~", filters.literal_regex(label_contains)),
-        )
-        wanted = {
-            a.parents.session
-            for a in self._paged(self._fw.get_all_acquisitions, acq_filter)
-            if label_contains in a.label
-        }
+    def project_sessions(self, project_id: str) -> list[SessionRef]:
         sessions = self._paged(
             self._fw.get_all_sessions, filters.term("parents.project", "=", project_id)
         )
-        refs = [_session_ref(s) for s in sessions if s.id in wanted]
-        return sorted(refs, key=lambda s: (s.subject_label, s.label))
+        return sorted((_session_ref(s) for s in sessions), key=lambda s: (s.subject_label, s.label))
+
+    def sessions_with_acquisition(
+        self,
+        project_id: str,
+        label_contains: str | None = None,
+        *,
+        label_pattern: str | None = None,
+    ) -> list[SessionRef]:
+        """Two or three paged queries: the matching acquisitions, then the project's sessions."""
+        terms = [filters.term("parents.project", "=", project_id)]
+        if label_contains is not None:
+            terms.append(filters.term("label", "=~", filters.literal_regex(label_contains)))
+        pattern = re.compile(label_pattern) if label_pattern is not None else None
+        wanted = {
+            a.parents.session
+            for a in self._paged(self._fw.get_all_acquisitions, filters.join(*terms))
+            if (label_contains is None or label_contains in a.label)
+            and (pattern is None or pattern.search(a.label or ""))
+        }
+        return [s for s in self.project_sessions(project_id) if s.session_id in wanted]
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
         project = self._call(self._fw.get_project, project_id)
@@ -215,6 +248,49 @@ class SdkGateway:
                     best = name  # type: ignore[assignment]
             roles[perm.id] = best
         return roles
+
+    # -- jobs -------------------------------------------------------------
+    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
+        query = filters.join(
+            filters.term("parents.project", "=", project_id),
+            filters.term("gear_info.name", "=", filters.quote_value(gear_name)),
+        )
+        return [_job_record(j) for j in self._paged_raw(self._fw.get_all_jobs, query)]
+
+    def jobs_tagged(self, tag: str) -> list[JobRecord]:
+        query = filters.term("tags", "=", filters.quote_value(tag))
+        return [_job_record(j) for j in self._paged_raw(self._fw.get_all_jobs, query)]
+
+    def create_batch(self, jobs: list[JobSpec]) -> str:
+        body = {"jobs": [_job_body(job, with_destination=True) for job in jobs]}
+        try:
+            proposal = self._raw(self._fw.create_batch_job_from_jobs, body)
+        except flywheel.ApiException as exc:
+            if exc.status in (404, 405, 501):
+                raise BatchApiUnsupported(
+                    f"Flywheel at {self.site} has no batch API for premade jobs."
+                ) from exc
+            raise
+        return str(proposal.get("_id") or proposal["id"])
+
+    def start_batch(self, flywheel_batch_id: str) -> list[LaunchedJob]:
+        started = self._raw(self._fw.start_batch, flywheel_batch_id)
+        return [
+            LaunchedJob(
+                session_id=(j.get("parents") or {}).get("session") or "",
+                job_id=j.get("id") or j.get("_id"),
+                analysis_id=_analysis_of(j),
+            )
+            for j in started
+        ]
+
+    def batch_state(self, flywheel_batch_id: str) -> str:
+        return str(self._raw(self._fw.get_batch, flywheel_batch_id).get("state", ""))
+
+    def launch_one(self, job: JobSpec) -> LaunchedJob:
+        body = {"label": job.label, "job": _job_body(job, with_destination=False)}
+        analysis_id = self._call(self._fw.add_session_analysis, job.session_id, body)
+        return LaunchedJob(session_id=job.session_id, analysis_id=str(analysis_id))
 
     def _roles(self) -> dict[str, str]:
         if self._role_names is None:
@@ -287,4 +363,46 @@ def _session_ref(session: Any) -> SessionRef:
         session_id=session.id,
         label=session.label or session.id,
         subject_label=(subject.label if subject is not None else "") or "",
+    )
+
+
+def _job_body(job: JobSpec, *, with_destination: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "gear_id": job.gear_id,
+        "config": job.config,
+        "inputs": {
+            key: {"type": ref.parent_type, "id": ref.parent_id, "name": ref.name}
+            for key, ref in job.inputs.items()
+        },
+        "tags": job.tags,
+    }
+    if with_destination:
+        body["destination"] = {"type": "session", "id": job.session_id}
+        body["label"] = job.label
+    return body
+
+
+def _analysis_of(job: dict[str, Any]) -> str | None:
+    destination = job.get("destination") or {}
+    if destination.get("type") == "analysis":
+        return str(destination.get("id"))
+    return None
+
+
+def _job_record(job: dict[str, Any]) -> JobRecord:
+    info = job.get("gear_info") or {}
+    config = job.get("config") or {}
+    return JobRecord(
+        job_id=str(job.get("id") or job.get("_id")),
+        state=str(job.get("state", "")),
+        gear_name=str(info.get("name", "")),
+        gear_version=str(info.get("version", "")),
+        session_id=(job.get("parents") or {}).get("session"),
+        analysis_id=_analysis_of(job),
+        label=str(job.get("label") or ""),
+        config=dict(config.get("config") or {}),
+        tags=list(job.get("tags") or []),
+        failure_reason=job.get("failure_reason"),
+        saved_files=list(job.get("saved_files") or []),
+        created=job.get("created"),
     )

@@ -72,6 +72,7 @@ class Knobs:
         self.error_kinds: tuple[str, ...] = ("500",)
         self.error_route: re.Pattern[str] | None = None
         self.retry_after = 1
+        self.hidden_routes: re.Pattern[str] | None = None
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -91,6 +92,14 @@ class Knobs:
         self.error_kinds = tuple(kinds)
         self.error_route = re.compile(route) if route else None
         self.retry_after = retry_after
+
+    def hide_routes(self, pattern: str | None) -> None:
+        """Answer 404 for paths matching ``pattern``, like a Flywheel site that predates
+        those endpoints (e.g. ``^/batch`` for a site without the batch API)."""
+        self.hidden_routes = re.compile(pattern) if pattern else None
+
+    def is_hidden(self, path: str) -> bool:
+        return self.hidden_routes is not None and bool(self.hidden_routes.search(path))
 
     def clear(self) -> None:
         self.latency = 0.0

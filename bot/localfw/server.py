@@ -121,6 +121,8 @@ class LocalFlywheel:
         scheme, _, key = auth.partition(" ")
         if scheme.lower() not in ("scitran-user", "bearer") or key != self.api_key:
             return 401, _err(401, "Invalid or missing API key"), {}, route
+        if self.knobs.is_hidden(path):
+            return 404, _err(404, f"No route {method} {path}"), {}, route
         if matched is None:
             status = 405 if self.router.template_for(path) else 404
             return status, _err(status, f"No route {method} {path}"), {}, route
