@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.access import Authorizer
+from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
@@ -61,13 +63,16 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def build_services(gateway: FlywheelGateway, store: Store, policy: Policy) -> Services:
+def build_services(
+    gateway: FlywheelGateway, store: Store, policy: Policy, configs_dir: Path = Path("configs")
+) -> Services:
     access = Authorizer(gateway, policy, store.audit)
     return Services(
         access=access,
         identity=IdentityService(gateway, store.identities, policy, store.audit),
         gears=GearService(gateway, access),
         history=HistoryService(gateway, access, store.audit),
+        configs=ConfigService(ConfigLibrary(configs_dir), gateway, access),
     )
 
 
@@ -90,7 +95,7 @@ def build_runtime(
             localfw.stop()
         raise
     return Runtime(
-        services=build_services(gateway, store, policy),
+        services=build_services(gateway, store, policy, settings.configs_dir),
         gateway=gateway,
         store=store,
         localfw=localfw,

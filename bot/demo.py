@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import bot
 from bot.bootstrap import build_runtime
 from bot.console import run_console
 from bot.errors import FwbotError
@@ -24,11 +25,14 @@ DEFAULT_DEMO_USER = f"analyst@{DEMO_DOMAIN}"
 # The demo's lab policy: one fwbot admin who has no role on any project.
 DEMO_POLICY = Policy(bot_admins=[f"ops@{DEMO_DOMAIN}"])
 
+# The example configs at the top of the repository (a source checkout or editable install).
+EXAMPLE_CONFIGS = Path(bot.__file__).resolve().parent.parent / "configs"
+
 BANNER = """\
 fwbot demo: a local Flywheel with project gear_testing (1,329 sessions with acq-64dir_dwi)
   local Flywheel API: {url}   SDK key: {key}
   acting as {email} (--as EMAIL: admin@, analyst@, viewer@, outsider@, ops@{domain})
-  type `help`, `gears`, `gear qsiprep-hpc`, `history`, `exit`
+  type `help`, `gears`, `gear qsiprep-hpc`, `configs`, `config qsiprep-hpc`, `history`, `exit`
 """
 
 
@@ -48,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def demo_configs_dir(cwd_configs: Path = Path("configs")) -> Path:
+    """``./configs`` when run from a checkout's root, else the repository's example configs,
+    so `fwbot demo` shows the same saved configs wherever it is started."""
+    return cwd_configs if cwd_configs.is_dir() else EXAMPLE_CONFIGS
+
+
 def run_demo(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="fwbot-demo-") as data_dir:
@@ -55,6 +65,7 @@ def run_demo(args: argparse.Namespace) -> int:
             _env_file=None,  # type: ignore[call-arg]
             data_dir=Path(data_dir),
             flywheel_api_key=None,
+            configs_dir=demo_configs_dir(),
         )
         try:
             runtime = build_runtime(settings, demo_speed=args.speed, policy=DEMO_POLICY)

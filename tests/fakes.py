@@ -9,6 +9,7 @@ flywheel-sdk against bot/localfw over HTTP.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from bot.bootstrap import build_services
 from bot.domain import (
@@ -242,9 +243,14 @@ class FakeFlywheelGateway:
         return None
 
 
+REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
 def fake_services(
-    store: Store, gateway: FakeFlywheelGateway | None = None, policy: Policy | None = None
+    store: Store,
+    gateway: FakeFlywheelGateway | None = None,
+    policy: Policy | None = None,
+    configs_dir: Path = REPO_CONFIGS,
 ) -> Services:
     """Real services over the fake gateway and a real store: the tests' bootstrap()."""
-    return build_services(gateway or FakeFlywheelGateway(), store, policy or Policy())
-
+    return build_services(gateway or FakeFlywheelGateway(), store, policy or Policy(), configs_dir)

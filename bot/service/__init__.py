@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.service.access import Authorizer
+from bot.service.configs import ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
@@ -18,3 +19,4 @@ class Services:
     identity: IdentityService
     gears: GearService
     history: HistoryService
+    configs: ConfigService

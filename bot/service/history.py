@@ -12,7 +12,7 @@ from bot.store.audit import AuditEvent, AuditRepo
 
 DEFAULT_LIMIT = 15
 # Routine reads: their allowed events would bury launches and cancels; refusals still show.
-QUIET_ACTIONS = ("gears.list", "gear.show", "history.show", "help")
+QUIET_ACTIONS = ("gears.list", "gear.show", "configs.list", "config.show", "history.show", "help")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bot.localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_OPS, DEMO_OUTS
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
+from tests.fakes import REPO_CONFIGS
 from tests.slack.mock_slack import MockSlack
 
 # Slack users of the e2e workspace; U0ALICE is the default sender of `slash(...)`.
@@ -39,4 +40,4 @@ def e2e_policy() -> Policy:
 
 @pytest.fixture
 def slack_services(demo_gateway: SdkGateway, sqlite_store: Store, e2e_policy: Policy) -> Services:
-    return build_services(demo_gateway, sqlite_store, e2e_policy)
+    return build_services(demo_gateway, sqlite_store, e2e_policy, REPO_CONFIGS)
