@@ -72,9 +72,7 @@ class ConfigLibrary:
         entry = self._find(name, entries)
         if entry is None:
             names = sorted({e.name for e in entries})
-            raise NotFound(
-                "config", name, suggestions=difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-            )
+            raise NotFound("config", name, suggestions=difflib.get_close_matches(name, names, n=3))
         if entry.saved is None:
             raise ConfigError(entry.file, list(entry.problems))
         return entry.saved

@@ -52,6 +52,11 @@ def _type_ok(kind: str, value: Any) -> bool:
     return True  # a manifest type fwbot does not know: leave it to Flywheel
 
 
+def _bound(option: ConfigOption, bound: float) -> str:
+    """Bounds are read as floats; an integer option's bound reads as an integer."""
+    return shown(int(bound) if option.type == "integer" and bound.is_integer() else bound)
+
+
 def _option_problems(option: ConfigOption, value: Any) -> list[str]:
     """Bare problems (the caller prefixes the key): type first, then enum, then bounds."""
     if not _type_ok(option.type, value):
@@ -66,9 +71,9 @@ def _option_problems(option: ConfigOption, value: Any) -> list[str]:
         return [f"`{shown(value)}` is not allowed; one of {_allowed(option.enum)}"]
     problems = []
     if option.minimum is not None and value < option.minimum:
-        problems.append(f"`{shown(value)}` is below the minimum {shown(option.minimum)}")
+        problems.append(f"`{shown(value)}` is below the minimum {_bound(option, option.minimum)}")
     if option.maximum is not None and value > option.maximum:
-        problems.append(f"`{shown(value)}` is above the maximum {shown(option.maximum)}")
+        problems.append(f"`{shown(value)}` is above the maximum {_bound(option, option.maximum)}")
     return problems
 
 
@@ -82,13 +87,15 @@ def manifest_problems(saved: SavedConfig, gear: GearDetail) -> list[str]:
             f"version: `{saved.version}` is not installed; one of {_allowed(gear.versions)}"
         )
     options = {o.name: o for o in gear.config}
+    listed = False  # the gear's options are listed once, with the first unknown key
     for key, value in saved.config.items():
         option = options.get(key)
         if option is None:
-            known = _allowed(sorted(options)) or "none"
+            known = "" if listed else f" (options: {_allowed(sorted(options)) or 'none'})"
+            listed = True
             problems.append(
                 f"config.{key}: not an option of {gear.summary.name} {gear.summary.version}"
-                f"{_nearest(key, list(options))} (options: {known})"
+                f"{_nearest(key, list(options))}{known}"
             )
             continue
         problems.extend(f"config.{key}: {p}" for p in _option_problems(option, value))
