@@ -19,7 +19,14 @@ from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
+from bot.service.launch.launcher import Launcher, ModeSetting
+from bot.service.launch.plan import Planner
+from bot.service.launch.reporting import BatchReporter
+from bot.service.launch.service import LaunchService
+from bot.service.launch.watcher import BatchWatcher
+from bot.service.notify import BatchNotifier, SilentNotifier
 from bot.service.policy import Policy, load_policy
+from bot.service.workers import WorkerPool
 from bot.settings import Settings
 from bot.store.db import Store
 
@@ -38,6 +45,7 @@ class Runtime:
     localfw: Any = None  # bot.localfw.server.LocalFlywheel when embedded
 
     def close(self) -> None:
+        self.services.workers.shutdown()
         self.store.dispose()
         if self.localfw is not None:
             self.localfw.stop()
@@ -64,20 +72,46 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_services(
-    gateway: FlywheelGateway, store: Store, policy: Policy, configs_dir: Path = Path("configs")
+    gateway: FlywheelGateway,
+    store: Store,
+    policy: Policy,
+    configs_dir: Path = Path("configs"),
+    *,
+    notifier: BatchNotifier | None = None,
+    launch_mode: ModeSetting = "auto",
+    worker_threads: int = 4,
 ) -> Services:
     access = Authorizer(gateway, policy, store.audit)
+    library = ConfigLibrary(configs_dir)
+    workers = WorkerPool(worker_threads)
+    reporter = BatchReporter(gateway, store.batches, store.messages, notifier or SilentNotifier())
+    launcher = Launcher(gateway, store.batches, reporter, workers.stopping, mode=launch_mode)
+    launches = LaunchService(
+        Planner(gateway, access, library, policy),
+        launcher,
+        reporter,
+        store.batches,
+        access,
+        workers,
+    )
     return Services(
         access=access,
         identity=IdentityService(gateway, store.identities, policy, store.audit),
         gears=GearService(gateway, access),
         history=HistoryService(gateway, access, store.audit),
-        configs=ConfigService(ConfigLibrary(configs_dir), gateway, access),
+        configs=ConfigService(library, gateway, access),
+        launches=launches,
+        watcher=BatchWatcher(reporter, store.batches, launches),
+        workers=workers,
     )
 
 
 def build_runtime(
-    settings: Settings, *, demo_speed: float = 60.0, policy: Policy | None = None
+    settings: Settings,
+    *,
+    demo_speed: float = 60.0,
+    policy: Policy | None = None,
+    notifier: BatchNotifier | None = None,
 ) -> Runtime:
     """Connect to Flywheel (or start the embedded one when no key is given), open the
     store, load the policy and build the services. Fails fast with a ``FwbotError``."""
@@ -95,7 +129,15 @@ def build_runtime(
             localfw.stop()
         raise
     return Runtime(
-        services=build_services(gateway, store, policy, settings.configs_dir),
+        services=build_services(
+            gateway,
+            store,
+            policy,
+            settings.configs_dir,
+            notifier=notifier,
+            launch_mode=settings.launch_mode,
+            worker_threads=settings.worker_threads,
+        ),
         gateway=gateway,
         store=store,
         localfw=localfw,

@@ -15,15 +15,17 @@ from pathlib import Path
 
 import bot
 from bot.bootstrap import build_runtime
-from bot.console import run_console
+from bot.console import ConsoleNotifier, run_console
 from bot.errors import FwbotError
+from bot.scheduler import start_scheduler
 from bot.service.policy import Policy
 from bot.settings import Settings
 
 DEMO_DOMAIN = "pennlinc.example"
 DEFAULT_DEMO_USER = f"analyst@{DEMO_DOMAIN}"
 # The demo's lab policy: one fwbot admin who has no role on any project.
-DEMO_POLICY = Policy(bot_admins=[f"ops@{DEMO_DOMAIN}"])
+DEMO_POLICY = Policy(bot_admins=[f"ops@{DEMO_DOMAIN}"], max_batch_without_approval=1500)
+WATCH_INTERVAL = 2.0  # seconds: the demo's jobs run 60x faster than real ones
 
 # The example configs at the top of the repository (a source checkout or editable install).
 EXAMPLE_CONFIGS = Path(bot.__file__).resolve().parent.parent / "configs"
@@ -68,7 +70,12 @@ def run_demo(args: argparse.Namespace) -> int:
             configs_dir=demo_configs_dir(),
         )
         try:
-            runtime = build_runtime(settings, demo_speed=args.speed, policy=DEMO_POLICY)
+            runtime = build_runtime(
+                settings,
+                demo_speed=args.speed,
+                policy=DEMO_POLICY,
+                notifier=ConsoleNotifier(sys.stdout),
+            )
         except FwbotError as err:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)
             return 1
@@ -78,6 +85,7 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)
             runtime.close()
             return 2
+        scheduler = start_scheduler(runtime.services.watcher, interval=WATCH_INTERVAL)
         try:
             interactive = sys.stdin.isatty()
             if interactive:
@@ -89,8 +97,11 @@ def run_demo(args: argparse.Namespace) -> int:
                         domain=DEMO_DOMAIN,
                     )
                 )
-            return run_console(
+            code = run_console(
                 runtime.services, actor, sys.stdin, sys.stdout, interactive=interactive
             )
+            runtime.services.workers.wait_idle()  # let a launch that was confirmed finish
+            return code
         finally:
+            scheduler.shutdown(wait=False)
             runtime.close()

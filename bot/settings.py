@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     log_level: str = "INFO"
     worker_threads: int = Field(default=8, ge=1)
+    # How launches reach Flywheel: "auto" tries the batch API, then per-session launches.
+    launch_mode: Literal["auto", "batch-api", "per-session"] = "auto"
+    # Seconds between batch-watcher passes (progress messages, completion).
+    watch_interval: float = Field(default=30.0, gt=0)
     # bolt runs listeners (and so acks) on this pool: too small and acks queue behind answers
     slack_listener_threads: int = Field(default=32, ge=1)
 

@@ -26,6 +26,10 @@ class BatchApiUnsupported(FwbotError):
     """The site has no batch API for premade jobs: launch per session instead."""
 
 
+class LaunchRejected(FwbotError):
+    """Flywheel refused to create a job (bad input, unknown destination): retrying won't help."""
+
+
 
 class FlywheelGateway(Protocol):
     def list_gears(self) -> list[GearSummary]:

@@ -9,6 +9,9 @@ from bot.service.configs import ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
+from bot.service.launch.service import LaunchService
+from bot.service.launch.watcher import BatchWatcher
+from bot.service.workers import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -20,3 +23,6 @@ class Services:
     gears: GearService
     history: HistoryService
     configs: ConfigService
+    launches: LaunchService
+    watcher: BatchWatcher
+    workers: WorkerPool

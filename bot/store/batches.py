@@ -102,6 +102,7 @@ class BatchSpec:
     state: BatchState = BatchState.PLANNED
     skipped_count: int = 0
     key_extra: str = ""
+    expect_outputs: tuple[str, ...] = ()
 
     @property
     def config_hash(self) -> str:
@@ -141,6 +142,7 @@ class Batch:
     state: BatchState
     launch_mode: LaunchMode | None
     flywheel_batch_id: str | None
+    expect_outputs: tuple[str, ...]
     target_count: int
     skipped_count: int
     complete_count: int
@@ -208,6 +210,7 @@ def _batch(row: BatchRow) -> Batch:
         state=BatchState(row.state),
         launch_mode=LaunchMode(row.launch_mode) if row.launch_mode else None,
         flywheel_batch_id=row.flywheel_batch_id,
+        expect_outputs=tuple(row.expect_outputs or ()),
         target_count=row.target_count,
         skipped_count=row.skipped_count,
         complete_count=row.complete_count,
@@ -298,6 +301,7 @@ class BatchRepo:
             "state": spec.state.value,
             "target_count": 0,
             "skipped_count": spec.skipped_count,
+            "expect_outputs": list(spec.expect_outputs),
             "complete_count": 0,
             "failed_count": 0,
             "created_at": now,

@@ -101,6 +101,9 @@ class BatchRow(Base):
     state: Mapped[str] = mapped_column(String(20))
     launch_mode: Mapped[str | None] = mapped_column(String(20))
     flywheel_batch_id: Mapped[str | None] = mapped_column(String(64))
+    # File patterns a complete job must have saved to count as done (e.g. "*.html.zip").
+    # NULL on batches made before the column existed.
+    expect_outputs: Mapped[list[str] | None]
     target_count: Mapped[int] = mapped_column(Integer)
     skipped_count: Mapped[int] = mapped_column(Integer)
     complete_count: Mapped[int] = mapped_column(Integer)

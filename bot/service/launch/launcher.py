@@ -1,0 +1,203 @@
+"""Turning a recorded batch into Flywheel jobs, exactly once per session.
+
+The batch and its targets are in the store before the first call to Flywheel.
+Every job carries the tag ``fwbot:<batch id>``, so before launching anything the
+launcher asks Flywheel which sessions already have a job with that tag (a job
+whose creation succeeded even though its answer was lost, or a launch cut short
+by a restart) and marks those launched instead of launching them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+from bot.domain import FileRef, JobSpec, LaunchedJob
+from bot.errors import FlywheelUnavailable
+from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
+from bot.service.launch.progress import batch_tag
+from bot.service.launch.reporting import BatchReporter
+from bot.store.batches import Batch, BatchRepo, Target, TargetUpdate
+from bot.store.states import BatchState, LaunchMode, TargetState
+
+log = logging.getLogger(__name__)
+
+ModeSetting = Literal["auto", "batch-api", "per-session"]
+PASSES = 2  # per-session: a transient failure gets one more try, after a tag check
+
+
+class Launcher:
+    def __init__(
+        self,
+        gateway: FlywheelGateway,
+        batches: BatchRepo,
+        reporter: BatchReporter,
+        stopping: threading.Event,
+        *,
+        mode: ModeSetting = "auto",
+        concurrency: int = 8,
+    ) -> None:
+        self._gateway = gateway
+        self._batches = batches
+        self._reporter = reporter
+        self._stopping = stopping
+        self._mode = mode
+        self._concurrency = concurrency
+
+    def run(self, batch_id: str) -> None:
+        """Launch whatever of the batch is not launched yet; safe to call again after a stop."""
+        batch = self._batches.require(batch_id)
+        if batch.state is not BatchState.LAUNCHING:
+            return
+        self._reporter.publish(batch_id)
+        self._reconcile(batch)
+        pending = self._batches.targets(batch_id, [TargetState.PLANNED])
+        if pending:
+            try:
+                if self._use_batch_api(batch):
+                    self._launch_as_batch(batch, pending)
+                else:
+                    self._launch_each(batch, pending)
+            except FlywheelUnavailable as err:
+                # Nothing is lost: the targets stay planned and the next run checks the tag.
+                log.warning("launch of %s interrupted: %s", batch_id, err.message)
+                return
+        self._finish(batch_id)
+
+    # -- the two ways to launch ------------------------------------------------
+    def _use_batch_api(self, batch: Batch) -> bool:
+        if self._mode != "auto":
+            return self._mode == "batch-api"
+        return batch.launch_mode is not LaunchMode.PER_SESSION
+
+    def _launch_as_batch(self, batch: Batch, pending: Sequence[Target]) -> None:
+        """Premade jobs in one Flywheel batch, then one call to run it: two requests."""
+        resumable = batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id
+        if resumable and self._gateway.batch_state(batch.flywheel_batch_id or "") == "pending":
+            self._mark(pending, self._gateway.start_batch(batch.flywheel_batch_id or ""))
+            return
+        try:
+            flywheel_batch = self._gateway.create_batch([self._spec(batch, t) for t in pending])
+        except BatchApiUnsupported:
+            log.info("%s: no batch API on this site, launching per session", batch.id)
+            self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
+            self._launch_each(batch, pending)
+            return
+        except LaunchRejected as err:
+            self._fail(pending, err.message)
+            return
+        self._batches.record_launch(
+            batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id=flywheel_batch
+        )
+        if self._stopping.is_set():
+            return  # proposed, not run: the next run starts it
+        self._mark(pending, self._gateway.start_batch(flywheel_batch))
+
+    def _launch_each(self, batch: Batch, pending: Sequence[Target]) -> None:
+        """One analysis per session, a few at a time (sites without the batch API)."""
+        if batch.launch_mode is not LaunchMode.PER_SESSION:
+            self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
+        remaining = list(pending)
+        last_error: dict[int, str] = {}
+        for attempt in range(PASSES):
+            if attempt:
+                self._reconcile(batch)
+                still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
+                remaining = [t for t in remaining if t.id in still]
+            with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
+                outcomes = list(pool.map(lambda t: self._launch_target(batch, t), remaining))
+            if self._stopping.is_set():
+                return
+            transient = {t.id: e for t, e in zip(remaining, outcomes, strict=True) if e}
+            if not transient:
+                return
+            last_error.update(transient)
+            remaining = [t for t in remaining if t.id in transient]
+        self._reconcile(batch)
+        still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
+        self._fail([t for t in remaining if t.id in still], None, last_error)
+
+    def _launch_target(self, batch: Batch, target: Target) -> str | None:
+        """Launch one session; returns a transient error to retry, None when settled."""
+        if self._stopping.is_set():
+            return None
+        try:
+            launched = self._gateway.launch_one(self._spec(batch, target))
+        except LaunchRejected as err:
+            self._fail([target], err.message)
+            return None
+        except FlywheelUnavailable as err:
+            return err.message
+        self._mark([target], [launched])
+        return None
+
+    # -- bookkeeping -------------------------------------------------------------
+    def _reconcile(self, batch: Batch) -> None:
+        """Mark launched every planned target that already has a job with the batch's tag."""
+        planned = {t.session_id: t for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
+        if not planned:
+            return
+        found = self._gateway.jobs_tagged(batch_tag(batch.id))
+        self._mark(
+            list(planned.values()),
+            [
+                LaunchedJob(
+                    session_id=j.session_id or "", job_id=j.job_id, analysis_id=j.analysis_id
+                )
+                for j in found
+            ],
+        )
+
+    def _mark(self, targets: Sequence[Target], launched: Sequence[LaunchedJob]) -> None:
+        by_session = {t.session_id: t for t in targets}
+        updates = [
+            TargetUpdate(
+                target_id=by_session[job.session_id].id,
+                state=TargetState.LAUNCHED,
+                job_id=job.job_id,
+                analysis_id=job.analysis_id,
+            )
+            for job in launched
+            if job.session_id in by_session
+        ]
+        if updates:
+            self._batches.update_targets(updates)
+
+    def _fail(
+        self, targets: Sequence[Target], reason: str | None, reasons: dict[int, str] | None = None
+    ) -> None:
+        updates = [
+            TargetUpdate(
+                target_id=t.id,
+                state=TargetState.FAILED,
+                error=reason or (reasons or {}).get(t.id) or "launch failed",
+            )
+            for t in targets
+        ]
+        if updates:
+            self._batches.update_targets(updates)
+
+    def _finish(self, batch_id: str) -> None:
+        counts = self._batches.target_counts(batch_id)
+        if counts.get(TargetState.PLANNED, 0):
+            return  # stopped part-way: stays launching until the next run
+        final = BatchState.LAUNCHED if counts.get(TargetState.LAUNCHED, 0) else BatchState.FAILED
+        self._batches.transition(batch_id, final)
+        view = self._reporter.publish(batch_id)
+        self._reporter.publish_failures(view)
+
+    @staticmethod
+    def _spec(batch: Batch, target: Target) -> JobSpec:
+        inputs = {name: FileRef.model_validate(ref) for name, ref in batch.inputs.items()}
+        tags = [batch_tag(batch.id), *([batch.vm_tag] if batch.vm_tag else [])]
+        return JobSpec(
+            gear_id=batch.gear_id,
+            session_id=target.session_id,
+            label=batch.analysis_label,
+            config=batch.config,
+            inputs=inputs,
+            tags=tags,
+        )

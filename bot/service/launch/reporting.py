@@ -1,0 +1,75 @@
+"""One message per batch, updated in place; launch failures in its thread.
+
+The message's place (channel, id) is kept in the store, so a restarted bot
+keeps updating the same message instead of posting a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.launch.progress import BatchView, batch_tag, build_view
+from bot.service.notify import BatchNotifier
+from bot.store.batches import BatchRepo
+from bot.store.messages import MessageRepo
+from bot.store.states import BatchState
+
+log = logging.getLogger(__name__)
+
+PROGRESS = "progress"
+CONSOLE_CHANNEL = "console"
+NO_JOBS_YET = frozenset({BatchState.PLANNED, BatchState.AWAITING_APPROVAL})
+
+
+class BatchReporter:
+    def __init__(
+        self,
+        gateway: FlywheelGateway,
+        batches: BatchRepo,
+        messages: MessageRepo,
+        notifier: BatchNotifier,
+    ) -> None:
+        self._gateway = gateway
+        self._batches = batches
+        self._messages = messages
+        self.notifier = notifier
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._shown: dict[str, tuple[object, ...]] = {}
+
+    def view(self, batch_id: str) -> BatchView:
+        """The store's targets plus one tagged job query (none before anything launched)."""
+        batch = self._batches.require(batch_id)
+        targets = self._batches.targets(batch_id)
+        jobs = [] if batch.state in NO_JOBS_YET else self._gateway.jobs_tagged(batch_tag(batch_id))
+        return build_view(batch, targets, jobs)
+
+    def publish(self, batch_id: str, view: BatchView | None = None) -> BatchView:
+        """Post the batch's message the first time, then update it when what it shows changed."""
+        view = view or self.view(batch_id)
+        with self._lock_for(batch_id):
+            channel = view.batch.channel_id or CONSOLE_CHANNEL
+            known = self._messages.get(batch_id, PROGRESS, channel)
+            if known is None:
+                message_id = self.notifier.post(channel, view)
+                self._messages.save(batch_id, PROGRESS, channel, message_id)
+            elif self._shown.get(batch_id) != view.signature():
+                self.notifier.update(channel, known.ts, view)
+            self._shown[batch_id] = view.signature()
+        return view
+
+    def publish_failures(self, view: BatchView) -> None:
+        """Launch failures go in the thread of the batch's message, once per launch pass."""
+        if not view.failures:
+            return
+        channel = view.batch.channel_id or CONSOLE_CHANNEL
+        known = self._messages.get(view.batch.id, PROGRESS, channel)
+        if known is None:
+            return
+        self.notifier.post_failures(channel, known.ts, view)
+
+    def _lock_for(self, batch_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(batch_id, threading.Lock())

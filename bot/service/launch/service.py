@@ -1,0 +1,237 @@
+"""The launch use cases: preview, request, confirm, approve, cancel a plan, status, resume.
+
+A request records the batch (state ``planned``, or ``awaiting_approval`` above the
+policy's limits) with an idempotency key, so asking twice returns the same batch.
+Confirming moves it to ``launching`` with a compare-and-set, so a double click
+launches once; the launch itself runs in the worker pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from bot.domain import Actor, ProjectRef
+from bot.errors import Conflict, UsageError
+from bot.service.access import Access, Authorizer
+from bot.service.launch.launcher import Launcher
+from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
+from bot.service.launch.progress import BatchView
+from bot.service.launch.reporting import BatchReporter
+from bot.service.workers import WorkerPool
+from bot.store.batches import Batch, BatchRepo, BatchSpec, TargetSpec
+from bot.store.states import BatchState, IllegalTransition
+
+log = logging.getLogger(__name__)
+
+ACTIVE = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
+
+
+@dataclass(frozen=True)
+class LaunchTicket:
+    """A recorded request: the batch, the plan it came from, and whether it is new."""
+
+    batch: Batch
+    plan: LaunchPlan
+    created: bool
+
+
+class LaunchService:
+    def __init__(
+        self,
+        planner: Planner,
+        launcher: Launcher,
+        reporter: BatchReporter,
+        batches: BatchRepo,
+        access: Authorizer,
+        workers: WorkerPool,
+    ) -> None:
+        self._planner = planner
+        self._launcher = launcher
+        self._reporter = reporter
+        self._batches = batches
+        self._access = access
+        self._workers = workers
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- planning ----------------------------------------------------------------
+    def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
+        """`dry-run`: the plan and nothing else (read access is enough)."""
+        return self._planner.plan(actor, request, action="launch.preview", access=Access.READ)
+
+    def request(self, actor: Actor, request: LaunchRequest) -> LaunchTicket:
+        """Plan, then record the batch before anything is launched."""
+        plan = self._planner.plan(actor, request, action="launch.request", access=Access.WRITE)
+        if plan.missing_inputs:
+            raise UsageError(
+                f"`{plan.project.label}` lacks what the config needs: "
+                + ", ".join(plan.missing_inputs)
+                + ".",
+                hint="Upload the file to the project, or change `inputs` in the saved config.",
+            )
+        if not plan.to_launch:
+            batches = plan.skipped_batches()
+            where = f" (batch {', '.join(f'`{b}`' for b in batches[:3])})" if batches else ""
+            raise Conflict(
+                f"Nothing to launch: all {len(plan.matched):,} matching sessions already have a "
+                f"run of {plan.gear.summary.name} {plan.gear.summary.version} with this "
+                f"config{where}.",
+                hint=(f"Follow it with `/fw status {batches[0]}`." if batches else None),
+            )
+        spec = BatchSpec(
+            gear_name=plan.gear.summary.name,
+            gear_version=plan.gear.summary.version,
+            gear_id=plan.gear.summary.gear_id,
+            project_id=plan.project.project_id,
+            project_label=plan.project.label,
+            analysis_label=plan.label,
+            requester_email=actor.email,
+            requester_slack_id=actor.slack_user_id,
+            channel_id=actor.channel_id,
+            config=plan.config,
+            inputs={name: ref.model_dump() for name, ref in plan.inputs.items()},
+            config_name=plan.saved.name,
+            size=plan.size,
+            vm_tag=plan.vm_tag,
+            state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
+            skipped_count=len(plan.skipped),
+            expect_outputs=tuple(plan.saved.expect_outputs),
+        )
+        targets = [
+            TargetSpec(
+                session_id=s.session_id, session_label=s.label, subject_label=s.subject_label
+            )
+            for s in plan.to_launch
+        ]
+        batch, created = self._batches.create_or_get(spec, targets)
+        return LaunchTicket(batch=batch, plan=plan, created=created)
+
+    def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
+        """The actor's most recent batch (in one of ``states``): `/fw confirm` with no id."""
+        found = self._batches.find(requester_email=actor.email, states=states, limit=1)
+        if not found:
+            which = " or ".join(s.value.replace("_", " ") for s in states or [])
+            raise UsageError(
+                f"You have no {which + ' ' if which else ''}batch.",
+                hint="Start one with `/fw launch GEAR project=PROJECT`.",
+            )
+        return found[0]
+
+    # -- deciding ------------------------------------------------------------------
+    def confirm(self, actor: Actor, batch_id: str) -> Batch:
+        """The requester's Launch click. Repeats and double clicks return the same batch."""
+        batch = self._batches.require(batch_id)
+        project = _project_of(batch)
+        if batch.state in ACTIVE:
+            return batch
+        if batch.requester_email.casefold() != actor.email.casefold():
+            self._access.refuse(
+                actor,
+                f"Only {batch.requester_email} can launch batch `{batch.id}`: they asked for it.",
+                action="launch.confirm",
+                reason="not the requester",
+                project_label=batch.project_label,
+                target=batch.id,
+            )
+        if batch.state is BatchState.AWAITING_APPROVAL:
+            raise Conflict(
+                f"Batch `{batch.id}` is waiting for a project admin to approve it.",
+                hint="An admin of the project can click Approve, or type "
+                f"`/fw approve {batch.id}`.",
+            )
+        self._access.require(
+            actor, "launch.confirm", Access.WRITE, project=project, target=batch.id
+        )
+        return self._start(batch, BatchState.PLANNED)
+
+    def approve(self, actor: Actor, batch_id: str) -> Batch:
+        """A project admin (not the requester) lets a large or costly batch launch."""
+        batch = self._batches.require(batch_id)
+        if batch.state in ACTIVE:
+            return batch
+        if batch.state is not BatchState.AWAITING_APPROVAL:
+            raise Conflict(
+                f"Batch `{batch.id}` is {batch.state.value}; there is nothing to approve."
+            )
+        if batch.requester_email.casefold() == actor.email.casefold():
+            self._access.refuse(
+                actor,
+                f"You asked for batch `{batch.id}`; someone else must approve it.",
+                action="launch.approve",
+                reason="requester cannot approve",
+                project_label=batch.project_label,
+                target=batch.id,
+            )
+        self._access.require(
+            actor, "launch.approve", Access.MANAGE, project=_project_of(batch), target=batch.id
+        )
+        return self._start(batch, BatchState.AWAITING_APPROVAL, approver=actor.email)
+
+    def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
+        """Drop a batch nobody launched yet (the Cancel / Reject button)."""
+        batch = self._batches.require(batch_id)
+        if batch.state not in (BatchState.PLANNED, BatchState.AWAITING_APPROVAL):
+            raise Conflict(
+                f"Batch `{batch.id}` is {batch.state.value}; only a batch not yet launched "
+                "can be dropped this way."
+            )
+        self._access.require(
+            actor,
+            "launch.cancel",
+            Access.MANAGE,
+            project=_project_of(batch),
+            target=batch.id,
+            launcher=batch.requester_email,
+        )
+        return self._batches.transition(batch.id, BatchState.CANCELLED)
+
+    def status(self, actor: Actor, batch_id: str) -> BatchView:
+        """One batch's progress for anyone who may read its project."""
+        batch = self._batches.require(batch_id)
+        self._access.require(
+            actor, "status.show", Access.READ, project=_project_of(batch), target=batch.id
+        )
+        return self._reporter.view(batch_id)
+
+    # -- running -------------------------------------------------------------------
+    def _start(self, batch: Batch, expected: BatchState, approver: str | None = None) -> Batch:
+        try:
+            started = self._batches.transition(
+                batch.id, BatchState.LAUNCHING, approver_email=approver
+            )
+        except IllegalTransition:
+            current = self._batches.require(batch.id)
+            if current.state in ACTIVE:
+                return current  # someone else's click won the race: one launch only
+            raise
+        self.launch_in_background(batch.id)
+        return started
+
+    def launch_in_background(self, batch_id: str) -> None:
+        """Hand the batch to the worker pool, unless this process is already launching it."""
+        with self._lock:
+            if batch_id in self._in_flight:
+                return
+            self._in_flight.add(batch_id)
+
+        def run() -> None:
+            try:
+                self._launcher.run(batch_id)
+            finally:
+                with self._lock:
+                    self._in_flight.discard(batch_id)
+
+        self._workers.submit(f"launch {batch_id}", run)
+
+    def resume_unfinished(self) -> list[str]:
+        """After a restart: finish every batch left launching (the tag check prevents doubles)."""
+        unfinished = [b.id for b in self._batches.find(states=[BatchState.LAUNCHING], limit=100)]
+        for batch_id in unfinished:
+            self.launch_in_background(batch_id)
+        return unfinished
+
+
+def _project_of(batch: Batch) -> ProjectRef:
+    return ProjectRef(project_id=batch.project_id, label=batch.project_label, group="")

@@ -1,0 +1,39 @@
+"""The port through which the service tells people about batches.
+
+The service decides *when* to post or update a batch's message and remembers
+where it went (``slack_messages``); an adapter decides *how* it looks and where it
+shows (Slack's chat.postMessage / chat.update, or lines in the console).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.service.launch.progress import BatchView
+
+
+class BatchNotifier(Protocol):
+    def post(self, channel: str, view: BatchView) -> str:
+        """Post the batch's message; returns its id in the channel (Slack's ``ts``)."""
+        ...
+
+    def update(self, channel: str, message_id: str, view: BatchView) -> None:
+        """Rewrite the batch's message in place."""
+        ...
+
+    def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
+        """List the sessions that failed to launch, in the message's thread."""
+        ...
+
+
+class SilentNotifier:
+    """For processes with nobody to tell (tools, some tests)."""
+
+    def post(self, channel: str, view: BatchView) -> str:
+        return ""
+
+    def update(self, channel: str, message_id: str, view: BatchView) -> None:
+        return None
+
+    def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
+        return None

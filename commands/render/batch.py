@@ -1,0 +1,267 @@
+"""Renderers for launches and batches: the plan preview, the confirm buttons, and the
+progress message that is updated in place. Counts first, so a phone shows the news.
+"""
+
+from __future__ import annotations
+
+from bot.service.launch.plan import LaunchPlan
+from bot.service.launch.progress import BatchView
+from bot.store.batches import Batch
+from bot.store.states import BatchState
+from commands.render.blocks import Block, context, escape, line_sections, section
+from commands.render.message import reply
+from commands.reply import Reply
+
+# Button action ids -> the /fw command a click runs (the console types the same command).
+ACTION_COMMANDS = {
+    "fw_confirm": "confirm",
+    "fw_approve": "approve",
+    "fw_cancel_plan": "cancel",
+}
+SESSIONS_SHOWN = 5
+BAR_WIDTH = 20
+FAILURES_SHOWN = 40
+
+PLAN_TITLE = "*{gear}* `{version}` on *{project}*"
+PLAN_COUNTS = "*{launch:,}* to launch · {skipped} · ~{hours:,.0f} VM-hours"
+DRY_RUN_NOTE = "Dry run: nothing was launched. Drop `dry-run` to launch."
+CONFIRM_NOTE = "Only you can see this. Launch `{batch}`?"
+ALREADY = "Batch `{batch}` already covers this request ({state})."
+APPROVAL_NOTE = (
+    "{requester} asks to launch `{batch}`; a project admin must approve because {reasons}."
+)
+LAUNCHING = (
+    "Launching `{batch}`: {count:,} jobs of {gear} on {project}. Progress follows in {where}."
+)
+APPROVED = "{approver} approved `{batch}`. Launching {count:,} jobs of {gear} on {project}."
+DROPPED = "Batch `{batch}` was dropped; nothing was launched."
+STATE_WORDS = {
+    BatchState.PLANNED: "planned, not launched",
+    BatchState.AWAITING_APPROVAL: "waiting for approval",
+    BatchState.LAUNCHING: "launching",
+    BatchState.LAUNCHED: "launched",
+    BatchState.COMPLETE: "finished",
+    BatchState.CANCELLED: "cancelled",
+    BatchState.FAILED: "failed to launch",
+}
+
+
+def _skipped(plan: LaunchPlan) -> str:
+    by_state = plan.skipped_by_state()
+    if not by_state:
+        return "none skipped"
+    parts = ", ".join(f"{n:,} {state}" for state, n in sorted(by_state.items()))
+    return f"{len(plan.skipped):,} skipped ({parts})"
+
+
+def _session_lines(plan: LaunchPlan) -> tuple[list[str], str]:
+    shown = [f"{s.subject_label} {s.label}" for s in plan.to_launch[:SESSIONS_SHOWN]]
+    rest = len(plan.to_launch) - len(shown)
+    return shown, (f"and {rest:,} more" if rest > 0 else "")
+
+
+def _plan_facts(plan: LaunchPlan) -> list[str]:
+    facts = [
+        f"config `{plan.saved.name}` ({plan.saved.source})",
+        f"sessions: {plan.selection} ({len(plan.matched):,} matched)",
+        f"label `{plan.label}`",
+    ]
+    if plan.size:
+        facts.append(f"size {plan.size} (`{plan.vm_tag}`)")
+    if plan.missing_inputs:
+        facts.append("missing: " + ", ".join(plan.missing_inputs))
+    return facts
+
+
+def _plan_blocks(plan: LaunchPlan) -> list[Block]:
+    summary = plan.gear.summary
+    shown, rest = _session_lines(plan)
+    title = PLAN_TITLE.format(
+        gear=escape(summary.name),
+        version=escape(summary.version),
+        project=escape(plan.project.label),
+    )
+    counts = PLAN_COUNTS.format(
+        launch=len(plan.to_launch), skipped=_skipped(plan), hours=plan.vm_hours
+    )
+    first = ", ".join(escape(s) for s in shown) + (f" {rest}" if rest else "")
+    return [
+        section(f"{title}\n{counts}\n{first}" if shown else f"{title}\n{counts}"),
+        context(*(escape(f) for f in _plan_facts(plan))),
+    ]
+
+
+def _plan_console(plan: LaunchPlan) -> list[str]:
+    summary = plan.gear.summary
+    shown, rest = _session_lines(plan)
+    lines = [
+        f"{summary.name} {summary.version} on {plan.project.label}",
+        PLAN_COUNTS.replace("*", "").format(
+            launch=len(plan.to_launch), skipped=_skipped(plan), hours=plan.vm_hours
+        ),
+    ]
+    if shown:
+        lines.append("  " + ", ".join(shown) + (f" {rest}" if rest else ""))
+    lines.extend(f"  {fact}" for fact in _plan_facts(plan))
+    return lines
+
+
+def _button(text: str, action: str, batch: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action,
+        "value": batch,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _typed(action: str, batch: str) -> str:
+    return f"/fw {ACTION_COMMANDS[action]} {batch}"
+
+
+def preview(plan: LaunchPlan) -> Reply:
+    """`dry-run`: the plan, and nothing launched."""
+    blocks = [*_plan_blocks(plan), context(DRY_RUN_NOTE)]
+    text = "\n".join([*_plan_console(plan), "", DRY_RUN_NOTE])
+    return reply(_fallback(plan), blocks, text)
+
+
+def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
+    """The requester's Launch / Cancel pair (ephemeral: only they can click it)."""
+    note = CONFIRM_NOTE.format(batch=batch.id)
+    buttons = {
+        "type": "actions",
+        "block_id": f"confirm-{batch.id}",
+        "elements": [
+            _button(f"Launch {len(plan.to_launch):,} jobs", "fw_confirm", batch.id, "primary"),
+            _button("Cancel", "fw_cancel_plan", batch.id, "danger"),
+        ],
+    }
+    blocks = [*_plan_blocks(plan), context(note), buttons]
+    text = "\n".join(
+        [
+            *_plan_console(plan),
+            "",
+            f"Launch: `{_typed('fw_confirm', batch.id)}`   "
+            f"drop it: `{_typed('fw_cancel_plan', batch.id)}`",
+        ]
+    )
+    return reply(_fallback(plan), blocks, text)
+
+
+def ask_for_approval(plan: LaunchPlan, batch: Batch) -> Reply:
+    """Posted in the channel, so a project admin can see it and click Approve."""
+    note = APPROVAL_NOTE.format(
+        requester=batch.requester_email, batch=batch.id, reasons="; ".join(plan.approval_reasons)
+    )
+    buttons = {
+        "type": "actions",
+        "block_id": f"approve-{batch.id}",
+        "elements": [
+            _button("Approve", "fw_approve", batch.id, "primary"),
+            _button("Reject", "fw_cancel_plan", batch.id, "danger"),
+        ],
+    }
+    blocks = [*_plan_blocks(plan), section(escape(note)), buttons]
+    text = "\n".join(
+        [
+            *_plan_console(plan),
+            "",
+            note,
+            f"A project admin approves with `{_typed('fw_approve', batch.id)}`; "
+            f"drop it: `{_typed('fw_cancel_plan', batch.id)}`",
+        ]
+    )
+    return reply(note, blocks, text, ephemeral=False)
+
+
+def already_recorded(batch: Batch) -> Reply:
+    message = ALREADY.format(batch=batch.id, state=STATE_WORDS[batch.state])
+    hint = f"Follow it with `/fw status {batch.id}`."
+    return reply(
+        f"{message} {hint}", [section(escape(message)), context(hint)], f"{message}\n{hint}"
+    )
+
+
+def launching(batch: Batch, *, approved: bool = False) -> Reply:
+    where = "this channel" if batch.channel_id else "the batch's progress lines"
+    fields = {
+        "batch": batch.id,
+        "count": batch.target_count,
+        "gear": batch.gear_name,
+        "project": batch.project_label,
+        "where": where,
+        "approver": batch.approver_email or "",
+    }
+    message = (APPROVED if approved else LAUNCHING).format(**fields)
+    return reply(message, [section(escape(message))], message, ephemeral=not approved)
+
+
+def dropped(batch: Batch) -> Reply:
+    message = DROPPED.format(batch=batch.id)
+    return reply(message, [section(escape(message))], message)
+
+
+def _fallback(plan: LaunchPlan) -> str:
+    summary = plan.gear.summary
+    return (
+        f"{summary.name} {summary.version} on {plan.project.label}: "
+        f"{len(plan.to_launch):,} to launch, {_skipped(plan)}"
+    )
+
+
+# -- progress --------------------------------------------------------------------
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """``▓▓▓▓░░░░`` with ``done`` of ``total`` filled (empty total: all empty)."""
+    filled = round(width * done / total) if total else 0
+    return "▓" * filled + "░" * (width - filled)
+
+
+def progress_line(view: BatchView) -> str:
+    """One line a phone shows in a notification: bar, done/total, failures, running."""
+    total = view.launched or view.targets
+    parts = [f"{progress_bar(view.finished, total)} {view.complete:,}/{total:,} complete"]
+    if view.failed:
+        parts.append(f"{view.failed:,} failed")
+    if view.active:
+        parts.append(f"{view.active:,} running or queued")
+    if view.launch_failed:
+        parts.append(f"{view.launch_failed:,} not launched")
+    if view.complete_without_outputs:
+        parts.append(f"{view.complete_without_outputs:,} complete without expected outputs")
+    return " · ".join(parts)
+
+
+def _heading(view: BatchView) -> str:
+    b = view.batch
+    state = STATE_WORDS[b.state]
+    return f"{b.gear_name} {b.gear_version} on {b.project_label} · batch {b.id} · {state}"
+
+
+def progress(view: BatchView) -> Reply:
+    """The batch's channel message (updated in place) and `/fw status BATCH`."""
+    b = view.batch
+    heading = _heading(view)
+    line = progress_line(view)
+    who = f"launched by {b.requester_email}" + (
+        f", approved by {b.approver_email}" if b.approver_email else ""
+    )
+    extra = f"{b.skipped_count:,} sessions skipped as already run" if b.skipped_count else ""
+    blocks = [
+        section(f"*{escape(heading)}*\n{escape(line)}"),
+        context(escape(who), escape(f"label {b.analysis_label}"), escape(extra)),
+    ]
+    text = "\n".join(filter(None, [heading, line, who, extra]))
+    return reply(f"{heading}: {line}", blocks, text, ephemeral=False)
+
+
+def failures(view: BatchView) -> Reply:
+    """Sessions that failed to launch, for the message's thread."""
+    lines = [f"{f.subject_label} {f.session_label}: {f.reason}" for f in view.failures]
+    title = f"*{len(lines):,} sessions failed to launch*"
+    blocks = line_sections([escape(line) for line in lines], title=title, max_lines=FAILURES_SHOWN)
+    text = "\n".join([title.strip("*"), *(f"  {line}" for line in lines)])
+    return reply(f"{len(lines):,} sessions failed to launch", blocks, text, ephemeral=False)
