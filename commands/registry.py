@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, Grammar, Invocation
 from commands.reply import Reply
-from commands.subcommands import config, configs, gear, gears, help, history
+from commands.subcommands import (
+    batch_actions,
+    cancel,
+    config,
+    configs,
+    gear,
+    gears,
+    help,
+    history,
+    launch,
+    status,
+)
 
 Handler = Callable[[Invocation, CommandContext], Reply]
 
@@ -37,6 +48,11 @@ COMMANDS: tuple[Command, ...] = (
     Command(gear.SPEC, gear.run),
     Command(configs.SPEC, configs.run),
     Command(config.SPEC, config.run),
+    Command(launch.SPEC, launch.run),
+    Command(batch_actions.CONFIRM, batch_actions.confirm),
+    Command(batch_actions.APPROVE, batch_actions.approve),
+    Command(status.SPEC, status.run),
+    Command(cancel.SPEC, cancel.run),
     Command(history.SPEC, history.run),
 )
 

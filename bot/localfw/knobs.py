@@ -13,7 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-ERROR_KINDS = ("500", "502", "503", "429", "drop")
+# "drop" closes the connection before serving; "drop-after" serves the request, then closes
+# without answering: the change happened but the client never hears (a lost answer).
+ERROR_KINDS = ("500", "502", "503", "429", "drop", "drop-after")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Knobs:
         retry_after: int = 1,
     ) -> None:
         """Fail ``rate`` of requests (those whose path matches the ``route``
-        regex, if given) with one of ``kinds``: 500, 502, 503, 429, drop."""
+        regex, if given) with one of ``kinds``: 500, 502, 503, 429, drop, drop-after."""
         bad = [k for k in kinds if k not in ERROR_KINDS]
         if bad:
             raise ValueError(f"unknown error kinds {bad}; choose from {ERROR_KINDS}")

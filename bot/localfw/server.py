@@ -113,7 +113,7 @@ class LocalFlywheel:
         injected = self.knobs.pick_error(method, path, route)
         if injected == "drop":
             raise _Drop(route)
-        if injected is not None:
+        if injected is not None and injected != "drop-after":
             status = int(injected)
             extra = {"Retry-After": str(self.knobs.retry_after)} if status == 429 else {}
             return status, _err(status, f"injected {status}"), extra, route
@@ -132,9 +132,12 @@ class LocalFlywheel:
             return 400, _err(400, "Request body is not JSON"), {}, route
         req = Request(method, path, query, payload, self.user, matched[1])
         try:
-            return 200, matched[0].handler(req), {}, route
+            result = matched[0].handler(req)
         except HttpError as exc:
             return exc.status, _err(exc.status, exc.message), {}, route
+        if injected == "drop-after":
+            raise _Drop(route)
+        return 200, result, {}, route
 
 
 class _Drop(Exception):

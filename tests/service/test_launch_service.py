@@ -1,0 +1,297 @@
+"""The launch service against the local Flywheel (small world) and a real SQLite store:
+planning, skipping, approval, launching by batch API or per session, and resuming."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build_services
+from bot.domain import Actor
+from bot.errors import Conflict, NotFound, PermissionDenied, UsageError
+from bot.flywheel.sdk_gateway import SdkGateway
+from bot.localfw.server import LocalFlywheel
+from bot.service import Services
+from bot.service.launch.launcher import ModeSetting
+from bot.service.launch.plan import LaunchRequest
+from bot.service.policy import Policy
+from bot.store.db import Store
+from bot.store.states import BatchState, LaunchMode, TargetState
+from tests.fixtures.localfw import ADMIN, EDITOR, VIEWER
+
+DWI_SESSIONS = 248  # of the small world's 310 (every fifth session has no DWI)
+CONFIG = """\
+name: qsi
+gear: qsiprep-hpc
+label: "QSI_{gear}_{version}"
+size: large
+config: {hmc_model: 3dSHORE}
+inputs: {freesurfer_license: {project_file: license.txt}}
+sessions: {has_acquisition: acq-64dir_dwi}
+skip: complete
+"""
+
+EDITOR_ACTOR = Actor(email=EDITOR, slack_user_id="U1", channel_id="C1")
+ADMIN_ACTOR = Actor(email=ADMIN, slack_user_id="U2", channel_id="C1")
+VIEWER_ACTOR = Actor(email=VIEWER, slack_user_id="U3", channel_id="C1")
+QSI = LaunchRequest(gear="qsiprep-hpc", project="gear_testing", config_name="qsi")
+
+
+@pytest.fixture
+def configs_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "configs"
+    directory.mkdir()
+    (directory / "qsi.yml").write_text(CONFIG)
+    return directory
+
+
+def make_services(
+    localfw: LocalFlywheel,
+    store: Store,
+    configs_dir: Path,
+    *,
+    mode: ModeSetting = "auto",
+    policy: Policy | None = None,
+) -> Services:
+    gateway = SdkGateway.connect(localfw.sdk_api_key)
+    return build_services(
+        gateway,
+        store,
+        policy or Policy(max_batch_without_approval=1000),
+        configs_dir,
+        launch_mode=mode,
+    )
+
+
+@pytest.fixture
+def services(localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path) -> Services:
+    svc = make_services(localfw, sqlite_store, configs_dir)
+    yield svc
+    svc.workers.shutdown()
+
+
+def launch(services: Services, request: LaunchRequest = QSI, actor: Actor = EDITOR_ACTOR) -> str:
+    ticket = services.launches.request(actor, request)
+    services.launches.confirm(actor, ticket.batch.id)
+    services.workers.wait_idle(30)
+    return ticket.batch.id
+
+
+def tagged(localfw: LocalFlywheel, batch_id: str) -> list[dict[str, object]]:
+    return [j for j in localfw.world.jobs.values() if f"fwbot:{batch_id}" in j.get("tags", [])]
+
+
+def test_the_plan_matches_sessions_and_changes_nothing(
+    services: Services, localfw: LocalFlywheel, sqlite_store: Store
+) -> None:
+    localfw.requests.reset()
+
+    plan = services.launches.preview(VIEWER_ACTOR, QSI)  # read access is enough to look
+
+    assert len(plan.to_launch) == DWI_SESSIONS and plan.skipped == ()
+    assert plan.label == "QSI_qsiprep-hpc_0.21.4"
+    assert plan.config["hmc_model"] == "3dSHORE" and plan.config["output_resolution"] == 2.0
+    assert plan.vm_tag == "vm-n1-highmem-4_disk-300GB_swap-30G"
+    assert localfw.requests.writes() == []
+    assert sqlite_store.batches.find() == []
+
+
+def test_a_launch_creates_one_tagged_job_per_session_in_few_requests(
+    services: Services, localfw: LocalFlywheel, sqlite_store: Store
+) -> None:
+    localfw.requests.reset()
+
+    batch_id = launch(services)
+
+    jobs = tagged(localfw, batch_id)
+    assert len(jobs) == DWI_SESSIONS
+    assert len({j["parents"]["session"] for j in jobs}) == DWI_SESSIONS  # type: ignore[index]
+    assert all("vm-n1-highmem-4_disk-300GB_swap-30G" in j["tags"] for j in jobs)  # type: ignore[operator]
+    assert all(j["config"]["config"]["hmc_model"] == "3dSHORE" for j in jobs)  # type: ignore[index]
+    assert all(j["inputs"]["freesurfer_license"]["name"] == "license.txt" for j in jobs)  # type: ignore[index]
+    batch = sqlite_store.batches.require(batch_id)
+    assert batch.state is BatchState.LAUNCHED and batch.launch_mode is LaunchMode.BATCH_API
+    assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == DWI_SESSIONS
+    assert localfw.requests.count() <= 20
+
+
+def test_asking_again_launches_nothing_and_names_the_batch(
+    services: Services, localfw: LocalFlywheel
+) -> None:
+    batch_id = launch(services)
+
+    with pytest.raises(Conflict) as err:
+        services.launches.request(EDITOR_ACTOR, QSI)
+    assert batch_id in err.value.message
+    services.launches.confirm(EDITOR_ACTOR, batch_id)  # a late second click
+    services.workers.wait_idle(30)
+    assert len(localfw.world.jobs) == DWI_SESSIONS
+
+
+def test_a_repeated_request_before_confirming_returns_the_same_batch(services: Services) -> None:
+    first = services.launches.request(EDITOR_ACTOR, QSI)
+    second = services.launches.request(EDITOR_ACTOR, QSI)
+
+    assert second.batch.id == first.batch.id and second.created is False
+
+
+def test_complete_runs_are_skipped_and_failed_ones_relaunched(
+    services: Services, localfw: LocalFlywheel
+) -> None:
+    launch(services)
+    jobs = list(localfw.world.jobs.values())
+    jobs[0]["state"], jobs[1]["state"] = "failed", "cancelled"
+    localfw.clock.advance(5_000)  # the rest complete (the simulator leaves ended jobs alone)
+
+    plan = services.launches.preview(EDITOR_ACTOR, QSI)
+
+    assert len(plan.to_launch) == 2
+    assert plan.skipped_by_state() == {"complete": DWI_SESSIONS - 2}
+
+
+def test_other_versions_and_configs_do_not_count_as_the_same_run(
+    services: Services, configs_dir: Path
+) -> None:
+    launch(services)
+    (configs_dir / "other.yml").write_text(
+        CONFIG.replace("name: qsi", "name: other").replace("3dSHORE", "eddy")
+    )
+    (configs_dir / "old.yml").write_text(
+        CONFIG.replace("name: qsi", "name: old").replace(
+            "gear: qsiprep-hpc", 'gear: qsiprep-hpc\nversion: "0.20.0"'
+        )
+    )
+
+    other = services.launches.preview(
+        EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_testing", "other")
+    )
+    old = services.launches.preview(
+        EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_testing", "old")
+    )
+
+    assert len(other.to_launch) == len(old.to_launch) == DWI_SESSIONS
+
+
+def test_a_session_filter_that_matches_nothing_says_what_to_type(services: Services) -> None:
+    with pytest.raises(UsageError) as err:
+        services.launches.preview(
+            EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_testing", "qsi", sessions="acq-99dir")
+        )
+    assert "acq-99dir" in err.value.message and "sessions=all" in (err.value.hint or "")
+    everything = services.launches.preview(
+        EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_testing", "qsi", sessions="all")
+    )
+    assert len(everything.matched) == 310
+
+
+def test_unknown_gear_project_and_config_are_named(services: Services) -> None:
+    with pytest.raises(NotFound, match="qsiprep-hcp"):
+        services.launches.preview(EDITOR_ACTOR, LaunchRequest("qsiprep-hcp", "gear_testing"))
+    with pytest.raises(NotFound, match="gear_tesing"):
+        services.launches.preview(EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_tesing"))
+    with pytest.raises(NotFound, match="nope"):
+        services.launches.preview(
+            EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_testing", "nope")
+        )
+
+
+def test_read_only_may_preview_but_not_launch(services: Services, localfw: LocalFlywheel) -> None:
+    services.launches.preview(VIEWER_ACTOR, QSI)
+    with pytest.raises(PermissionDenied, match="read-only"):
+        services.launches.request(VIEWER_ACTOR, QSI)
+    assert localfw.requests.writes() == []
+
+
+def test_only_the_requester_can_confirm(services: Services, localfw: LocalFlywheel) -> None:
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+
+    with pytest.raises(PermissionDenied, match=r"Only editor@example\.org"):
+        services.launches.confirm(ADMIN_ACTOR, ticket.batch.id)
+    assert localfw.world.jobs == {}
+
+
+def test_large_batches_wait_for_a_project_admin_who_is_not_the_requester(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    services = make_services(
+        localfw, sqlite_store, configs_dir, policy=Policy(max_batch_without_approval=100)
+    )
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    assert ticket.batch.state is BatchState.AWAITING_APPROVAL
+    assert "over the 100-job limit" in ticket.plan.approval_reasons[0]
+
+    with pytest.raises(Conflict, match="waiting for a project admin"):
+        services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    with pytest.raises(PermissionDenied, match="someone else must approve"):
+        services.launches.approve(EDITOR_ACTOR, ticket.batch.id)
+    services.launches.approve(ADMIN_ACTOR, ticket.batch.id)
+    services.workers.wait_idle(30)
+
+    batch = sqlite_store.batches.require(ticket.batch.id)
+    assert batch.state is BatchState.LAUNCHED and batch.approver_email == ADMIN
+    assert len(tagged(localfw, batch.id)) == DWI_SESSIONS
+    services.workers.shutdown()
+
+
+def test_without_the_batch_api_each_session_is_launched_once(
+    localfw: LocalFlywheel, services: Services, sqlite_store: Store
+) -> None:
+    localfw.knobs.hide_routes(r"^/batch")
+
+    batch_id = launch(services)
+
+    assert sqlite_store.batches.require(batch_id).launch_mode is LaunchMode.PER_SESSION
+    jobs = tagged(localfw, batch_id)
+    assert len(jobs) == DWI_SESSIONS
+    assert len({j["parents"]["session"] for j in jobs}) == DWI_SESSIONS  # type: ignore[index]
+
+
+def test_lost_answers_are_checked_by_tag_before_any_retry(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    """Per session, with a fifth of the launch calls' connections dropped, before or after
+    Flywheel created the job (a lost answer). The tag check finds the created ones; nothing
+    is launched twice, and every session ends launched or failed."""
+    services = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    localfw.knobs.set_errors(
+        rate=0.2, kinds=("drop", "drop-after"), route=r"^/sessions/[^/]+/analyses"
+    )
+
+    batch_id = launch(services)
+
+    jobs = tagged(localfw, batch_id)
+    sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
+    assert len(sessions) == len(set(sessions))  # never twice
+    counts = sqlite_store.batches.target_counts(batch_id)
+    assert counts[TargetState.LAUNCHED] == len(jobs) > DWI_SESSIONS * 0.9
+    assert counts[TargetState.LAUNCHED] + counts[TargetState.FAILED] == DWI_SESSIONS
+    services.workers.shutdown()
+
+
+def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    first = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    localfw.knobs.latency = 0.005
+    ticket = first.launches.request(EDITOR_ACTOR, QSI)
+    first.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    for _ in range(2_000):  # until some, not all, sessions are launched
+        if sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.LAUNCHED] >= 20:
+            break
+        time.sleep(0.005)
+    first.workers.shutdown()  # the bot stops part-way
+
+    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHING
+    assert sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.PLANNED] > 0
+
+    restarted = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    assert restarted.launches.resume_unfinished() == [ticket.batch.id]
+    restarted.workers.wait_idle(60)
+
+    jobs = tagged(localfw, ticket.batch.id)
+    sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
+    assert len(sessions) == len(set(sessions)) == DWI_SESSIONS
+    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
+    restarted.workers.shutdown()
