@@ -118,36 +118,33 @@ class SdkGateway:
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return gateway_call(self.site, fn, *args, **kwargs)
 
-    def _paged(self, finder: Callable[..., list[Any]], filter_: str) -> Iterator[Any]:
-        """Page with ``after_id``, stopping on a short page (no trailing empty call)."""
+    def _paged(self, finder: Callable[..., Any], filter_: str) -> Iterator[Any]:
+        """SDK models, paged with ``after_id``."""
+        return self._pages(finder, filter_, raw=False)
+
+    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[dict[str, Any]]:
+        """Plain JSON, paged with ``after_id`` (see ``_raw`` for why)."""
+        return self._pages(finder, filter_, raw=True)
+
+    def _pages(self, finder: Callable[..., Any], filter_: str, *, raw: bool) -> Iterator[Any]:
+        """Stop on a short page: no trailing empty request, unlike the SDK's ``iter_find``."""
         after: str | None = None
         while True:
             kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
             if after:
                 kwargs["after_id"] = after
-            page = self._call(finder, **kwargs)
+            page = self._raw(finder, **kwargs) if raw else self._call(finder, **kwargs)
             yield from page
             if len(page) < PAGE_SIZE:
                 return
-            after = page[-1].id
+            last = page[-1]
+            after = (last.get("_id") or last["id"]) if raw else last.id
 
     def _raw(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """The response as plain JSON. The SDK's job models drop ``parents`` (which session a
         job belongs to) and are slow to build for thousands of jobs; the JSON has it all."""
         response = self._call(fn, *args, _preload_content=False, **kwargs)
         return json.loads(response.content)
-
-    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[dict[str, Any]]:
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
-            if after:
-                kwargs["after_id"] = after
-            page = self._raw(finder, **kwargs)
-            yield from page
-            if len(page) < PAGE_SIZE:
-                return
-            after = page[-1].get("_id") or page[-1]["id"]
 
     # -- gears ------------------------------------------------------------
     def list_gears(self) -> list[GearSummary]:

@@ -30,6 +30,7 @@ from bot.service.configs import (
 from bot.service.policy import Policy
 from bot.store.db import Store
 from tests.fakes import REPO_CONFIGS, FakeFlywheelGateway, fake_services
+from tests.tutorial import TUTORIAL_QSIPREP_CONFIG
 
 # -- helpers -------------------------------------------------------------------
 
@@ -434,19 +435,6 @@ def test_a_missing_directory_has_no_configs(tmp_path: Path) -> None:
 # -- the repository's examples against the demo world ------------------------------
 
 
-TUTORIAL_QSIPREP = {
-    "hmc_model": "eddy",
-    "use_syn_sdc": False,
-    "save_outputs": True,
-    "dwi_denoise_window": 5,
-    "unringing_method": "mrdegibbs",
-    "do_reconall": False,
-    "combine_all_dwis": True,
-    "force_spatial_normalization": True,
-    "output_resolution": 2.0,
-    "output_space": "T1w",
-    "sloppy": False,
-}
 
 
 def test_the_examples_fit_the_demo_worlds_manifests(demo_gateway: SdkGateway) -> None:
@@ -462,7 +450,7 @@ def test_the_examples_fit_the_demo_worlds_manifests(demo_gateway: SdkGateway) ->
 
 def test_the_qsiprep_example_is_the_tutorials_config(demo_gateway: SdkGateway) -> None:
     example = ConfigLibrary(REPO_CONFIGS).get("qsiprep-hpc")
-    assert example.config == TUTORIAL_QSIPREP
+    assert example.config == TUTORIAL_QSIPREP_CONFIG
     assert example.inputs == {"freesurfer_license": InputRef(project_file="license.txt")}
     assert example.vm_tag == "vm-n1-highmem-4_disk-300GB_swap-30G"
     assert example.sessions.has_acquisition == "acq-64dir_dwi"
