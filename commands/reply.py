@@ -14,12 +14,15 @@ class Reply:
     is always set; ``blocks`` is Block Kit within Slack's limits; ``console``
     is the plain-text rendering for the terminal adapter. ``ephemeral`` replies
     are seen only by the requester (errors, help); others go in the channel.
+    ``error`` marks a refusal or mistake: a button click answered with one leaves
+    the message it was on (and its buttons) in place.
     """
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     console: str = ""
     ephemeral: bool = True
+    error: bool = False
 
     def console_text(self) -> str:
         return self.console or self.text

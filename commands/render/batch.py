@@ -34,7 +34,7 @@ LAUNCHING = (
     "Launching `{batch}`: {count:,} jobs of {gear} on {project}. Progress follows in {where}."
 )
 APPROVED = "{approver} approved `{batch}`. Launching {count:,} jobs of {gear} on {project}."
-DROPPED = "Batch `{batch}` was dropped; nothing was launched."
+DROPPED = "Batch `{batch}` was dropped{by}; nothing was launched."
 STATE_WORDS = {
     BatchState.PLANNED: "planned, not launched",
     BatchState.AWAITING_APPROVAL: "waiting for approval",
@@ -200,8 +200,9 @@ def launching(batch: Batch, *, approved: bool = False) -> Reply:
     return reply(message, [section(escape(message))], message, ephemeral=not approved)
 
 
-def dropped(batch: Batch) -> Reply:
-    message = DROPPED.format(batch=batch.id)
+def dropped(batch: Batch, by: str | None = None) -> Reply:
+    """``by``: who dropped it (the Reject button replaces the approval request with this)."""
+    message = DROPPED.format(batch=batch.id, by=f" by {by}" if by else "")
     return reply(message, [section(escape(message))], message)
 
 

@@ -27,4 +27,4 @@ def error_reply(err: FwbotError, command: str | None) -> Reply:
     if isinstance(err, UsageError | NotFound):
         lines.append(pointer(command))
         blocks.append(context(pointer(command)))
-    return reply("\n".join(lines), blocks, "\n".join(lines))
+    return reply("\n".join(lines), blocks, "\n".join(lines), error=True)

@@ -23,4 +23,5 @@ SPEC = CommandSpec(
 def run(inv: Invocation, ctx: CommandContext) -> Reply:
     batch_id = inv.arg("batch")
     assert batch_id is not None  # required by SPEC
-    return render.dropped(ctx.services.launches.cancel_plan(ctx.actor, batch_id.strip().lower()))
+    batch = ctx.services.launches.cancel_plan(ctx.actor, batch_id.strip().lower())
+    return render.dropped(batch, by=ctx.actor.email)
