@@ -15,7 +15,7 @@ from bot.service import Services
 from bot.settings import Settings
 from bot.slack import errors
 from bot.slack.identity import ResolveActor, resolve_actor_via
-from bot.slack.listeners import fw_command
+from bot.slack.listeners import actions, fw_command
 from bot.slack.middleware import actor_middleware
 
 
@@ -49,4 +49,5 @@ def create_app(
     errors.register(app)
     app.use(actor_middleware(resolve_actor or resolve_actor_via(services.identity)))
     fw_command.register(app, services)
+    actions.register(app, services)
     return app

@@ -1,4 +1,4 @@
-"""Build slash-command requests exactly as Slack signs them (v0 HMAC-SHA256)."""
+"""Build slash-command and button-click requests exactly as Slack signs them (v0 HMAC-SHA256)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,50 @@ def slash_command_form(
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
+
+
+def block_actions_form(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0LAB",
+    block_id: str = "actions",
+    message_ts: str = "1700000000.000100",
+    is_ephemeral: bool = True,
+    trigger_id: str = "1234.5678.efgh",
+) -> dict[str, str]:
+    """The form Slack posts when a button is clicked: one field, ``payload=<json>``."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "fwbot-test"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0FWBOT",
+        "token": "deprecated-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": is_ephemeral,
+        },
+        "trigger_id": trigger_id,
+        "channel": {"id": channel_id, "name": "lab"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "text": {"type": "plain_text", "text": action_id},
+                "action_ts": f"{int(time.time())}.000200",
+            }
+        ],
+    }
+    if not is_ephemeral:
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "", "blocks": []}
+    return {"payload": json.dumps(payload)}
 
 
 def signed_headers(body: str, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
