@@ -1,7 +1,11 @@
 """`fwbot serve`: check settings, build the services, run Socket Mode or HTTP.
 
 Settings are checked before anything starts, so a missing token is one clear
-line naming the env var, not a traceback from deep inside slack_sdk.
+line naming the env var, not a traceback from deep inside slack_sdk. The Web
+API client is built first and shared: the bolt app answers with it, and the
+batch messages (``SlackNotifier``) are posted with it. Launches this process had
+begun before a restart are resumed at start, and the batch watcher runs on the
+scheduler until the bot stops.
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 import logging
 
 from bot.settings import Settings, require_slack
-from bot.slack.app import create_app
+from bot.slack.app import create_app, create_web_client
+from bot.slack.notifier import SlackNotifier
 from bot.slack.runner import run_http, run_socket_mode
 
 logger = logging.getLogger(__name__)
@@ -19,10 +24,17 @@ def serve(settings: Settings, *, http_port: int | None = None, host: str = "0.0.
     """Run until interrupted; raises ``SettingsError`` before starting anything."""
     require_slack(settings, "http" if http_port is not None else "socket")
     from bot.bootstrap import build_runtime  # lazy: the Flywheel wiring is heavy
+    from bot.scheduler import start_scheduler
 
-    runtime = build_runtime(settings)
+    client = create_web_client(settings)
+    runtime = build_runtime(settings, notifier=SlackNotifier(client))
+    scheduler = None
     try:
-        app = create_app(settings, runtime.services)
+        app = create_app(settings, runtime.services, client=client)
+        resumed = runtime.services.launches.resume_unfinished()
+        if resumed:
+            logger.info("fwbot: resuming launches %s", ", ".join(resumed))
+        scheduler = start_scheduler(runtime.services.watcher, interval=settings.watch_interval)
         if http_port is None:
             run_socket_mode(app, settings)
         else:
@@ -34,5 +46,7 @@ def serve(settings: Settings, *, http_port: int | None = None, host: str = "0.0.
     except KeyboardInterrupt:
         logger.info("fwbot: stopping")
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         runtime.close()
     return 0
