@@ -54,7 +54,8 @@ class BatchReporter:
             known = self._messages.get(batch_id, PROGRESS, channel)
             if known is None:
                 message_id = self.notifier.post(channel, view)
-                self._messages.save(batch_id, PROGRESS, channel, message_id)
+                if message_id:  # "" = not posted (e.g. Slack down): post again next time
+                    self._messages.save(batch_id, PROGRESS, channel, message_id)
             elif self._shown.get(batch_id) != view.signature():
                 self.notifier.update(channel, known.ts, view)
             self._shown[batch_id] = view.signature()
