@@ -11,12 +11,14 @@ import json
 
 import pytest
 
-from bot.localfw.demo_world import DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
+from bot.localfw.demo_world import DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
 from bot.localfw.server import LocalFlywheel
 from bot.service.policy import Policy
+from bot.store.batches import TargetSpec
 from bot.store.db import Store
 from tests.e2e.conftest import SLACK_USERS
 from tests.fixtures.slack import Slash
+from tests.store.factories import spec
 
 ROLES = {  # the e2e workspace's Slack users by the role they hold on gear_testing
     "none": "U0OUTSIDER",
@@ -28,14 +30,40 @@ ROLES = {  # the e2e workspace's Slack users by the role they hold on gear_testi
 EVERYONE = frozenset(ROLES)
 READERS = EVERYONE - {"none"}
 
-# command -> (the audited action, the roles allowed to run it)
+WRITERS = frozenset({"read-write", "admin"})  # a fwbot admin is not enough to launch
+MANAGERS = frozenset({"read-write", "admin", "bot admin"})  # read-write: the batch's launcher
+
+# command -> (the audited action, the roles allowed to run it); {batch} is a batch
+# U0ALICE (read-write) planned on gear_testing
 COMMANDS = {
     "gears": ("gears.list", EVERYONE),
     "gear qsiprep-hpc": ("gear.show", EVERYONE),
     "history": ("history.show", EVERYONE),
     "history project=gear_testing": ("history.show", READERS),
+    "launch qsiprep-hpc project=gear_testing dry-run": ("launch.preview", READERS),
+    "launch qsiprep-hpc project=gear_testing": ("launch.request", WRITERS),
+    "status {batch}": ("status.show", READERS),
+    "cancel {batch}": ("launch.cancel", MANAGERS),
 }
 REFUSED = "You have no access to `gear_testing`"
+REFUSED_BY_ROLE = {"read-only": "You have read-only access to `gear_testing`"}
+
+
+def planned_batch(store: Store, localfw: LocalFlywheel) -> str:
+    """A batch U0ALICE planned (recorded straight in the store: no audit row, no launch)."""
+    [project] = [p for p in localfw.world.projects.values() if p["label"] == "gear_testing"]
+    [session, *_] = [s for s in localfw.world.sessions.values() if s["project"] == project["_id"]]
+    batch, _ = store.batches.create_or_get(
+        spec(
+            project_id=project["_id"],
+            project_label="gear_testing",
+            requester_email=DEMO_ANALYST,
+            requester_slack_id="U0ALICE",
+            channel_id="C0LAB",
+        ),
+        [TargetSpec(session_id=session["_id"], session_label="ses-01", subject_label="sub-01")],
+    )
+    return batch.id
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -44,6 +72,8 @@ def test_each_role_is_allowed_or_refused_each_command(
     slash: Slash, sqlite_store: Store, demo_localfw: LocalFlywheel, role: str, command: str
 ) -> None:
     action, allowed_roles = COMMANDS[command]
+    if "{batch}" in command:
+        command = command.format(batch=planned_batch(sqlite_store, demo_localfw))
     demo_localfw.requests.reset()
 
     answer = slash(command, user_id=ROLES[role]).answer()
@@ -59,7 +89,7 @@ def test_each_role_is_allowed_or_refused_each_command(
         assert "You have" not in shown
     else:
         assert event.outcome == "refused"
-        assert REFUSED in answer["text"]
+        assert REFUSED_BY_ROLE.get(role, REFUSED) in answer["text"]
         assert "admin@pennlinc.example" in answer["text"]  # who can help
         assert answer["response_type"] == "ephemeral"
     assert demo_localfw.requests.writes() == []  # nothing here writes to Flywheel
