@@ -1,9 +1,11 @@
-"""`fwbot serve` with missing settings: exit 2 and one line naming each env var."""
+"""`fwbot serve`: missing settings exit 2 naming each env var; a good start wires the batch
+messages, resumes launches and runs the watcher until stopped."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +36,69 @@ def test_http_mode_without_secret_exits_2(
     assert main(["serve", "--http", "3000"]) == 2
 
     assert "missing FWBOT_SLACK_SIGNING_SECRET" in capsys.readouterr().err
+
+
+def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """HTTP mode against the embedded local Flywheel; the server 'runs' until a Ctrl-C."""
+    import bot.bootstrap
+    import bot.scheduler
+    import bot.slack.serve as serve_module
+    from bot.service.launch.service import LaunchService
+    from bot.settings import Settings
+    from bot.slack.notifier import SlackNotifier
+    from tests.slack.mock_slack import MockSlack
+
+    seen: dict[str, Any] = {}
+    start_scheduler = bot.scheduler.start_scheduler
+    build_runtime = bot.bootstrap.build_runtime
+
+    def recording_runtime(settings: Settings, **kwargs: Any) -> Any:
+        seen["notifier"] = kwargs.get("notifier")
+        return build_runtime(settings, **kwargs)
+
+    def recording_scheduler(watcher: Any, *, interval: float) -> Any:
+        seen["scheduler"] = start_scheduler(watcher, interval=interval)
+        seen["interval"] = interval
+        return seen["scheduler"]
+
+    def resume(self: LaunchService) -> list[str]:
+        seen["resumed"] = True
+        return []
+
+    class InterruptedServer:
+        def serve_forever(self) -> None:
+            assert seen["scheduler"].running  # the watcher runs while the bot serves
+            raise KeyboardInterrupt
+
+        def shutdown(self) -> None:
+            seen["server_shut"] = True
+
+    def fake_run_http(app: Any, port: int, host: str) -> InterruptedServer:
+        seen["client"] = app.client
+        return InterruptedServer()
+
+    monkeypatch.setattr(bot.bootstrap, "build_runtime", recording_runtime)
+    monkeypatch.setattr(bot.scheduler, "start_scheduler", recording_scheduler)
+    monkeypatch.setattr(LaunchService, "resume_unfinished", resume)
+    monkeypatch.setattr(serve_module, "run_http", fake_run_http)
+    mock = MockSlack().start()
+    try:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            slack_bot_token="xoxb-serve",  # type: ignore[arg-type]
+            slack_signing_secret="s3cret",  # type: ignore[arg-type]
+            slack_api_url=mock.api_url,
+            data_dir=tmp_path,
+            watch_interval=7,
+        )
+
+        assert serve_module.serve(settings, http_port=0, host="127.0.0.1") == 0
+    finally:
+        mock.stop()
+
+    assert seen["client"].base_url == mock.api_url and seen["client"].token == "xoxb-serve"
+    assert isinstance(seen["notifier"], SlackNotifier)
+    assert seen["resumed"] and seen["interval"] == 7
+    assert not seen["scheduler"].running and seen["server_shut"]
