@@ -41,8 +41,9 @@ class ConsoleNotifier:
             self._count += 1
             return f"console-{self._count}"
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> None:
+    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
         self._write(f"[{view.batch.id}] {render_batch.progress_line(view)}")
+        return True
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         self._write(render_batch.failures(view).console_text())

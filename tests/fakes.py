@@ -17,6 +17,9 @@ from bot.domain import (
     GearDetail,
     GearInput,
     GearSummary,
+    JobRecord,
+    JobSpec,
+    LaunchedJob,
     ProjectRef,
     ProjectRole,
     SessionRef,
@@ -183,6 +186,8 @@ class FakeFlywheelGateway:
         self.sessions: dict[str, list[SessionRef]] = {}
         self.roles: dict[str, dict[str, ProjectRole]] = {}
         self.calls: list[str] = []
+        self.jobs: list[JobRecord] = []
+        self.proposals: dict[str, list[JobSpec]] = {}
         self.explode = False
         self.gate: threading.Event | None = None
 
@@ -216,7 +221,13 @@ class FakeFlywheelGateway:
         self._enter("find_project")
         return next((p for p in self.projects if p.label == label), None)
 
-    def sessions_with_acquisition(self, project_id: str, label_contains: str) -> list[SessionRef]:
+    def sessions_with_acquisition(
+        self,
+        project_id: str,
+        label_contains: str | None = None,
+        *,
+        label_pattern: str | None = None,
+    ) -> list[SessionRef]:
         self._enter("sessions_with_acquisition")
         return list(self.sessions.get(project_id, []))
 
@@ -241,6 +252,50 @@ class FakeFlywheelGateway:
 
     def service_account(self) -> str | None:
         return None
+
+    def project_sessions(self, project_id: str) -> list[SessionRef]:
+        self._enter("project_sessions")
+        return list(self.sessions.get(project_id, []))
+
+    # -- jobs: an in-memory Flywheel job list ------------------------------------
+    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
+        self._enter("runs_of_gear")
+        return [j for j in self.jobs if j.gear_name == gear_name]
+
+    def jobs_tagged(self, tag: str) -> list[JobRecord]:
+        self._enter("jobs_tagged")
+        return [j for j in self.jobs if tag in j.tags]
+
+    def create_batch(self, jobs: list[JobSpec]) -> str:
+        self._enter("create_batch")
+        batch_id = f"fwbatch{len(self.proposals) + 1}"
+        self.proposals[batch_id] = list(jobs)
+        return batch_id
+
+    def start_batch(self, flywheel_batch_id: str) -> list[LaunchedJob]:
+        self._enter("start_batch")
+        return [self.launch_one(job) for job in self.proposals.pop(flywheel_batch_id)]
+
+    def batch_state(self, flywheel_batch_id: str) -> str:
+        return "pending" if flywheel_batch_id in self.proposals else "running"
+
+    def launch_one(self, job: JobSpec) -> LaunchedJob:
+        gear = next(g for g in self._gears if g.summary.gear_id == job.gear_id)
+        record = JobRecord(
+            job_id=f"job{len(self.jobs) + 1}",
+            state="pending",
+            gear_name=gear.summary.name,
+            gear_version=gear.summary.version,
+            session_id=job.session_id,
+            analysis_id=f"analysis{len(self.jobs) + 1}",
+            label=job.label,
+            config=job.config,
+            tags=job.tags,
+        )
+        self.jobs.append(record)
+        return LaunchedJob(
+            session_id=job.session_id, job_id=record.job_id, analysis_id=record.analysis_id
+        )
 
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"

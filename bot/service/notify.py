@@ -17,8 +17,8 @@ class BatchNotifier(Protocol):
         """Post the batch's message; returns its id in the channel (Slack's ``ts``)."""
         ...
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> None:
-        """Rewrite the batch's message in place."""
+    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+        """Rewrite the batch's message in place; False if it did not get through."""
         ...
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
@@ -32,8 +32,8 @@ class SilentNotifier:
     def post(self, channel: str, view: BatchView) -> str:
         return ""
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> None:
-        return None
+    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+        return True
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         return None

@@ -4,7 +4,8 @@ launch failures as a reply in its thread.
 The service decides when to post or update and remembers the message's ``ts``
 (``slack_messages``); this only draws it with ``commands.render.batch``. A Slack
 error never stops a launch: it is logged with the batch id, and the next change
-the watcher sees rewrites the whole message anyway.
+the watcher sees rewrites the whole message anyway; a failed update is retried on
+the watcher's next tick.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from commands.render import batch as render_batch
 
 logger = logging.getLogger(__name__)
 
+NOWHERE = "-"  # the message id of a batch with no Slack channel: nothing to post or update
+
 
 class SlackNotifier:
     """``BatchNotifier`` over the bot's Web API client."""
@@ -28,10 +31,10 @@ class SlackNotifier:
         self._client = client
 
     def post(self, channel: str, view: BatchView) -> str:
-        """Post the batch's message; returns its ``ts`` ("" when nothing was posted)."""
+        """Post the batch's message; returns its ``ts`` ("" when Slack refused: try again)."""
         if not _in_slack(channel):
             logger.info("batch %s has no Slack channel; not posting its message", view.batch.id)
-            return ""
+            return NOWHERE
         reply = render_batch.progress(view)
         try:
             response = self._client.chat_postMessage(
@@ -44,10 +47,10 @@ class SlackNotifier:
             return ""
         return str(response.get("ts") or "")
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> None:
-        """Rewrite the batch's message in place."""
-        if not _in_slack(channel) or not message_id:
-            return
+    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+        """Rewrite the batch's message in place; False when Slack refused (retried later)."""
+        if not _in_slack(channel) or message_id in ("", NOWHERE):
+            return True  # nothing in Slack to keep current
         reply = render_batch.progress(view)
         try:
             self._client.chat_update(
@@ -61,6 +64,8 @@ class SlackNotifier:
                 channel,
                 _code(err),
             )
+            return False
+        return True
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         """List the sessions that failed to launch as a reply in the message's thread."""

@@ -337,7 +337,7 @@ def test_effective_values_are_defaults_overlaid_with_the_saved_ones() -> None:
 def test_effective_values_match_what_the_sdks_gear_run_sends() -> None:
     spec = next(s for s in SPECS if s.name == "qsiprep-hpc")
     manifest = spec.manifest(spec.versions[-1])
-    sdk_defaults = GearMixin.get_default_config(SimpleNamespace(gear=manifest))  # type: ignore[arg-type]
+    sdk_defaults = GearMixin.get_default_config(SimpleNamespace(gear=manifest))
     overrides = {"hmc_model": "3dSHORE", "sloppy": True}
     detail = _detail_from_manifest(manifest)
 

@@ -4,6 +4,7 @@ planning, skipping, approval, launching by batch API or per session, and resumin
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def make_services(
 
 
 @pytest.fixture
-def services(localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path) -> Services:
+def services(localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path) -> Iterator[Services]:
     svc = make_services(localfw, sqlite_store, configs_dir)
     yield svc
     svc.workers.shutdown()

@@ -67,9 +67,10 @@ def test_failures_go_in_the_thread(
 def test_a_batch_without_a_channel_posts_nothing(
     notifier: SlackNotifier, view: BatchView, mock_slack: MockSlack
 ) -> None:
-    assert notifier.post("console", view) == ""
-    notifier.update("console", "", view)
-    notifier.post_failures("console", "", view)
+    message_id = notifier.post("console", view)
+    assert message_id  # "nothing to post" is settled, not a failure to retry
+    assert notifier.update("console", message_id, view) is True
+    notifier.post_failures("console", message_id, view)
 
     assert mock_slack.calls() == []
 
@@ -83,8 +84,8 @@ def test_slack_errors_are_logged_with_the_batch_id_not_raised(
     mock_slack.api_errors = {"chat.postMessage": "channel_not_found", "chat.update": "ratelimited"}
     caplog.set_level(logging.WARNING, logger="bot.slack.notifier")
 
-    assert notifier.post("C0GONE", view) == ""
-    notifier.update("C01LAB", "1700000000.000001", view)
+    assert notifier.post("C0GONE", view) == ""  # refused: the reporter posts again later
+    assert notifier.update("C01LAB", "1700000000.000001", view) is False
     notifier.post_failures("C01LAB", "1700000000.000001", view)
 
     assert len(caplog.records) == 3
@@ -110,3 +111,20 @@ def test_the_reporter_posts_once_then_updates_the_stored_ts(
     stored = sqlite_store.messages.get(view.batch.id, "progress", "C01LAB")
     assert stored is not None and stored.ts == update.args["ts"]
     assert post.args["channel"] == "C01LAB"
+
+
+def test_an_update_slack_refused_is_sent_again_on_the_next_tick(
+    notifier: SlackNotifier, sqlite_store: Store, view: BatchView, mock_slack: MockSlack
+) -> None:
+    reporter = BatchReporter(
+        FakeFlywheelGateway(), sqlite_store.batches, sqlite_store.messages, notifier
+    )
+    sqlite_store.messages.save(view.batch.id, "progress", "C01LAB", "1700000000.000001")
+    mock_slack.api_errors = {"chat.update": "ratelimited"}
+    reporter.publish(view.batch.id, view)  # the final "complete" update, refused
+
+    mock_slack.api_errors = {}
+    reporter.retry_unsent()
+    reporter.retry_unsent()  # once through, nothing more to send
+
+    assert len(mock_slack.calls("chat.update")) == 2

@@ -38,6 +38,7 @@ class BatchReporter:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._shown: dict[str, tuple[object, ...]] = {}
+        self._unsent: set[str] = set()  # batches whose last update did not reach the channel
 
     def view(self, batch_id: str) -> BatchView:
         """The store's targets plus one tagged job query (none before anything launched)."""
@@ -56,10 +57,23 @@ class BatchReporter:
                 message_id = self.notifier.post(channel, view)
                 if message_id:  # "" = not posted (e.g. Slack down): post again next time
                     self._messages.save(batch_id, PROGRESS, channel, message_id)
+                self._settle(batch_id, view, sent=bool(message_id))
             elif self._shown.get(batch_id) != view.signature():
-                self.notifier.update(channel, known.ts, view)
-            self._shown[batch_id] = view.signature()
+                self._settle(batch_id, view, sent=self.notifier.update(channel, known.ts, view))
         return view
+
+    def retry_unsent(self) -> None:
+        """Publish again the batches whose last post or update failed (the watcher's tick),
+        so a final "complete" that Slack dropped is not lost."""
+        for batch_id in list(self._unsent):
+            self.publish(batch_id)
+
+    def _settle(self, batch_id: str, view: BatchView, *, sent: bool) -> None:
+        if sent:
+            self._shown[batch_id] = view.signature()
+            self._unsent.discard(batch_id)
+        else:
+            self._unsent.add(batch_id)
 
     def publish_failures(self, view: BatchView) -> None:
         """Launch failures go in the thread of the batch's message, once per launch pass."""

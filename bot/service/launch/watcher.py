@@ -29,6 +29,7 @@ class BatchWatcher:
 
     def tick(self) -> None:
         self._launches.resume_unfinished()
+        self._reporter.retry_unsent()
         for batch in self._batches.find(states=[BatchState.LAUNCHED], limit=WATCH_LIMIT):
             try:
                 self.refresh(batch.id)
