@@ -64,7 +64,18 @@ def connect(
     except Exception as exc:  # the SDK raises bare Exception for a malformed key
         raise FlywheelUnavailable(f"The Flywheel API key is not valid: {exc}") from exc
     _limit_retries(client, retries, backoff_max)
-    status = gateway_call(site, client.get_auth_status)
+    try:
+        status = gateway_call(site, client.get_auth_status)
+    except flywheel.ApiException as exc:  # 404 and friends: something answers, not Flywheel
+        raise FlywheelUnavailable(
+            f"{site} answered {exc.status} to Flywheel's login check: is it a Flywheel site?",
+            hint="Check the host and port in FWBOT_FLYWHEEL_API_KEY.",
+        ) from exc
+    except ValueError as exc:  # a 200 that is not Flywheel's JSON
+        raise FlywheelUnavailable(
+            f"{site} does not answer like Flywheel ({exc}).",
+            hint="Check the host and port in FWBOT_FLYWHEEL_API_KEY.",
+        ) from exc
     client.fwbot_service_account = getattr(getattr(status, "origin", None), "id", None)
     return client
 

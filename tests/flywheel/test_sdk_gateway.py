@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import socket
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +143,18 @@ def test_a_server_error_names_the_status(
     with pytest.raises(FlywheelUnavailable) as err:
         demo_gateway.list_gears()
     assert "500" in err.value.message
+
+
+def test_a_site_that_is_not_flywheel_fails_with_a_message_naming_it(tmp_path: Path) -> None:
+    """Something answers on the port (here: a plain file server), but not Flywheel's API."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        with pytest.raises(FlywheelUnavailable) as err:
+            SdkGateway.connect(f"127.0.0.1:{port}:__force_insecure:key")
+    finally:
+        server.shutdown()
+    assert f"127.0.0.1:{port}" in err.value.message
+    assert "Flywheel site" in err.value.message
