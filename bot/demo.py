@@ -34,7 +34,8 @@ BANNER = """\
 fwbot demo: a local Flywheel with project gear_testing (1,329 sessions with acq-64dir_dwi)
   local Flywheel API: {url}   SDK key: {key}
   acting as {email} (--as EMAIL: admin@, analyst@, viewer@, outsider@, ops@{domain})
-  type `help`, `gears`, `gear qsiprep-hpc`, `configs`, `config qsiprep-hpc`, `history`, `exit`
+  try: `gears`, `gear qsiprep-hpc`, `configs`, `launch qsiprep-hpc project=gear_testing`,
+       `confirm`, `status`, `history`, `help`, `exit` (`wait 10` lets progress lines arrive)
 """
 
 
