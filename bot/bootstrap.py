@@ -7,6 +7,9 @@ Everything is built here, at run time, never at import (STYLE: no import-time wi
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,11 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
+def process_name() -> str:
+    """Who holds a launch lease: unique per process, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 def build_services(
     gateway: FlywheelGateway,
     store: Store,
@@ -85,7 +93,14 @@ def build_services(
     library = ConfigLibrary(configs_dir)
     workers = WorkerPool(worker_threads)
     reporter = BatchReporter(gateway, store.batches, store.messages, notifier or SilentNotifier())
-    launcher = Launcher(gateway, store.batches, reporter, workers.stopping, mode=launch_mode)
+    launcher = Launcher(
+        gateway,
+        store.batches,
+        reporter,
+        workers.stopping,
+        mode=launch_mode,
+        owner=process_name(),
+    )
     launches = LaunchService(
         Planner(gateway, access, library, policy),
         launcher,

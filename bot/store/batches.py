@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # Lowercase letters and digits minus the ones misread on a phone (0/o, 1/l/i).
 ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 ID_ATTEMPTS = 8
+LAUNCH_LEASE = timedelta(minutes=2)  # a launcher silent this long is taken to be dead
 
 
 def new_batch_id(length: int = 4) -> str:
@@ -523,6 +524,51 @@ class BatchRepo:
                 .execution_options(populate_existing=True)
             )
             return [_batch(r) for r in rows]
+
+    # -- launching, one process at a time -------------------------------------------
+
+    def claim_launch(
+        self,
+        batch_id: str,
+        owner: str,
+        *,
+        lease: timedelta = LAUNCH_LEASE,
+        now: datetime | None = None,
+    ) -> bool:
+        """Take (or renew) the right to launch a batch that is ``launching``.
+
+        A compare-and-set: it succeeds when nobody holds the batch, ``owner`` already
+        does, or the holder's heartbeat is older than ``lease`` (it died). So with
+        several replicas resuming unfinished launches, one launches and the others
+        leave it alone. The launcher renews it as it goes and releases it when done.
+        """
+        now = now or utcnow()
+        stmt = (
+            update(BatchRow)
+            .where(
+                BatchRow.id == batch_id,
+                BatchRow.state == BatchState.LAUNCHING.value,
+                or_(
+                    BatchRow.launch_owner.is_(None),
+                    BatchRow.launch_owner == owner,
+                    BatchRow.launch_heartbeat < now - lease,
+                ),
+            )
+            .values(launch_owner=owner, launch_heartbeat=now)
+            .execution_options(synchronize_session=False)
+        )
+        with self._store.session() as s:
+            return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def release_launch(self, batch_id: str, owner: str) -> None:
+        """Give the batch back (the launch ended or this process is stopping)."""
+        with self._store.session() as s:
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id, BatchRow.launch_owner == owner)
+                .values(launch_owner=None, launch_heartbeat=None)
+                .execution_options(synchronize_session=False)
+            )
 
     def mark_summary_posted(self, batch_id: str, now: datetime | None = None) -> None:
         self._update(batch_id, summary_posted_at=now or utcnow())

@@ -115,6 +115,9 @@ class BatchRow(Base):
     summary_claimed_by: Mapped[str | None] = mapped_column(String(100))
     summary_claimed_at: Mapped[datetime | None]
     summary_posted_at: Mapped[datetime | None]
+    # Which process is launching the batch, and when it last said so (a lease).
+    launch_owner: Mapped[str | None] = mapped_column(String(100))
+    launch_heartbeat: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(_in("state", [s.value for s in BatchState]), name="state"),

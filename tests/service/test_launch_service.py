@@ -296,3 +296,24 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
     assert len(sessions) == len(set(sessions)) == DWI_SESSIONS
     assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
     restarted.workers.shutdown()
+
+
+def test_two_replicas_resuming_the_same_batch_launch_each_session_once(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    replicas = [make_services(localfw, sqlite_store, configs_dir, mode="per-session") for _ in "ab"]
+    localfw.knobs.latency = 0.002
+    ticket = replicas[0].launches.request(EDITOR_ACTOR, QSI)
+    sqlite_store.batches.transition(ticket.batch.id, BatchState.LAUNCHING)  # as a crash left it
+
+    for replica in replicas:  # both watchers tick at once
+        replica.launches.resume_unfinished()
+    for replica in replicas:
+        replica.workers.wait_idle(60)
+
+    jobs = tagged(localfw, ticket.batch.id)
+    sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
+    assert len(sessions) == len(set(sessions)) == DWI_SESSIONS
+    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
+    for replica in replicas:
+        replica.workers.shutdown()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ModeSetting = Literal["auto", "batch-api", "per-session"]
 PASSES = 2  # per-session: a transient failure gets one more try, after a tag check
+RENEW_EVERY = 10.0  # seconds between renewals of the launch lease (see BatchRepo.claim_launch)
 
 
 class Launcher:
@@ -39,6 +41,7 @@ class Launcher:
         *,
         mode: ModeSetting = "auto",
         concurrency: int = 8,
+        owner: str = "fwbot",
     ) -> None:
         self._gateway = gateway
         self._batches = batches
@@ -46,12 +49,32 @@ class Launcher:
         self._stopping = stopping
         self._mode = mode
         self._concurrency = concurrency
+        self._owner = owner
+        self._renewed: dict[str, float] = {}
+        self._lost: set[str] = set()
+        self._lock = threading.Lock()
 
     def run(self, batch_id: str) -> None:
-        """Launch whatever of the batch is not launched yet; safe to call again after a stop."""
+        """Launch whatever of the batch is not launched yet; safe to call again after a stop.
+
+        Only one process launches a batch at a time: the run starts by claiming it in the
+        store and gives it back at the end, so replicas resuming launches never overlap.
+        """
         batch = self._batches.require(batch_id)
         if batch.state is not BatchState.LAUNCHING:
             return
+        if not self._batches.claim_launch(batch_id, self._owner):
+            log.info("batch %s is being launched by another process", batch_id)
+            return
+        self._renewed[batch_id] = time.monotonic()
+        self._lost.discard(batch_id)
+        try:
+            self._run(self._batches.require(batch_id))  # as the previous holder left it
+        finally:
+            self._batches.release_launch(batch_id, self._owner)
+
+    def _run(self, batch: Batch) -> None:
+        batch_id = batch.id
         self._reporter.publish(batch_id)
         self._reconcile(batch)
         pending = self._batches.targets(batch_id, [TargetState.PLANNED])
@@ -109,7 +132,7 @@ class Launcher:
                 remaining = [t for t in remaining if t.id in still]
             with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
                 outcomes = list(pool.map(lambda t: self._launch_target(batch, t), remaining))
-            if self._stopping.is_set():
+            if self._stopping.is_set() or batch.id in self._lost:
                 return
             transient = {t.id: e for t, e in zip(remaining, outcomes, strict=True) if e}
             if not transient:
@@ -122,7 +145,7 @@ class Launcher:
 
     def _launch_target(self, batch: Batch, target: Target) -> str | None:
         """Launch one session; returns a transient error to retry, None when settled."""
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._still_ours(batch.id):
             return None
         try:
             launched = self._gateway.launch_one(self._spec(batch, target))
@@ -135,6 +158,21 @@ class Launcher:
         return None
 
     # -- bookkeeping -------------------------------------------------------------
+    def _still_ours(self, batch_id: str) -> bool:
+        """Renew the launch lease every few seconds; a lost lease stops this run."""
+        with self._lock:
+            if batch_id in self._lost:
+                return False
+            if time.monotonic() - self._renewed.get(batch_id, 0.0) < RENEW_EVERY:
+                return True
+            self._renewed[batch_id] = time.monotonic()
+        if self._batches.claim_launch(batch_id, self._owner):
+            return True
+        log.warning("batch %s: launch lease lost to another process; stopping here", batch_id)
+        with self._lock:
+            self._lost.add(batch_id)
+        return False
+
     def _reconcile(self, batch: Batch) -> None:
         """Mark launched every planned target that already has a job with the batch's tag."""
         planned = {t.session_id: t for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
