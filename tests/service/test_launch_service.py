@@ -317,3 +317,18 @@ def test_two_replicas_resuming_the_same_batch_launch_each_session_once(
     assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
     for replica in replicas:
         replica.workers.shutdown()
+
+
+def test_a_dropped_plan_does_not_block_asking_again(
+    services: Services, localfw: LocalFlywheel
+) -> None:
+    first = services.launches.request(EDITOR_ACTOR, QSI)
+    services.launches.cancel_plan(EDITOR_ACTOR, first.batch.id)
+
+    again = services.launches.request(EDITOR_ACTOR, QSI)
+
+    assert again.created and again.batch.id != first.batch.id
+    assert again.batch.state is BatchState.PLANNED
+    services.launches.confirm(EDITOR_ACTOR, again.batch.id)
+    services.workers.wait_idle(30)
+    assert len(tagged(localfw, again.batch.id)) == DWI_SESSIONS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain import Actor, ProjectRef
 from bot.errors import Conflict, UsageError
@@ -26,6 +26,7 @@ from bot.store.states import BatchState, IllegalTransition
 log = logging.getLogger(__name__)
 
 ACTIVE = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
+MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ class LaunchService:
             for s in plan.to_launch
         ]
         batch, created = self._batches.create_or_get(spec, targets)
+        for _ in range(MAX_RELAUNCHES):
+            if created or not batch.is_final:
+                break
+            # The same request was made before and that batch is over (dropped, failed, or
+            # finished and `skip: none` asks for a rerun): this is a new batch, not a repeat.
+            spec = replace(spec, key_extra=f"after:{batch.id}")
+            batch, created = self._batches.create_or_get(spec, targets)
         return LaunchTicket(batch=batch, plan=plan, created=created)
 
     def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
