@@ -233,10 +233,9 @@ def fmriprep_config(*, newest: bool, freesurfer_key: str = "fs_no_reconall") -> 
     return config
 
 
-def fmriprep_inputs(*, bidsignore: bool = True) -> Doc:
-    """The family needs a FreeSurfer license; fw-heudiconv builds also take a .bidsignore."""
-    inputs: Doc = {
-        "api_key": api_key_input(),
+def license_and_t1w_inputs() -> Doc:
+    """What the fmriprep and qsiprep families share: a FreeSurfer license, an optional T1w."""
+    return {
         "freesurfer_license": file_input(
             "FreeSurfer license.txt file (https://surfer.nmr.mgh.harvard.edu/registration.html)",
             types=["text"],
@@ -246,6 +245,14 @@ def fmriprep_inputs(*, bidsignore: bool = True) -> Doc:
             optional=True,
             types=["nifti"],
         ),
+    }
+
+
+def fmriprep_inputs(*, bidsignore: bool = True) -> Doc:
+    """The family needs a FreeSurfer license; fw-heudiconv builds also take a .bidsignore."""
+    inputs: Doc = {
+        "api_key": api_key_input(),
+        **license_and_t1w_inputs(),
         "fs_subjects_dir": file_input(
             "Zip of a previous FreeSurfer run for this subject, to reuse its surfaces",
             optional=True,
@@ -397,15 +404,7 @@ def qsiprep_inputs() -> Doc:
     """QSIPrep needs a FreeSurfer license; a custom recon spec and eddy parameters are optional."""
     return {
         "api_key": api_key_input(),
-        "freesurfer_license": file_input(
-            "FreeSurfer license.txt file (https://surfer.nmr.mgh.harvard.edu/registration.html)",
-            types=["text"],
-        ),
-        "t1w_anatomy": file_input(
-            "T1-weighted anatomy to use instead of the session's BIDS T1w images",
-            optional=True,
-            types=["nifti"],
-        ),
+        **license_and_t1w_inputs(),
         "recon_spec": file_input(
             "JSON reconstruction spec (overrides recon_builtin)", optional=True, types=["text"]
         ),
