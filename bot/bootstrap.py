@@ -102,6 +102,7 @@ def build_services(
         owner=process_name(),
     )
     launches = LaunchService(
+        gateway,
         Planner(gateway, access, library, policy),
         launcher,
         reporter,

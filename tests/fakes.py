@@ -279,6 +279,17 @@ class FakeFlywheelGateway:
     def batch_state(self, flywheel_batch_id: str) -> str:
         return "pending" if flywheel_batch_id in self.proposals else "running"
 
+    def cancel_batch(self, flywheel_batch_id: str) -> int:
+        return 0
+
+    def cancel_job(self, job_id: str) -> bool:
+        self._enter("cancel_job")
+        for i, job in enumerate(self.jobs):
+            if job.job_id == job_id and job.state in ("pending", "running"):
+                self.jobs[i] = job.model_copy(update={"state": "cancelled"})
+                return True
+        return False
+
     def launch_one(self, job: JobSpec) -> LaunchedJob:
         gear = next(g for g in self._gears if g.summary.gear_id == job.gear_id)
         record = JobRecord(

@@ -99,3 +99,11 @@ class FlywheelGateway(Protocol):
     def launch_one(self, job: JobSpec) -> LaunchedJob:
         """Launch one analysis on its session, as ``gear.run(destination=session)`` does."""
         ...
+
+    def cancel_batch(self, flywheel_batch_id: str) -> int:
+        """Cancel a Flywheel batch's pending jobs in one request; returns how many."""
+        ...
+
+    def cancel_job(self, job_id: str) -> bool:
+        """Cancel one job; False when it had already ended (nothing to cancel)."""
+        ...

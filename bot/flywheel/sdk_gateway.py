@@ -299,6 +299,19 @@ class SdkGateway:
     def batch_state(self, flywheel_batch_id: str) -> str:
         return str(self._raw(self._fw.get_batch, flywheel_batch_id).get("state", ""))
 
+    def cancel_batch(self, flywheel_batch_id: str) -> int:
+        result = self._call(self._fw.cancel_batch, flywheel_batch_id)
+        return int(getattr(result, "number_cancelled", result) or 0)
+
+    def cancel_job(self, job_id: str) -> bool:
+        try:
+            self._call(self._fw.modify_job, job_id, {"state": "cancelled"})
+        except flywheel.ApiException as exc:
+            if exc.status == 400:  # Flywheel refuses to change a job that has ended
+                return False
+            raise
+        return True
+
     def launch_one(self, job: JobSpec) -> LaunchedJob:
         body = {"label": job.label, "job": _job_body(job, with_destination=False)}
         try:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from bot.service.launch.plan import LaunchPlan
 from bot.service.launch.progress import BatchView
+from bot.service.launch.service import CancelDone, CancelPreview
 from bot.store.batches import Batch
 from bot.store.states import BatchState
 from commands.render.blocks import Block, context, escape, line_sections, section
 from commands.render.message import reply
 from commands.reply import Reply
 
-# Button action ids -> the /fw command a click runs (the console types the same command).
+# Button action ids -> the /fw command a click runs ({batch}: the button's value); the
+# console shows the same command to type.
 ACTION_COMMANDS = {
-    "fw_confirm": "confirm",
-    "fw_approve": "approve",
-    "fw_cancel_plan": "cancel",
+    "fw_confirm": "confirm {batch}",
+    "fw_approve": "approve {batch}",
+    "fw_cancel_plan": "cancel {batch}",
+    "fw_cancel_jobs": "cancel {batch} yes",
 }
 SESSIONS_SHOWN = 5
 BAR_WIDTH = 20
@@ -35,6 +38,13 @@ LAUNCHING = (
 )
 APPROVED = "{approver} approved `{batch}`. Launching {count:,} jobs of {gear} on {project}."
 DROPPED = "Batch `{batch}` was dropped{by}; nothing was launched."
+CANCEL_PREVIEW = (
+    "Cancel {pending:,} pending jobs of `{batch}` ({gear} on {project})? "
+    "{running:,} running will finish; {finished:,} already ended."
+)
+CANCEL_NOTHING = "Batch `{batch}` has no pending jobs; {running:,} running will finish."
+CANCELLED = "Cancelled {count:,} pending jobs of `{batch}`."
+CANCELLING = "Cancelling {count:,} pending jobs of `{batch}`…"
 STATE_WORDS = {
     BatchState.PLANNED: "planned, not launched",
     BatchState.AWAITING_APPROVAL: "waiting for approval",
@@ -118,8 +128,13 @@ def _button(text: str, action: str, batch: str, style: str | None = None) -> Blo
     return button
 
 
+def command_for(action: str, batch: str) -> str:
+    """What a button click runs, as typed after `/fw`."""
+    return ACTION_COMMANDS[action].format(batch=batch)
+
+
 def _typed(action: str, batch: str) -> str:
-    return f"/fw {ACTION_COMMANDS[action]} {batch}"
+    return f"/fw {command_for(action, batch)}"
 
 
 def preview(plan: LaunchPlan) -> Reply:
@@ -206,6 +221,41 @@ def dropped(batch: Batch, by: str | None = None) -> Reply:
     return reply(message, [section(escape(message))], message)
 
 
+def cancel_preview(preview: CancelPreview) -> Reply:
+    """How many pending jobs `yes` would cancel; running ones finish either way."""
+    b = preview.batch
+    if not preview.pending:
+        message = CANCEL_NOTHING.format(batch=b.id, running=preview.running)
+        return reply(message, [section(escape(message))], message)
+    message = CANCEL_PREVIEW.format(
+        batch=b.id,
+        pending=preview.pending,
+        gear=b.gear_name,
+        project=b.project_label,
+        running=preview.running,
+        finished=preview.finished,
+    )
+    buttons = {
+        "type": "actions",
+        "block_id": f"cancel-{b.id}",
+        "elements": [
+            _button(f"Cancel {preview.pending:,} pending jobs", "fw_cancel_jobs", b.id, "danger")
+        ],
+    }
+    text = f"{message}\nCancel them: `{_typed('fw_cancel_jobs', b.id)}`"
+    return reply(message, [section(escape(message)), buttons], text)
+
+
+def cancel_done(done: CancelDone) -> Reply:
+    count = done.cancelled if done.cancelled is not None else done.pending
+    template = CANCELLED if done.cancelled is not None else CANCELLING
+    message = template.format(batch=done.batch.id, count=count)
+    hint = f"`/fw status {done.batch.id}` shows the batch."
+    return reply(
+        f"{message} {hint}", [section(escape(message)), context(hint)], f"{message}\n{hint}"
+    )
+
+
 def _fallback(plan: LaunchPlan) -> str:
     summary = plan.gear.summary
     return (
@@ -227,6 +277,8 @@ def progress_line(view: BatchView) -> str:
     parts = [f"{progress_bar(view.finished, total)} {view.complete:,}/{total:,} complete"]
     if view.failed:
         parts.append(f"{view.failed:,} failed")
+    if view.cancelled:
+        parts.append(f"{view.cancelled:,} cancelled")
     if view.active:
         parts.append(f"{view.active:,} running or queued")
     if view.launch_failed:

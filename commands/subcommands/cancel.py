@@ -1,21 +1,32 @@
-"""`/fw cancel BATCH`: drop a batch that has not been launched (the Cancel / Reject button)."""
+"""`/fw cancel BATCH [yes]`: drop a plan, or cancel a launched batch's pending jobs.
+
+A launched batch gets a preview first (how many pending jobs would be cancelled, how
+many are running and will finish anyway) and a button; `yes` (or the button) cancels.
+"""
 
 from __future__ import annotations
 
 from bot.service.access import Access
+from bot.service.launch.service import CancelDone, CancelPreview
 from commands.context import CommandContext
-from commands.grammar import CommandSpec, Invocation
+from commands.grammar import CommandSpec, FlagSpec, Invocation
 from commands.render import batch as render
 from commands.reply import Reply
 from commands.subcommands.batch_actions import BATCH_ARG
 
 SPEC = CommandSpec(
     name="cancel",
-    summary="Drop a planned batch before it launches",
-    usage="/fw cancel BATCH",
-    help="Only the requester or a project admin can drop a batch; nothing reaches Flywheel.",
+    summary="Drop a planned batch, or cancel a launched batch's pending jobs",
+    usage="/fw cancel BATCH [yes]",
+    help=(
+        "A batch not yet launched is dropped; nothing reaches Flywheel. For a launched "
+        "batch, fwbot first shows how many pending jobs it would cancel (running jobs "
+        "finish); add `yes` or click the button to cancel them. Only the launcher or a "
+        "project admin can cancel."
+    ),
     args=(BATCH_ARG,),
-    examples=("/fw cancel b7k2q",),
+    flags=(FlagSpec("yes", "cancel the pending jobs without asking again"),),
+    examples=("/fw cancel b7k2q", "/fw cancel b7k2q yes"),
     access=Access.MANAGE,
 )
 
@@ -23,5 +34,11 @@ SPEC = CommandSpec(
 def run(inv: Invocation, ctx: CommandContext) -> Reply:
     batch_id = inv.arg("batch")
     assert batch_id is not None  # required by SPEC
-    batch = ctx.services.launches.cancel_plan(ctx.actor, batch_id.strip().lower())
-    return render.dropped(batch, by=ctx.actor.email)
+    outcome = ctx.services.launches.cancel(
+        ctx.actor, batch_id.strip().lower(), confirmed="yes" in inv.flags
+    )
+    if isinstance(outcome, CancelPreview):
+        return render.cancel_preview(outcome)
+    if isinstance(outcome, CancelDone):
+        return render.cancel_done(outcome)
+    return render.dropped(outcome, by=ctx.actor.email)

@@ -535,3 +535,34 @@ class TestInterruptedLaunch:
         self.restart_and_resume(demo_localfw, sqlite_store, mock_slack, batch)
 
         self.assert_one_job_per_session(demo_localfw, sqlite_store, batch)
+
+
+# -- cancelling a launched batch --------------------------------------------------------
+def test_cancel_shows_how_many_pending_then_the_button_cancels_them(
+    slash: Slash,
+    click: Click,
+    slack_services: Services,
+    demo_localfw: LocalFlywheel,
+    sqlite_store: Store,
+) -> None:
+    batch_id = launch_from_slack(slash, click, slack_services)
+    with demo_localfw.world.lock:
+        for job in tagged_jobs(demo_localfw, batch_id)[:29]:
+            job["state"] = "running"
+    demo_localfw.requests.reset()
+
+    preview = slash(f"cancel {batch_id}").answer()
+
+    assert f"Cancel {DEMO_DWI_SESSIONS - 29:,} pending jobs of `{batch_id}`" in preview["text"]
+    assert buttons(preview) == {"fw_cancel_jobs": batch_id}
+    assert demo_localfw.requests.writes() == []
+    refused = click("fw_cancel_jobs", batch_id, user_id="U0VIEWER").answer()
+    assert refused["replace_original"] is False and "read-only" in refused["text"]
+
+    done = click("fw_cancel_jobs", batch_id).answer()
+
+    assert done["replace_original"] is True
+    assert f"Cancelled {DEMO_DWI_SESSIONS - 29:,} pending jobs" in done["text"]
+    states = [j["state"] for j in tagged_jobs(demo_localfw, batch_id)]
+    assert states.count("cancelled") == DEMO_DWI_SESSIONS - 29 and states.count("running") == 29
+    assert demo_localfw.requests.count("POST", "/batch/{id}/cancel") == 1  # one request

@@ -17,6 +17,7 @@ from bot.localfw.server import LocalFlywheel
 from bot.service import Services
 from bot.service.launch.launcher import ModeSetting
 from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.service import CancelDone, CancelPreview
 from bot.service.policy import Policy
 from bot.store.db import Store
 from bot.store.states import BatchState, LaunchMode, TargetState
@@ -332,3 +333,59 @@ def test_a_dropped_plan_does_not_block_asking_again(
     services.launches.confirm(EDITOR_ACTOR, again.batch.id)
     services.workers.wait_idle(30)
     assert len(tagged(localfw, again.batch.id)) == DWI_SESSIONS
+
+
+def start_some(localfw: LocalFlywheel, batch_id: str, running: int) -> None:
+    """Move ``running`` of the batch's pending jobs to running, as Flywheel would."""
+    for job in tagged(localfw, batch_id)[:running]:
+        job["state"] = "running"
+
+
+@pytest.mark.parametrize("mode", ["auto", "per-session"])
+def test_cancel_previews_then_cancels_only_the_pending_jobs(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path, mode: ModeSetting
+) -> None:
+    services = make_services(localfw, sqlite_store, configs_dir, mode=mode)
+    batch_id = launch(services)
+    start_some(localfw, batch_id, running=48)
+    localfw.requests.reset()
+
+    preview = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=False)
+
+    assert isinstance(preview, CancelPreview)
+    assert (preview.pending, preview.running, preview.finished) == (DWI_SESSIONS - 48, 48, 0)
+    assert localfw.requests.writes() == []  # a preview changes nothing
+    done = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
+    services.workers.wait_idle(30)
+
+    assert isinstance(done, CancelDone) and done.pending == DWI_SESSIONS - 48
+    states = [j["state"] for j in tagged(localfw, batch_id)]
+    assert states.count("cancelled") == DWI_SESSIONS - 48
+    assert states.count("running") == 48
+    localfw.clock.advance(5_000)  # the running ones finish
+    services.watcher.tick()
+    assert sqlite_store.batches.require(batch_id).state is BatchState.CANCELLED
+    services.workers.shutdown()
+
+
+def test_only_the_launcher_or_a_project_admin_may_cancel(
+    services: Services, localfw: LocalFlywheel, sqlite_store: Store
+) -> None:
+    batch_id = launch(services)
+
+    with pytest.raises(PermissionDenied, match=r"launched by editor@example\.org"):
+        services.launches.cancel(VIEWER_ACTOR, batch_id, confirmed=True)
+    assert {j["state"] for j in tagged(localfw, batch_id)} == {"pending"}
+
+    services.launches.cancel(ADMIN_ACTOR, batch_id, confirmed=True)
+    assert {j["state"] for j in tagged(localfw, batch_id)} == {"cancelled"}
+    outcomes = [(e.actor_email, e.action, e.outcome) for e in sqlite_store.audit.recent(50)]
+    assert (VIEWER, "cancel", "refused") in outcomes and (ADMIN, "cancel", "allowed") in outcomes
+
+
+def test_a_batch_with_nothing_pending_says_so(services: Services, localfw: LocalFlywheel) -> None:
+    batch_id = launch(services)
+    start_some(localfw, batch_id, running=DWI_SESSIONS)
+
+    with pytest.raises(Conflict, match="no pending jobs"):
+        services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)

@@ -10,23 +10,46 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bot.domain import Actor, ProjectRef
 from bot.errors import Conflict, UsageError
+from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
-from bot.service.launch.progress import BatchView
+from bot.service.launch.progress import BatchView, batch_tag
 from bot.service.launch.reporting import BatchReporter
 from bot.service.workers import WorkerPool
 from bot.store.batches import Batch, BatchRepo, BatchSpec, TargetSpec
-from bot.store.states import BatchState, IllegalTransition
+from bot.store.states import BatchState, IllegalTransition, LaunchMode
 
 log = logging.getLogger(__name__)
 
 ACTIVE = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
+PENDING_STATES = frozenset({"pending", "scheduled"})
+CANCEL_CONCURRENCY = 8
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What `/fw cancel BATCH` would do to a launched batch, before anyone confirms."""
+
+    batch: Batch
+    pending: int
+    running: int
+    finished: int
+
+
+@dataclass(frozen=True)
+class CancelDone:
+    """Pending jobs cancelled (``cancelled`` is None while it runs in the background)."""
+
+    batch: Batch
+    pending: int
+    cancelled: int | None
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,7 @@ class LaunchTicket:
 class LaunchService:
     def __init__(
         self,
+        gateway: FlywheelGateway,
         planner: Planner,
         launcher: Launcher,
         reporter: BatchReporter,
@@ -48,6 +72,7 @@ class LaunchService:
         access: Authorizer,
         workers: WorkerPool,
     ) -> None:
+        self._gateway = gateway
         self._planner = planner
         self._launcher = launcher
         self._reporter = reporter
@@ -194,6 +219,50 @@ class LaunchService:
             launcher=batch.requester_email,
         )
         return self._batches.transition(batch.id, BatchState.CANCELLED)
+
+    def cancel(
+        self, actor: Actor, batch_id: str, *, confirmed: bool
+    ) -> Batch | CancelPreview | CancelDone:
+        """`/fw cancel BATCH`: drop a plan, or cancel a launched batch's pending jobs
+        (first a preview of how many, then, ``confirmed``, the cancellation)."""
+        batch = self._batches.require(batch_id)
+        if batch.state in (BatchState.PLANNED, BatchState.AWAITING_APPROVAL):
+            return self.cancel_plan(actor, batch_id)
+        if batch.state is BatchState.LAUNCHING:
+            raise Conflict(
+                f"Batch `{batch.id}` is still launching; cancel it when the launch is done.",
+                hint=f"`/fw status {batch.id}` shows when it is launched (seconds, usually).",
+            )
+        if batch.is_final:
+            raise Conflict(f"Batch `{batch.id}` is {batch.state.value}: nothing is pending.")
+        self._access.require(
+            actor,
+            "cancel" if confirmed else "cancel.preview",
+            Access.MANAGE,
+            project=_project_of(batch),
+            target=batch.id,
+            launcher=batch.requester_email,
+        )
+        jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
+        pending = [j.job_id for j in jobs if j.state in PENDING_STATES]
+        if not confirmed:
+            running = sum(1 for j in jobs if j.state == "running")
+            return CancelPreview(batch, len(pending), running, len(jobs) - len(pending) - running)
+        if not pending:
+            raise Conflict(
+                f"Batch `{batch.id}` has no pending jobs left; running ones finish on their own."
+            )
+        if batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id:
+            cancelled = self._gateway.cancel_batch(batch.flywheel_batch_id)  # one request
+            self._reporter.publish(batch.id)
+            return CancelDone(batch, len(pending), cancelled)
+        self._workers.submit(f"cancel {batch.id}", lambda: self._cancel_each(batch.id, pending))
+        return CancelDone(batch, len(pending), None)
+
+    def _cancel_each(self, batch_id: str, job_ids: list[str]) -> None:
+        with ThreadPoolExecutor(CANCEL_CONCURRENCY, thread_name_prefix="fwbot-cancel") as pool:
+            list(pool.map(self._gateway.cancel_job, job_ids))
+        self._reporter.publish(batch_id)
 
     def status(self, actor: Actor, batch_id: str) -> BatchView:
         """One batch's progress for anyone who may read its project."""

@@ -40,8 +40,10 @@ class BatchWatcher:
         view = self._reporter.view(batch_id)
         self._batches.update_counts(batch_id, complete=view.complete, failed=view.failed)
         if view.all_final:
-            # IllegalTransition: cancelled meanwhile, or another replica got there first
+            # A batch whose jobs were cancelled ends cancelled, not complete.
+            final = BatchState.CANCELLED if view.cancelled else BatchState.COMPLETE
+            # IllegalTransition: another replica got there first
             with contextlib.suppress(IllegalTransition):
-                self._batches.transition(batch_id, BatchState.COMPLETE)
+                self._batches.transition(batch_id, final)
             view = self._reporter.view(batch_id)
         self._reporter.publish(batch_id, view)

@@ -24,7 +24,7 @@ from bot.service import Services
 from bot.slack import errors
 from commands.context import CommandContext
 from commands.dispatch import dispatch
-from commands.render.batch import ACTION_COMMANDS
+from commands.render.batch import ACTION_COMMANDS, command_for
 from commands.reply import Reply
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class Click:
     @property
     def text(self) -> str:
         """What the user would have typed after `/fw`."""
-        return f"{self.command} {self.batch_id}"
+        return command_for(self.action_id, self.batch_id)
 
 
 def parse_click(action: dict[str, Any]) -> Click:
