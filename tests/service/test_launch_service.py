@@ -18,7 +18,7 @@ from bot.service import Services
 from bot.service.launch.launcher import ModeSetting
 from bot.service.launch.plan import LaunchRequest
 from bot.service.launch.service import CancelDone, CancelPreview
-from bot.service.policy import Policy
+from bot.service.policy import Policy, ProjectRules
 from bot.store.db import Store
 from bot.store.states import BatchState, LaunchMode, TargetState
 from tests.fixtures.localfw import ADMIN, EDITOR, VIEWER
@@ -389,3 +389,28 @@ def test_a_batch_with_nothing_pending_says_so(services: Services, localfw: Local
 
     with pytest.raises(Conflict, match="no pending jobs"):
         services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
+
+
+def test_the_lab_policy_can_forbid_a_gear_on_a_project(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    policy = Policy(projects={"gear_testing": ProjectRules(gears=["fmriprep"])})
+    services = make_services(localfw, sqlite_store, configs_dir, policy=policy)
+
+    with pytest.raises(PermissionDenied) as err:
+        services.launches.preview(EDITOR_ACTOR, QSI)
+
+    assert "does not allow `qsiprep-hpc` on `gear_testing`" in err.value.message
+    assert err.value.hint == "Allowed there: fmriprep."
+    [event] = sqlite_store.audit.recent(1)
+    assert (event.outcome, event.reason) == ("refused", "gear not allowed by policy")
+
+
+def test_a_vm_size_that_needs_approval_waits_for_one(services: Services) -> None:
+    request = LaunchRequest("qsiprep-hpc", "gear_testing", "qsi", size="extra-large")
+
+    ticket = services.launches.request(EDITOR_ACTOR, request)
+
+    assert ticket.batch.state is BatchState.AWAITING_APPROVAL
+    assert ticket.plan.approval_reasons == ("size `extra-large` needs approval",)
+    assert ticket.batch.vm_tag == "vm-n1-highmem-8_disk-1500G_swap-60G"
