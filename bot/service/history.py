@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import Actor
-from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
+from bot.service.projects import resolve_project
 from bot.store.audit import AuditEvent, AuditRepo
 
 DEFAULT_LIMIT = 15
@@ -35,9 +35,7 @@ class HistoryService:
         """A project's events (needs read access), else everyone's for a bot admin,
         else the actor's own."""
         if project_label is not None:
-            project = self._gateway.find_project(project_label)
-            if project is None:
-                raise NotFound("project", project_label)
+            project = resolve_project(self._gateway, actor, project_label)
             self._access.require(
                 actor, "history.show", Access.READ, project=project, target=project.label
             )

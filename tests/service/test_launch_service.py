@@ -414,3 +414,16 @@ def test_a_vm_size_that_needs_approval_waits_for_one(services: Services) -> None
     assert ticket.batch.state is BatchState.AWAITING_APPROVAL
     assert ticket.plan.approval_reasons == ("size `extra-large` needs approval",)
     assert ticket.batch.vm_tag == "vm-n1-highmem-8_disk-1500G_swap-60G"
+
+
+def test_a_mistyped_project_suggests_only_the_users_own_projects(
+    services: Services, localfw: LocalFlywheel
+) -> None:
+    with pytest.raises(NotFound) as mine:
+        services.launches.preview(EDITOR_ACTOR, LaunchRequest("qsiprep-hpc", "gear_tesing"))
+    assert mine.value.suggestions == ["gear_testing"]
+
+    stranger = Actor(email="nobody@example.org", slack_user_id="U9")
+    with pytest.raises(NotFound) as theirs:
+        services.launches.preview(stranger, LaunchRequest("qsiprep-hpc", "gear_tesing"))
+    assert theirs.value.suggestions == []  # never a project they have no role on

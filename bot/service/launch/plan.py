@@ -22,6 +22,7 @@ from bot.service.configs.loader import ConfigLibrary
 from bot.service.configs.manifest import check_against_manifest, effective_config
 from bot.service.configs.model import SIZE_TAGS, SavedConfig, SessionSelection, default_config
 from bot.service.policy import Policy
+from bot.service.projects import resolve_project
 
 ACTIVE_STATES = frozenset({"pending", "scheduled", "running"})
 # Typical hours per session, by gear family: enough to show the order of magnitude of a
@@ -112,9 +113,7 @@ class Planner:
         self, actor: Actor, request: LaunchRequest, *, action: str, access: Access
     ) -> LaunchPlan:
         """Resolve, check, match and skip; the access check comes before any other Flywheel read."""
-        project = self._gateway.find_project(request.project)
-        if project is None:
-            raise NotFound("project", request.project)
+        project = resolve_project(self._gateway, actor, request.project)
         self._access.require(actor, action, access, project=project, target=request.gear)
         if not self._policy.gear_allowed(project.label, request.gear):
             allowed = ", ".join(self._policy.allowed_gears(project.label) or [])
