@@ -25,8 +25,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot commands tests bench
 	$(BIN)/mypy
 
+# About 4 minutes on 2 cores: bench.launch runs the tutorial's loop in full (~3 min),
+# bench.ack ~15 s, bench.startup ~20 s. Figures are printed, never asserted.
 bench: $(STAMP)
 	$(BIN)/python -m bench.launch
+	$(BIN)/python -m bench.ack
+	$(BIN)/python -m bench.startup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

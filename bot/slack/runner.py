@@ -9,6 +9,7 @@ listener runs. ``GET /healthz`` answers 200 for probes.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -47,6 +48,9 @@ def run_socket_mode(app: App, settings: Settings) -> None:
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of Slack requests overflows it and
+    # the kernel drops the handshake, so the ack waits for a SYN-ACK retry (1 s, 3 s, ...).
+    request_queue_size = socket.SOMAXCONN
 
 
 class _QuietHandler(WSGIRequestHandler):
