@@ -8,6 +8,8 @@ at once.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +22,7 @@ from bot.store.audit import AuditRepo
 from bot.store.identities import IdentityRepo
 
 DEFAULT_TTL = timedelta(hours=1)
+MEMORY_TTL_SECONDS = 300.0  # the in-process copy; the store's copy lasts the full TTL
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class IdentityService:
         self._gateway = gateway
         self._identities = identities
         self._audit = audit
+        # In front of the store's cache: most commands resolve their user from memory,
+        # so the ack path touches neither Slack, Flywheel nor the database.
+        self._memory: dict[str, tuple[float, str, str]] = {}
+        self._memory_lock = threading.Lock()
         self._policy = policy
         self._ttl = ttl
 
@@ -53,8 +60,12 @@ class IdentityService:
         fetch_profile: Callable[[], SlackProfile],
     ) -> Actor:
         """The cached identity, or ``fetch_profile()`` then a Flywheel check, cached on success."""
+        remembered = self._remembered(slack_user_id)
+        if remembered is not None:
+            return self._actor(*remembered, slack_user_id, channel_id)
         cached = self._identities.get_fresh(slack_user_id, self._ttl)
         if cached is not None:
+            self._remember(slack_user_id, cached.email, cached.display_name)
             return self._actor(cached.email, cached.display_name, slack_user_id, channel_id)
         try:
             profile = fetch_profile()
@@ -79,6 +90,7 @@ class IdentityService:
         self._identities.put(
             slack_user_id, email=user.email, flywheel_user_id=user.user_id, display_name=name
         )
+        self._remember(slack_user_id, user.email, name)
         return self._actor(user.email, name, slack_user_id, channel_id)
 
     def for_email(self, email: str) -> Actor:
@@ -92,6 +104,18 @@ class IdentityService:
             bot_admin=self._policy.is_bot_admin(user.email),
             via="console",
         )
+
+    def _remembered(self, slack_user_id: str) -> tuple[str, str] | None:
+        with self._memory_lock:
+            entry = self._memory.get(slack_user_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def _remember(self, slack_user_id: str, email: str, name: str) -> None:
+        expires = time.monotonic() + min(self._ttl.total_seconds(), MEMORY_TTL_SECONDS)
+        with self._memory_lock:
+            self._memory[slack_user_id] = (expires, email, name)
 
     def _refused(self, who: str, slack_user_id: str, reason: str) -> None:
         """Unknown people knocking is worth an admin's eye: audit each failed resolution."""

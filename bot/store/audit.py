@@ -110,5 +110,5 @@ class AuditRepo:
             stmt = stmt.where(
                 ~and_(AuditEventRow.outcome == "allowed", AuditEventRow.action.in_(hide_allowed))
             )
-        with self._store.session() as s:
+        with self._store.reading() as s:
             return [_event(r) for r in s.scalars(stmt.limit(limit))]

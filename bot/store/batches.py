@@ -344,7 +344,7 @@ class BatchRepo:
         return s.scalar(select(BatchRow).where(BatchRow.idempotency_key == key))
 
     def get(self, batch_id: str) -> Batch | None:
-        with self._store.session() as s:
+        with self._store.reading() as s:
             row = s.get(BatchRow, batch_id)
             return _batch(row) if row is not None else None
 
@@ -356,7 +356,7 @@ class BatchRepo:
         return batch
 
     def get_by_key(self, key: str) -> Batch | None:
-        with self._store.session() as s:
+        with self._store.reading() as s:
             row = self._by_key(s, key)
             return _batch(row) if row is not None else None
 
@@ -376,14 +376,14 @@ class BatchRepo:
             stmt = stmt.where(BatchRow.requester_email == requester_email)
         if states is not None:
             stmt = stmt.where(BatchRow.state.in_([s.value for s in states]))
-        with self._store.session() as s:
+        with self._store.reading() as s:
             return [_batch(r) for r in s.scalars(stmt.limit(limit))]
 
     def targets(self, batch_id: str, states: Iterable[TargetState] | None = None) -> list[Target]:
         stmt = select(BatchTargetRow).where(BatchTargetRow.batch_id == batch_id)
         if states is not None:
             stmt = stmt.where(BatchTargetRow.state.in_([s.value for s in states]))
-        with self._store.session() as s:
+        with self._store.reading() as s:
             return [_target(r) for r in s.scalars(stmt.order_by(BatchTargetRow.id))]
 
     def target_counts(self, batch_id: str) -> dict[TargetState, int]:
@@ -394,7 +394,7 @@ class BatchRepo:
             .group_by(BatchTargetRow.state)
         )
         counts = dict.fromkeys(TargetState, 0)
-        with self._store.session() as s:
+        with self._store.reading() as s:
             for state, n in s.execute(stmt):
                 counts[TargetState(state)] = n
         return counts

@@ -41,6 +41,9 @@ def normalize_url(url: str) -> str:
     return url
 
 
+READ_ONLY_OPTION = "fwbot_read_only"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` transactions.
 
@@ -62,7 +65,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (Store.reading) begin deferred: under WAL they never wait for a writer.
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Store:
@@ -71,6 +76,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
         self._current: ContextVar[Session | None] = ContextVar(
             f"fwbot_store_{id(self)}", default=None
         )
@@ -125,6 +133,18 @@ class Store:
                     yield sess
             finally:
                 self._current.reset(token)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it takes no write lock, so lookups on
+        the Slack ack path never queue behind launch bookkeeping. Joins an enclosing
+        ``session()``; never write through it."""
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
+        with self._readers() as sess, sess.begin():
+            yield sess
 
     def dispose(self) -> None:
         self.engine.dispose()

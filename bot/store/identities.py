@@ -70,7 +70,7 @@ class IdentityRepo:
             return _identity(row)
 
     def get(self, slack_user_id: str) -> Identity | None:
-        with self._store.session() as s:
+        with self._store.reading() as s:
             row = s.get(IdentityRow, slack_user_id)
             return _identity(row) if row is not None else None
 

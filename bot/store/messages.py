@@ -73,7 +73,7 @@ class MessageRepo:
         )
         if channel is not None:
             stmt = stmt.where(SlackMessageRow.channel == channel)
-        with self._store.session() as s:
+        with self._store.reading() as s:
             row = s.scalars(stmt.order_by(SlackMessageRow.id).limit(1)).first()
             return _message(row) if row is not None else None
 
@@ -83,5 +83,5 @@ class MessageRepo:
             .where(SlackMessageRow.batch_id == batch_id)
             .order_by(SlackMessageRow.id)
         )
-        with self._store.session() as s:
+        with self._store.reading() as s:
             return [_message(r) for r in s.scalars(stmt)]

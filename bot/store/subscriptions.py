@@ -113,7 +113,7 @@ class SubscriptionRepo:
             .where(SubscriptionRow.channel == channel)
             .order_by(SubscriptionRow.project_label, SubscriptionRow.gear)
         )
-        with self._store.session() as s:
+        with self._store.reading() as s:
             return [_subscription(r) for r in s.scalars(stmt)]
 
     def matching(
@@ -129,6 +129,6 @@ class SubscriptionRepo:
             )
             .order_by(SubscriptionRow.channel, SubscriptionRow.id)
         )
-        with self._store.session() as s:
+        with self._store.reading() as s:
             subs = [_subscription(r) for r in s.scalars(stmt)]
         return [sub for sub in subs if event is None or event in sub.events]

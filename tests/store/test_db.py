@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,34 @@ def test_session_commits_or_rolls_back(store: Store) -> None:
         raise RuntimeError("boom")
     assert store.identities.get("U1") is not None
     assert store.identities.get("U2") is None
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_store: Store) -> None:
+    """Lookups on the Slack ack path (identities, batches) must not queue behind launch
+    bookkeeping: a read completes while another thread holds the write lock."""
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with sqlite_store.session():
+            sqlite_store.audit.record(actor_email="a@lab.org", action="launch", outcome="allowed")
+            holding.set()
+            release.wait(30)
+
+    def reader(out: list[object]) -> None:
+        out.append(sqlite_store.identities.get_fresh("U1", timedelta(hours=1)))
+        out.append(sqlite_store.audit.recent())
+
+    write = threading.Thread(target=writer)
+    write.start()
+    assert holding.wait(10)
+    seen: list[object] = []
+    read = threading.Thread(target=reader, args=(seen,))
+    read.start()
+    read.join(10)
+    finished_while_locked = not read.is_alive()
+    release.set()
+    write.join(10)
+    read.join(10)
+
+    assert finished_while_locked
+    assert seen == [None, []]  # and it saw only committed data
