@@ -49,6 +49,7 @@ from typing import Any
 from pydantic import SecretStr
 from slack_sdk import WebClient
 
+from bench.table import render_table
 from bot.localfw.demo_world import (
     DEMO_ADMIN,
     DEMO_ANALYST,
@@ -349,16 +350,7 @@ def table(rows: list[Row]) -> str:
         "errors",
     )
     lines = [header, *(r.cells() for r in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = [cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    out = [fmt(lines[0]), "  ".join("-" * w for w in widths)]
-    out += [fmt(line) for line in lines[1:]]
-    return "\n".join(out)
+    return render_table(lines[0], lines[1:])
 
 
 def main(argv: list[str] | None = None) -> int:

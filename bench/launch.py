@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.table import render_table
 from bot.localfw.demo_world import DEMO_DWI_SESSIONS, DEMO_PROJECT, DEMO_SESSIONS, DWI_LABEL
 from bot.localfw.server import LocalFlywheel
 
@@ -261,16 +262,7 @@ def table(rows: list[Result]) -> str:
                 f"{per:.3f}" if per < 1 else f"{per:.2f}",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = [cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    out = [fmt(lines[0]), "  ".join("-" * w for w in widths)]
-    out += [fmt(line) for line in lines[1:]]
-    return "\n".join(out)
+    return render_table(lines[0], lines[1:])
 
 
 def phases_text(result: Result) -> str:

@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.table import render_table
 from tests.slack.mock_slack import MockSlack
 
 BUDGET_READY_S = 3.0
@@ -189,16 +190,7 @@ def table(rows: list[Row]) -> str:
                 f"{max(s.peak_mb for s in r.starts):.0f} MB",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
-        rest = [cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    out = [fmt(lines[0]), "  ".join("-" * w for w in widths)]
-    out += [fmt(line) for line in lines[1:]]
-    return "\n".join(out)
+    return render_table(lines[0], lines[1:])
 
 
 def main(argv: list[str] | None = None) -> int:
