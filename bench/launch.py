@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench.table import render_table
 from bot.localfw.demo_world import DEMO_DWI_SESSIONS, DEMO_PROJECT, DEMO_SESSIONS, DWI_LABEL
 from bot.localfw.server import LocalFlywheel
+from tests.tutorial import TUTORIAL_QSIPREP_CONFIG
 
 GEAR = "qsiprep-hpc"
 ACTOR_EMAIL = "analyst@pennlinc.example"
@@ -47,20 +47,8 @@ FULL_LOOP_LIMIT_S = 240.0
 DEFAULT_SUBSET = 200
 REPO = Path(__file__).resolve().parent.parent
 
-# The tutorial's qsiprep-hpc configuration ("Setting gear configuration options").
-TUTORIAL_CONFIG: dict[str, Any] = {
-    "hmc_model": "eddy",
-    "use_syn_sdc": False,
-    "save_outputs": True,
-    "dwi_denoise_window": 5,
-    "unringing_method": "mrdegibbs",
-    "do_reconall": False,
-    "combine_all_dwis": True,
-    "force_spatial_normalization": True,
-    "output_resolution": 2.0,
-    "output_space": "T1w",
-    "sloppy": False,
-}
+# The tutorial's qsiprep-hpc configuration, as the tests know it.
+TUTORIAL_CONFIG = TUTORIAL_QSIPREP_CONFIG
 
 
 @dataclass
