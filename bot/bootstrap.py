@@ -30,7 +30,7 @@ from bot.service.launch.watcher import BatchWatcher
 from bot.service.notify import BatchNotifier, SilentNotifier
 from bot.service.policy import Policy, load_policy
 from bot.service.workers import WorkerPool
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, env_name
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ def build_services(
     *,
     notifier: BatchNotifier | None = None,
     launch_mode: ModeSetting = "auto",
+    launch_concurrency: int = 8,
     worker_threads: int = 4,
 ) -> Services:
     access = Authorizer(gateway, policy, store.audit)
@@ -99,6 +100,7 @@ def build_services(
         reporter,
         workers.stopping,
         mode=launch_mode,
+        concurrency=launch_concurrency,
         owner=process_name(),
     )
     launches = LaunchService(
@@ -125,15 +127,26 @@ def build_services(
 def build_runtime(
     settings: Settings,
     *,
+    demo: bool = False,
     demo_speed: float = 60.0,
     policy: Policy | None = None,
     notifier: BatchNotifier | None = None,
 ) -> Runtime:
-    """Connect to Flywheel (or start the embedded one when no key is given), open the
-    store, load the policy and build the services. Fails fast with a ``FwbotError``."""
+    """Connect to Flywheel (or, with ``demo`` and no key, start the embedded one), open the
+    store, load the policy and build the services. Fails fast with a ``FwbotError``.
+
+    Without a key and without ``demo`` this refuses to start: a production bot that
+    quietly served a demo world would look healthy while launching nothing real."""
     policy = policy if policy is not None else load_policy(settings.policy_file)
     localfw = None
     api_key = settings.secret("flywheel_api_key")
+    if not api_key and not demo:
+        raise SettingsError(
+            f"{env_name('flywheel_api_key')} is not set: fwbot needs your Flywheel site's "
+            "API key.",
+            hint="Set it (host:API-KEY, from your Flywheel profile), or run with --demo "
+            "for the embedded demo Flywheel.",
+        )
     if not api_key:
         localfw = start_embedded_flywheel(speed=demo_speed)
         api_key = localfw.sdk_api_key
@@ -152,6 +165,7 @@ def build_runtime(
             settings.configs_dir,
             notifier=notifier,
             launch_mode=settings.launch_mode,
+            launch_concurrency=settings.launch_concurrency,
             worker_threads=settings.worker_threads,
         ),
         gateway=gateway,

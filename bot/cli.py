@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode unless --http is given)")
     serve.add_argument("--http", type=int, metavar="PORT", default=None, help="serve HTTP on PORT")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (with --http)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="without FWBOT_FLYWHEEL_API_KEY, serve the embedded demo Flywheel",
+    )
     return parser
 
 
@@ -42,7 +47,7 @@ def run_serve(args: argparse.Namespace) -> int:
         logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
         from bot.slack.serve import serve
 
-        return serve(settings, http_port=args.http, host=args.host)
+        return serve(settings, http_port=args.http, host=args.host, demo=args.demo)
     except FwbotError as err:  # bad settings, or Flywheel unreachable: one line, no traceback
         print(f"fwbot: {err.user_text()}", file=sys.stderr)
         return 2

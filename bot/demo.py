@@ -73,6 +73,7 @@ def run_demo(args: argparse.Namespace) -> int:
         try:
             runtime = build_runtime(
                 settings,
+                demo=True,
                 demo_speed=args.speed,
                 policy=DEMO_POLICY,
                 notifier=ConsoleNotifier(sys.stdout),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 ProjectRole = Literal["none", "read-only", "read-write", "admin"]
 ROLE_RANK: dict[str, int] = {"none": 0, "read-only": 1, "read-write": 2, "admin": 3}
 JobState = Literal["pending", "scheduled", "running", "complete", "failed", "cancelled"]
+ANALYSIS_CATEGORY = "analysis"  # a gear of this category runs in an analysis container
 FINAL_JOB_STATES: frozenset[str] = frozenset({"complete", "failed", "cancelled"})
 
 
@@ -103,7 +104,8 @@ class FileRef(Frozen):
 
 
 class JobSpec(Frozen):
-    """One analysis job to launch on one session."""
+    """One job to launch on one session; ``analysis``: the gear is an analysis gear, so the
+    job runs in a new analysis labelled ``label`` (never straight into the session)."""
 
     gear_id: str
     session_id: str
@@ -111,6 +113,7 @@ class JobSpec(Frozen):
     config: dict[str, Any] = Field(default_factory=dict)
     inputs: dict[str, FileRef] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    analysis: bool = True
 
 
 class LaunchedJob(Frozen):

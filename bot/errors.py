@@ -50,3 +50,31 @@ class FlywheelUnavailable(FwbotError):
 
 class Conflict(FwbotError):
     """The request clashes with current state (e.g. the batch is already final)."""
+
+
+class FlywheelBusy(FlywheelUnavailable):
+    """Flywheel asked fwbot to slow down (429); nothing was done, so the call can be repeated."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, hint="fwbot retries on its own after the pause Flywheel asks.")
+        self.retry_after = retry_after
+
+
+class FlywheelRefused(FwbotError):
+    """Flywheel understood the request and said no (a 4xx other than 401 and 429).
+
+    ``status`` is Flywheel's HTTP status and ``detail`` its own message, so callers can
+    tell "not allowed" (403) from "not there" (404) from "not valid" (400)."""
+
+    HINTS = {
+        403: "fwbot's Flywheel account lacks a role allowing this; a project admin can grant it.",
+        404: "It may have been deleted, or fwbot's Flywheel account cannot see it.",
+    }
+
+    def __init__(self, status: int, detail: str, *, hint: str | None = None) -> None:
+        detail = detail.rstrip(".")
+        super().__init__(
+            f"Flywheel refused this ({status}): {detail}.", hint=hint or self.HINTS.get(status)
+        )
+        self.status = status
+        self.detail = detail

@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     worker_threads: int = Field(default=8, ge=1)
     # How launches reach Flywheel: "auto" tries the batch API, then per-session launches.
+    # Utility gears only: analysis gears always launch as one analysis per session.
     launch_mode: Literal["auto", "batch-api", "per-session"] = "auto"
+    # Launch requests in flight at once (analyses are created one request per session).
+    launch_concurrency: int = Field(default=8, ge=1, le=64)
     # Seconds between batch-watcher passes (progress messages, completion).
     watch_interval: float = Field(default=30.0, gt=0)
     # bolt runs listeners (and so acks) on this pool: too small and acks queue behind answers

@@ -1,25 +1,30 @@
 """Building Flywheel filter strings from values a user typed.
 
-A filter is ``key<op>value`` terms joined by commas. Pasting user text into
-one unescaped lets a label such as ``x,label=~.*`` widen the query, so every
-value goes through :func:`quote_value`, and regexes through :func:`literal_regex`.
+A filter is ``key<op>value`` terms joined by commas. Pasting user text into one
+unescaped lets a label such as ``x,label=~.*`` widen the query. Flywheel reads a
+quoted value as a string (an unquoted 24-hex value is an ObjectId), documents only
+``\\,`` as an escape, and treats a quoted ``=~`` pattern as no regex at all. So:
+:func:`equals` quotes a value with a quote character it does not contain, escaping
+commas, and falls back to an unquoted regex of ``\\xHH`` escapes (see
+:func:`literal_regex`) for a value it cannot quote; callers compare results with the
+literal value again, since the fallback can over-match.
 """
 
 from __future__ import annotations
 
-import re
 
-_NEEDS_ESCAPE = re.compile(r'([\\",])')
-
-
-def quote_value(value: str) -> str:
-    """A filter value that matches ``value`` literally: double-quoted, with ``\\``, ``"`` and
-    ``,`` escaped, so no operator, comma or quote inside it is read as syntax."""
-    return '"' + _NEEDS_ESCAPE.sub(r"\\\1", value) + '"'
+def equals(key: str, value: str) -> str:
+    """A term matching ``key`` equal to the string ``value`` (never an ObjectId)."""
+    if "\\" not in value:
+        escaped = value.replace(",", "\\,")
+        for quote in ('"', "'"):
+            if quote not in value:
+                return term(key, "=", f"{quote}{escaped}{quote}")
+    return term(key, "=~", "^" + literal_regex(value) + "$")
 
 
 def literal_regex(text: str) -> str:
-    """An ``=~`` value matching ``text`` anywhere, made only of word characters and escapes.
+    """An unquoted ``=~`` value matching ``text``, made only of word characters and escapes.
 
     Every character other than ``[A-Za-z0-9_]`` becomes ``\\xHH`` (ASCII) or ``.``
     (anything else), so the value holds no comma, quote or operator for the filter

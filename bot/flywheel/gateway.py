@@ -19,14 +19,14 @@ from bot.domain import (
     SessionRef,
     UserRef,
 )
-from bot.errors import FwbotError
+from bot.errors import FlywheelRefused, FwbotError
 
 
 class BatchApiUnsupported(FwbotError):
     """The site has no batch API for premade jobs: launch per session instead."""
 
 
-class LaunchRejected(FwbotError):
+class LaunchRejected(FlywheelRefused):
     """Flywheel refused to create a job (bad input, unknown destination): retrying won't help."""
 
 
@@ -76,16 +76,18 @@ class FlywheelGateway(Protocol):
         ...
 
     def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
-        """Every job of this gear in the project (any version, any state), in paged queries."""
+        """Every run of this gear on the project's sessions (any version, any state, by anyone:
+        scripts and the web UI too), in a few queries; a key with project roles suffices."""
         ...
 
     def jobs_tagged(self, tag: str) -> list[JobRecord]:
-        """Every job carrying ``tag`` (fwbot tags each batch's jobs ``fwbot:<batch id>``)."""
+        """fwbot's own jobs carrying ``tag`` (each batch's jobs are tagged ``fwbot:<batch id>``)."""
         ...
 
     def create_batch(self, jobs: list[JobSpec]) -> str:
-        """Propose a batch of premade jobs; returns Flywheel's batch id. Nothing runs yet.
-        Raises ``BatchApiUnsupported`` when the site has no such API."""
+        """Propose a batch of premade jobs (utility gears only: they run exactly as given, so an
+        analysis gear would write into the session); returns Flywheel's batch id. Nothing runs
+        yet. Raises ``BatchApiUnsupported`` when the site has no such API (405/501)."""
         ...
 
     def start_batch(self, flywheel_batch_id: str) -> list[LaunchedJob]:
@@ -97,7 +99,9 @@ class FlywheelGateway(Protocol):
         ...
 
     def launch_one(self, job: JobSpec) -> LaunchedJob:
-        """Launch one analysis on its session, as ``gear.run(destination=session)`` does."""
+        """Launch one job on its session: a new analysis with its job for an analysis gear
+        (``gear.run(analysis_label=..., destination=session)``), else a job on the session.
+        Raises ``LaunchRejected`` for a 4xx, ``FlywheelBusy`` for a 429."""
         ...
 
     def cancel_batch(self, flywheel_batch_id: str) -> int:

@@ -20,14 +20,20 @@ from bot.slack.runner import run_http, run_socket_mode
 logger = logging.getLogger(__name__)
 
 
-def serve(settings: Settings, *, http_port: int | None = None, host: str = "0.0.0.0") -> int:
+def serve(
+    settings: Settings,
+    *,
+    http_port: int | None = None,
+    host: str = "0.0.0.0",
+    demo: bool = False,
+) -> int:
     """Run until interrupted; raises ``SettingsError`` before starting anything."""
     require_slack(settings, "http" if http_port is not None else "socket")
     from bot.bootstrap import build_runtime  # lazy: the Flywheel wiring is heavy
     from bot.scheduler import start_scheduler
 
     client = create_web_client(settings)
-    runtime = build_runtime(settings, notifier=SlackNotifier(client))
+    runtime = build_runtime(settings, demo=demo, notifier=SlackNotifier(client))
     scheduler = None
     try:
         app = create_app(settings, runtime.services, client=client)

@@ -345,9 +345,9 @@ def test_effective_values_match_what_the_sdks_gear_run_sends() -> None:
 
 
 def _detail_from_manifest(manifest: dict[str, object]) -> GearDetail:
-    from bot.flywheel.sdk_gateway import _gear_detail
+    from bot.flywheel.parse import gear_detail
 
-    return _gear_detail({"_id": "g", "category": "analysis", "gear": manifest}, [])
+    return gear_detail({"_id": "g", "category": "analysis", "gear": manifest}, [])
 
 
 # -- the directory --------------------------------------------------------------

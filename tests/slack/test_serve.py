@@ -38,6 +38,20 @@ def test_http_mode_without_secret_exits_2(
     assert "missing FWBOT_SLACK_SIGNING_SECRET" in capsys.readouterr().err
 
 
+def test_serve_without_a_flywheel_key_exits_2_instead_of_serving_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A production bot never falls back to the embedded demo world: no key, no start."""
+    monkeypatch.setenv("FWBOT_SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("FWBOT_SLACK_SIGNING_SECRET", "s3cret")
+
+    assert main(["serve", "--http", "0"]) == 2
+
+    err = capsys.readouterr().err
+    assert "FWBOT_FLYWHEEL_API_KEY is not set" in err and "--demo" in err
+    assert "Traceback" not in err
+
+
 def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -94,7 +108,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
             watch_interval=7,
         )
 
-        assert serve_module.serve(settings, http_port=0, host="127.0.0.1") == 0
+        assert serve_module.serve(settings, http_port=0, host="127.0.0.1", demo=True) == 0
     finally:
         mock.stop()
 

@@ -1,5 +1,9 @@
 """Turning a recorded batch into Flywheel jobs, exactly once per session.
 
+An analysis gear launches as one new analysis per session (a few requests in flight at
+a time, as many as the ``launch_concurrency`` setting); only utility gears go through
+the batch API, whose premade jobs Flywheel runs exactly as given.
+
 The batch and its targets are in the store before the first call to Flywheel.
 Every job carries the tag ``fwbot:<batch id>``, so before launching anything the
 launcher asks Flywheel which sessions already have a job with that tag (a job
@@ -16,8 +20,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from bot.domain import FileRef, JobSpec, LaunchedJob
-from bot.errors import FlywheelUnavailable
+from bot.domain import ANALYSIS_CATEGORY, FileRef, JobSpec, LaunchedJob
+from bot.errors import FlywheelBusy, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
 from bot.service.launch.progress import batch_tag
 from bot.service.launch.reporting import BatchReporter
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 ModeSetting = Literal["auto", "batch-api", "per-session"]
 PASSES = 2  # per-session: a transient failure gets one more try, after a tag check
+BUSY_TRIES = 6  # a 429 was not acted on: the same request is sent again after the pause
+MAX_BUSY_WAIT = 60.0  # seconds; a longer Retry-After is capped
 RENEW_EVERY = 10.0  # seconds between renewals of the launch lease (see BatchRepo.claim_launch)
 
 
@@ -80,10 +86,13 @@ class Launcher:
         pending = self._batches.targets(batch_id, [TargetState.PLANNED])
         if pending:
             try:
-                if self._use_batch_api(batch):
+                analysis = self._is_analysis_gear(batch)
+                if analysis is None:
+                    self._fail(pending, f"gear {batch.gear_name} {batch.gear_version} is gone")
+                elif not analysis and self._use_batch_api(batch):
                     self._launch_as_batch(batch, pending)
                 else:
-                    self._launch_each(batch, pending)
+                    self._launch_each(batch, pending, analysis=analysis)
             except FlywheelUnavailable as err:
                 # Nothing is lost: the targets stay planned and the next run checks the tag.
                 log.warning("launch of %s interrupted: %s", batch_id, err.message)
@@ -91,26 +100,34 @@ class Launcher:
         self._finish(batch_id)
 
     # -- the two ways to launch ------------------------------------------------
+    def _is_analysis_gear(self, batch: Batch) -> bool | None:
+        """The gear's category decides where its jobs write; None if the version is gone."""
+        gear = self._gateway.get_gear(batch.gear_name, batch.gear_version)
+        return None if gear is None else gear.summary.category == ANALYSIS_CATEGORY
+
     def _use_batch_api(self, batch: Batch) -> bool:
         if self._mode != "auto":
             return self._mode == "batch-api"
         return batch.launch_mode is not LaunchMode.PER_SESSION
 
     def _launch_as_batch(self, batch: Batch, pending: Sequence[Target]) -> None:
-        """Premade jobs in one Flywheel batch, then one call to run it: two requests."""
+        """Premade jobs in one Flywheel batch, then one call to run it: two requests.
+        Utility gears only: Flywheel runs premade jobs exactly as given."""
         resumable = batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id
         if resumable and self._gateway.batch_state(batch.flywheel_batch_id or "") == "pending":
             self._mark(pending, self._gateway.start_batch(batch.flywheel_batch_id or ""))
             return
         try:
-            flywheel_batch = self._gateway.create_batch([self._spec(batch, t) for t in pending])
+            flywheel_batch = self._gateway.create_batch(
+                [self._spec(batch, t, analysis=False) for t in pending]
+            )
         except BatchApiUnsupported:
             log.info("%s: no batch API on this site, launching per session", batch.id)
             self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
-            self._launch_each(batch, pending)
+            self._launch_each(batch, pending, analysis=False)
             return
         except LaunchRejected as err:
-            self._fail(pending, err.message)
+            self._fail(pending, err.detail)
             return
         self._batches.record_launch(
             batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id=flywheel_batch
@@ -119,8 +136,8 @@ class Launcher:
             return  # proposed, not run: the next run starts it
         self._mark(pending, self._gateway.start_batch(flywheel_batch))
 
-    def _launch_each(self, batch: Batch, pending: Sequence[Target]) -> None:
-        """One analysis per session, a few at a time (sites without the batch API)."""
+    def _launch_each(self, batch: Batch, pending: Sequence[Target], *, analysis: bool) -> None:
+        """One analysis (or utility job) per session, ``concurrency`` requests at a time."""
         if batch.launch_mode is not LaunchMode.PER_SESSION:
             self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
         remaining = list(pending)
@@ -131,7 +148,9 @@ class Launcher:
                 still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
                 remaining = [t for t in remaining if t.id in still]
             with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
-                outcomes = list(pool.map(lambda t: self._launch_target(batch, t), remaining))
+                outcomes = list(
+                    pool.map(lambda t: self._launch_target(batch, t, analysis), remaining)
+                )
             if self._stopping.is_set() or batch.id in self._lost:
                 return
             transient = {t.id: e for t, e in zip(remaining, outcomes, strict=True) if e}
@@ -143,19 +162,31 @@ class Launcher:
         still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
         self._fail([t for t in remaining if t.id in still], None, last_error)
 
-    def _launch_target(self, batch: Batch, target: Target) -> str | None:
-        """Launch one session; returns a transient error to retry, None when settled."""
-        if self._stopping.is_set() or not self._still_ours(batch.id):
+    def _launch_target(self, batch: Batch, target: Target, analysis: bool) -> str | None:
+        """Launch one session; returns a transient error to retry, None when settled.
+
+        A 429 means Flywheel did nothing, so the same request goes again after the pause it
+        asks for. Any other failure may hide a job that was made (a lost answer): the caller
+        checks the batch tag before trying that session again."""
+        spec = self._spec(batch, target, analysis=analysis)
+        for attempt in range(BUSY_TRIES):
+            if self._stopping.is_set() or not self._still_ours(batch.id):
+                return None
+            try:
+                launched = self._gateway.launch_one(spec)
+            except LaunchRejected as err:
+                self._fail([target], err.detail)
+                return None
+            except FlywheelBusy as err:
+                pause = err.retry_after if err.retry_after is not None else 2.0**attempt
+                if self._stopping.wait(min(pause, MAX_BUSY_WAIT)):
+                    return None
+                continue
+            except FlywheelUnavailable as err:
+                return err.message
+            self._mark([target], [launched])
             return None
-        try:
-            launched = self._gateway.launch_one(self._spec(batch, target))
-        except LaunchRejected as err:
-            self._fail([target], err.message)
-            return None
-        except FlywheelUnavailable as err:
-            return err.message
-        self._mark([target], [launched])
-        return None
+        return "Flywheel stayed busy (429)"
 
     # -- bookkeeping -------------------------------------------------------------
     def _still_ours(self, batch_id: str) -> bool:
@@ -228,7 +259,7 @@ class Launcher:
         self._reporter.publish_failures(view)
 
     @staticmethod
-    def _spec(batch: Batch, target: Target) -> JobSpec:
+    def _spec(batch: Batch, target: Target, *, analysis: bool) -> JobSpec:
         inputs = {name: FileRef.model_validate(ref) for name, ref in batch.inputs.items()}
         tags = [batch_tag(batch.id), *([batch.vm_tag] if batch.vm_tag else [])]
         return JobSpec(
@@ -238,4 +269,5 @@ class Launcher:
             config=batch.config,
             inputs=inputs,
             tags=tags,
+            analysis=analysis,
         )

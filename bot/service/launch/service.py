@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bot.domain import Actor, ProjectRef
-from bot.errors import Conflict, UsageError
+from bot.errors import Conflict, FlywheelRefused, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
 from bot.service.launch.launcher import Launcher
@@ -253,9 +253,14 @@ class LaunchService:
                 f"Batch `{batch.id}` has no pending jobs left; running ones finish on their own."
             )
         if batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id:
-            cancelled = self._gateway.cancel_batch(batch.flywheel_batch_id)  # one request
-            self._reporter.publish(batch.id)
-            return CancelDone(batch, len(pending), cancelled)
+            try:
+                cancelled = self._gateway.cancel_batch(batch.flywheel_batch_id)  # one request
+            except FlywheelRefused as err:
+                if err.status != 400:  # 400: the Flywheel batch is no longer running
+                    raise
+            else:
+                self._reporter.publish(batch.id)
+                return CancelDone(batch, len(pending), cancelled)
         self._workers.submit(f"cancel {batch.id}", lambda: self._cancel_each(batch.id, pending))
         return CancelDone(batch, len(pending), None)
 
