@@ -99,7 +99,8 @@ def start_once(env: dict[str, str], idle: float) -> Start:
         env = {**env, "FWBOT_DATA_DIR": tmp}
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-c", ENTRY, "serve", "--http", "0", "--host", "127.0.0.1"],
+            # --demo: without a key, serve the embedded demo Flywheel (else it exits 2)
+            [sys.executable, "-c", ENTRY, "serve", "--http", "0", "--host", "127.0.0.1", "--demo"],
             cwd=tmp,  # no stray .env from the working directory
             env=env,
             stderr=subprocess.PIPE,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.domain import Actor
+from bot.domain import Actor, UserRef
 from bot.errors import IdentityError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.policy import Policy
@@ -79,12 +79,13 @@ class IdentityService:
                 "share it.",
                 hint="Ask a workspace admin to grant fwbot the users:read.email scope.",
             )
-        user = self._gateway.find_user(profile.email)
+        user = self._find(profile.email)
         if user is None:
             self._refused(profile.email, slack_user_id, "no Flywheel account")
             raise IdentityError(
-                f"There is no Flywheel account for {profile.email}.",
-                hint="Ask your Flywheel site admin to add you, with this email, then try again.",
+                f"fwbot finds no Flywheel account for {profile.email} on the projects it serves.",
+                hint="Ask a project admin to add you to the project with this email, then try "
+                "again.",
             )
         name = profile.display_name or user.display_name
         self._identities.put(
@@ -95,15 +96,23 @@ class IdentityService:
 
     def for_email(self, email: str) -> Actor:
         """A console user (``--as EMAIL``): checked against Flywheel, never cached."""
-        user = self._gateway.find_user(email)
+        user = self._find(email)
         if user is None:
-            raise IdentityError(f"There is no Flywheel account for {email}.")
+            raise IdentityError(f"fwbot finds no Flywheel account for {email}.")
         return Actor(
             email=user.email,
             display_name=user.display_name,
             bot_admin=self._policy.is_bot_admin(user.email),
             via="console",
         )
+
+    def _find(self, email: str) -> UserRef | None:
+        """The Flywheel user; a fwbot admin named by the lab's policy file counts even without
+        a project role (a plain key sees users only on the projects it can see)."""
+        user = self._gateway.find_user(email)
+        if user is None and self._policy.is_bot_admin(email):
+            return UserRef(user_id=email, email=email)
+        return user
 
     def _remembered(self, slack_user_id: str) -> tuple[str, str] | None:
         with self._memory_lock:
