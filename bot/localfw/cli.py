@@ -16,11 +16,15 @@ DEMO_API_KEY = "fwbot-demo-key"
 
 def _tiny_world() -> World:
     """Fallback when the demo world module is missing: one project, a few sessions."""
-    world = World(seed=7)
+    world = World(seed=7, service_account="fwbot@local")
     world.add_user("admin@local", "Local", "Admin", root=True)
+    world.add_user("fwbot@local", "fwbot", "Service Account")
     world.add_group("demo", "Demo")
     project = world.add_project(
-        "demo", "gear_testing", file_names=["license.txt"], roles={"admin@local": "admin"}
+        "demo",
+        "gear_testing",
+        file_names=["license.txt"],
+        roles={"admin@local": "admin", "fwbot@local": "read-write"},
     )
     for i in range(5):
         subject = world.add_subject(project, f"sub-{i:02d}")
@@ -48,7 +52,9 @@ def run_localfw(args: argparse.Namespace) -> int:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     print(f"local Flywheel serving {lf.url}")
-    print(f"SDK API key: {lf.sdk_api_key}")
+    print(f"fwbot API key ({lf.user}, a plain user): {lf.sdk_api_key}")
+    admin = world.site_admin()
+    print(f"site admin API key ({admin}): {lf.key_for(admin)}")
     print(
         f"{len(world.projects)} projects, {len(world.sessions)} sessions, "
         f"{len(world.gears)} gears; jobs run at {args.speed:g}x. Ctrl-C to stop."

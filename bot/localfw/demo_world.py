@@ -3,9 +3,11 @@
 `fwbot demo` and many tests serve this world, so it reproduces what the
 tutorial shows a user (project ``gear_testing`` whose files list license.txt
 at index 1, exactly 1,329 sessions with an ``acq-64dir_dwi`` acquisition, the
-gears with their labels) and has a user for every project role. It is
-deterministic: the same seed gives the same documents and ids, and nothing
-reads the wall clock.
+gears with their labels) and has a user for every project role. Like a real lab's
+site, fwbot's service account is a plain user (read-write on the lab's projects), a
+separate root user administers the site, and two custom roles exist (a pipeline runner
+and an auditor). It is deterministic: the same seed gives the same documents and ids,
+and nothing reads the wall clock.
 """
 
 from __future__ import annotations
@@ -22,7 +24,35 @@ DEMO_ANALYST = f"analyst@{DEMO_DOMAIN}"
 DEMO_VIEWER = f"viewer@{DEMO_DOMAIN}"
 DEMO_OUTSIDER = f"outsider@{DEMO_DOMAIN}"
 DEMO_OPS = f"ops@{DEMO_DOMAIN}"  # no project role; the demo policy makes them a fwbot admin
-DEMO_BOT = f"fwbot@{DEMO_DOMAIN}"
+DEMO_BOT = f"fwbot@{DEMO_DOMAIN}"  # the service account fwbot's key belongs to
+DEMO_SITE_ADMIN = f"siteadmin@{DEMO_DOMAIN}"  # the only root user
+DEMO_RUNNER = f"runner@{DEMO_DOMAIN}"  # custom role "pipeline-runner" on gear_testing
+DEMO_AUDITOR = f"auditor@{DEMO_DOMAIN}"  # custom role "auditor" on gear_testing
+
+RUNNER_ROLE = "pipeline-runner"
+RUNNER_ACTIONS: tuple[str, ...] = (
+    "containers_view_metadata",
+    "files_view_metadata",
+    "files_download",
+    "analyses_view_metadata",
+    "analyses_create_job",
+    "jobs_view",
+    "jobs_manage",
+    "project_permissions_view",
+    "tags_view",
+    "notes_view",
+)
+AUDITOR_ROLE = "auditor"
+AUDITOR_ACTIONS: tuple[str, ...] = (
+    "containers_view_metadata",
+    "files_view_metadata",
+    "analyses_view_metadata",
+    "tags_view",
+    "notes_view",
+    "project_permissions_view",
+    "jobs_view",
+    "gear_rules_view",
+)
 
 DEMO_GROUP = "pennlinc"
 DEMO_GROUP_LABEL = "PennLINC"
@@ -70,6 +100,9 @@ _USERS: tuple[tuple[str, str, str], ...] = (
     (DEMO_OUTSIDER, "Otto", "Outsider"),
     (DEMO_OPS, "Opal", "Operator"),
     (DEMO_BOT, "fwbot", "Service Account"),
+    (DEMO_SITE_ADMIN, "Sita", "Siteadmin"),
+    (DEMO_RUNNER, "Rita", "Runner"),
+    (DEMO_AUDITOR, "Aldo", "Auditor"),
 )
 
 _PNC_START = datetime(2009, 11, 2, tzinfo=UTC)
@@ -79,10 +112,11 @@ _GRMPY_START = datetime(2017, 6, 5, tzinfo=UTC)
 def build_demo_world(seed: int = 7) -> World:
     """A fresh World (its own documents) with users, the PennLINC group, projects and gears."""
     rng = random.Random(seed)
-    world = World(seed=seed)
+    world = World(seed=seed, service_account=DEMO_BOT)
     for email, first, last in _USERS:
-        # fwbot's service account is the site admin whose API key the bot (and localfw) uses.
-        world.add_user(email, first, last, root=email == DEMO_BOT)
+        world.add_user(email, first, last, root=email == DEMO_SITE_ADMIN)
+    world.add_role(RUNNER_ROLE, RUNNER_ACTIONS)
+    world.add_role(AUDITOR_ROLE, AUDITOR_ACTIONS)
     world.add_group(DEMO_GROUP, DEMO_GROUP_LABEL)
 
     gear_testing = world.add_project(
@@ -93,7 +127,9 @@ def build_demo_world(seed: int = 7) -> World:
             DEMO_ADMIN: "admin",
             DEMO_ANALYST: "read-write",
             DEMO_VIEWER: "read-only",
-            DEMO_BOT: "admin",
+            DEMO_BOT: "read-write",
+            DEMO_RUNNER: RUNNER_ROLE,
+            DEMO_AUDITOR: AUDITOR_ROLE,
         },
     )
     _add_pnc_sessions(world, gear_testing, rng)
@@ -106,7 +142,7 @@ def build_demo_world(seed: int = 7) -> World:
             DEMO_ADMIN: "admin",
             DEMO_ANALYST: "read-only",
             DEMO_VIEWER: "read-only",
-            DEMO_BOT: "admin",
+            DEMO_BOT: "read-write",
         },
     )
     _add_grmpy_sessions(world, grmpy, rng)
@@ -115,7 +151,14 @@ def build_demo_world(seed: int = 7) -> World:
         DEMO_GROUP,
         DEMO_ODD_PROJECT,
         file_names=["license.txt", "README"],
-        roles={DEMO_ADMIN: "admin", DEMO_ANALYST: "read-write", DEMO_BOT: "admin"},
+        # outsider@ works on the pilot only: no role on gear_testing, yet fwbot's plain key
+        # sees them (a key that is not a site admin sees users only through projects)
+        roles={
+            DEMO_ADMIN: "admin",
+            DEMO_ANALYST: "read-write",
+            DEMO_OUTSIDER: "read-only",
+            DEMO_BOT: "read-write",
+        },
     )
     for number, has_dwi in ((1, True), (2, True), (3, False)):
         subject = world.add_subject(pilot, f"sub-pilot{number:02d}")

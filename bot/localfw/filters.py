@@ -2,9 +2,20 @@
 
 Flywheel filters are ``key<op>value`` clauses joined by commas. Operators:
 ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``=~`` (regex) and ``=|[a,b]`` (in).
-Values may be quoted, a literal comma is ``\\,``; keys may be dotted
-(``parents.project``). A clause on a list field matches when any element does.
-Numbers compare as numbers and ISO timestamps as timestamps, as on the server.
+Keys may be dotted (``parents.project``); a clause on a list field matches when
+any element does. This imitation is as strict as Flywheel (MongoDB) is:
+
+* Every unescaped comma outside ``=|[...]`` separates clauses, quoted or not:
+  the SDK says commas that are not separators "must be escaped with backslash".
+  ``\\,`` is the only escape; any other backslash stays in the value.
+* A quoted value (``"..."`` or ``'...'``) is always a string. An unquoted value of
+  24 lowercase hex digits is an ObjectId. Other unquoted values are literals:
+  numbers compare as numbers, ISO timestamps as timestamps, ``null`` is null.
+* Documents hold ObjectIds as 24-hex strings and dates as ISO strings, so a
+  document value is an ObjectId iff it matches ``^[0-9a-f]{24}$``. ObjectIds only
+  match ObjectIds, strings only match (non-ObjectId, non-date) strings.
+* ``=~`` with an unquoted pattern is a regex searched anywhere in a string value;
+  a quoted pattern is a literal string, not a regex, and matches nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +27,10 @@ from typing import Any
 
 # Longest operators first so "<=" is not read as "<".
 OPERATORS = ("=~", "=|", "!=", "<=", ">=", "=", "<", ">")
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+# How localfw serialises BSON dates (world.iso): these are dates, not strings, in Flywheel.
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_CLAUSE = re.compile(r"^([A-Za-z0-9_.\-]+)\s*(=~|=\||!=|<=|>=|=|<|>)(.*)$", re.S)
 
 
 class FilterError(ValueError):
@@ -23,79 +38,96 @@ class FilterError(ValueError):
 
 
 @dataclass(frozen=True)
+class Value:
+    """One filter value; ``quoted`` decides its type (quoted is always a string)."""
+
+    text: str
+    quoted: bool = False
+
+    @property
+    def is_object_id(self) -> bool:
+        return not self.quoted and OBJECT_ID.fullmatch(self.text) is not None
+
+    @property
+    def is_null(self) -> bool:
+        return not self.quoted and self.text in ("null", "None")
+
+
+@dataclass(frozen=True)
 class Clause:
     key: str
     op: str
-    value: str | tuple[str, ...]
+    value: Value | tuple[Value, ...]
 
 
 def split_clauses(text: str) -> list[str]:
-    """Split on commas that are neither escaped, quoted nor inside ``[...]``."""
+    """Split on commas that are neither escaped (``\\,``) nor inside an ``=|[...]`` list.
+
+    Quotes do not protect commas (the SDK: commas not used as separators must be escaped).
+    """
     parts: list[str] = []
     buf: list[str] = []
-    quote: str | None = None
-    depth = 0
+    in_list = False
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            buf.append(text[i : i + 2])
+        if text.startswith("\\,", i):
+            buf.append("\\,")
             i += 2
             continue
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
+        if ch == "[" and not in_list and "".join(buf).rstrip().endswith("=|"):
+            in_list = True
+        elif ch == "]" and in_list:
+            in_list = False
+        elif ch == "," and not in_list:
             parts.append("".join(buf))
             buf = []
             i += 1
             continue
         buf.append(ch)
         i += 1
-    if quote:
-        raise FilterError(f"unterminated quote in filter: {text!r}")
+    if in_list:
+        raise FilterError(f"unterminated '=|[' list in filter: {text!r}")
     parts.append("".join(buf))
     return [p for p in (part.strip() for part in parts) if p]
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        value = value[1:-1]
-    return re.sub(r"\\(.)", r"\1", value)
+def parse_value(raw: str) -> Value:
+    """Strip one pair of matching quotes; ``\\,`` becomes ``,``, other backslashes stay.
+
+    A quote can't be escaped, so a quote of the value's own kind inside it, an
+    unterminated quote or a stray quote in an unquoted value is a syntax error.
+    """
+    raw = raw.strip()
+    quote = raw[:1] if raw[:1] in ("'", '"') else ""
+    body = raw
+    if quote:
+        if len(raw) < 2 or raw[-1] != quote:
+            raise FilterError(f"unterminated quote in filter value: {raw!r}")
+        body = raw[1:-1]
+        if quote in body:
+            raise FilterError(f"unescapable {quote} inside quoted filter value: {raw!r}")
+    elif '"' in raw or "'" in raw:
+        raise FilterError(f"quote inside unquoted filter value: {raw!r}")
+    return Value(body.replace("\\,", ","), quoted=bool(quote))
 
 
 def parse_clause(text: str) -> Clause:
-    m = re.match(r"^([A-Za-z0-9_.\-]+)\s*(=~|=\||!=|<=|>=|=|<|>)(.*)$", text, re.S)
+    m = _CLAUSE.match(text)
     if not m:
         raise FilterError(f"cannot parse filter clause: {text!r}")
-    key, op, raw = m.group(1), m.group(2), m.group(3)
+    key, op, raw = m.group(1), m.group(2), m.group(3).strip()
     if op == "=|":
-        raw = raw.strip()
         if not (raw.startswith("[") and raw.endswith("]")):
             raise FilterError(f"'=|' needs a [list]: {text!r}")
-        return Clause(key, op, tuple(_unquote(v) for v in split_clauses(raw[1:-1])))
-    value = _unquote(raw) if op != "=~" else _unquote_regex(raw)
-    if op == "=~":
+        return Clause(key, op, tuple(parse_value(v) for v in split_clauses(raw[1:-1])))
+    value = parse_value(raw)
+    if op == "=~" and not value.quoted:
         try:
-            re.compile(value)
+            re.compile(value.text)
         except re.error as exc:
             raise FilterError(f"bad regex in {text!r}: {exc}") from exc
     return Clause(key, op, value)
-
-
-def _unquote_regex(raw: str) -> str:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        raw = raw[1:-1]
-    # keep regex escapes, only undo the filter-level "\," escape
-    return raw.replace("\\,", ",")
 
 
 def parse(text: str | None) -> list[Clause]:
@@ -118,6 +150,20 @@ def lookup(doc: Any, key: str) -> Any:
                 nxt.extend(x[part] for x in v if isinstance(x, dict) and part in x)
         values = nxt
     return values
+
+
+def is_object_id(doc_value: Any) -> bool:
+    """Document ObjectIds are stored as 24 lowercase hex digits."""
+    return isinstance(doc_value, str) and OBJECT_ID.fullmatch(doc_value) is not None
+
+
+def _is_plain_string(doc_value: Any) -> bool:
+    """A Mongo string: not an ObjectId, not a serialised date."""
+    return (
+        isinstance(doc_value, str)
+        and not is_object_id(doc_value)
+        and _DATE_TEXT.fullmatch(doc_value) is None
+    )
 
 
 def _as_number(v: Any) -> float | None:
@@ -145,30 +191,43 @@ def _as_time(v: Any) -> datetime | None:
     return None
 
 
-def _compare(doc_value: Any, want: str) -> int | None:
-    """-1/0/1 ordering of ``doc_value`` against the filter text, or None."""
+def _order(a: Any, b: Any) -> int:
+    return int(a > b) - int(a < b)
+
+
+def _literal_compare(doc_value: Any, want: str) -> int | None:
+    """Unquoted, non-ObjectId literal: numbers, booleans, null, timestamps, text."""
     if doc_value is None:
         return 0 if want in ("null", "None") else None
     if isinstance(doc_value, bool):
         return 0 if str(doc_value).lower() == want.lower() else None
     a_num, b_num = _as_number(doc_value), _as_number(want)
     if a_num is not None and b_num is not None and not isinstance(doc_value, str):
-        return (a_num > b_num) - (a_num < b_num)
+        return _order(a_num, b_num)
     a_t, b_t = _as_time(doc_value), _as_time(want)
     if a_t is not None and b_t is not None:
-        return (a_t > b_t) - (a_t < b_t)
-    a = str(doc_value)
-    return (a > want) - (a < want)
+        return _order(a_t, b_t)
+    return _order(str(doc_value), want)
+
+
+def _compare(doc_value: Any, want: Value) -> int | None:
+    """-1/0/1 ordering of ``doc_value`` against ``want``, or None when the types differ."""
+    if want.is_object_id or is_object_id(doc_value):
+        both = want.is_object_id and is_object_id(doc_value)
+        return _order(doc_value, want.text) if both else None
+    if want.quoted:
+        return _order(doc_value, want.text) if _is_plain_string(doc_value) else None
+    return _literal_compare(doc_value, want.text)
 
 
 def _match_one(value: Any, clause: Clause) -> bool:
     op, want = clause.op, clause.value
-    if op == "=|":
-        assert isinstance(want, tuple)
+    if isinstance(want, tuple):
         return any(_compare(value, w) == 0 for w in want)
-    assert isinstance(want, str)
     if op == "=~":
-        return value is not None and re.search(want, str(value)) is not None
+        if want.quoted or not _is_plain_string(value):
+            return False
+        return re.search(want.text, value) is not None
     c = _compare(value, want)
     if c is None:
         return False
@@ -185,7 +244,7 @@ def matches(doc: Any, clauses: list[Clause]) -> bool:
                 return False
             continue
         if not values:
-            if clause.op == "=" and clause.value in ("null", "None"):
+            if clause.op == "=" and isinstance(clause.value, Value) and clause.value.is_null:
                 continue
             return False
         if not any(_match_one(v, clause) for v in values):

@@ -2,25 +2,75 @@
 
 Lists are bare JSON arrays. ``after_id`` paging walks ids in ascending order
 (ids grow with creation, like ObjectIds); ``sort``/``skip``/``page`` are there
-for the SDK's sorted ``iter_find``. A missing or zero ``limit`` means everything.
+for the SDK's sorted ``iter_find``. As strict as the real server: ``limit`` must
+be a positive integer, ``after_id`` "Cannot be used with sort, page or skip"
+(SDK docstring), and a site caps a page at ``max_page_size`` items. A request
+without ``limit`` gets everything (endpoints that are not paged rely on it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 Doc = dict[str, Any]
 
+MAX_PAGE_SIZE = 1000
+"""Largest page a site serves; a bigger ``limit`` gets at most this many items."""
 
-def _int(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
+_DIRECTIONS = {"": False, "asc": False, "1": False, "desc": True, "-1": True}
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Validated paging parameters."""
+
+    sort: list[tuple[str, bool]]  # (key, descending)
+    after_id: str | None
+    limit: int | None
+    skip: int
+    page: int | None
+
+
+def _int(params: Mapping[str, str], name: str, *, minimum: int) -> int | None:
+    if name not in params:
         return None
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+    value = params[name]
+    number = int(value) if re.fullmatch(r"-?[0-9]+", value) else minimum - 1
+    if number < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return number
+
+
+def _sort(text: str) -> list[tuple[str, bool]]:
+    out = []
+    for part in text.split(","):
+        key, _, direction = part.strip().partition(":")
+        if not key or direction.lower() not in _DIRECTIONS:
+            raise ValueError(f"bad sort {part!r}: expected key:asc or key:desc")
+        out.append((key, _DIRECTIONS[direction.lower()]))
+    return out
+
+
+def validate(params: Mapping[str, str]) -> Paging:
+    """Parse paging query params; ValueError (HTTP 400) for anything Flywheel refuses."""
+    after_id = params.get("after_id")
+    if after_id is not None:
+        clash = [name for name in ("sort", "skip", "page") if name in params]
+        if clash:
+            raise ValueError(f"after_id cannot be used with {', '.join(clash)}")
+        if not after_id:
+            raise ValueError("after_id must not be empty")
+    return Paging(
+        sort=_sort(params["sort"]) if "sort" in params else [],
+        after_id=after_id,
+        limit=_int(params, "limit", minimum=1),
+        skip=_int(params, "skip", minimum=0) or 0,
+        page=_int(params, "page", minimum=1),
+    )
 
 
 def _sort_key(doc: Doc, *, key: str) -> tuple[int, Any]:
@@ -34,27 +84,22 @@ def _sort_key(doc: Doc, *, key: str) -> tuple[int, Any]:
     return (2, str(value))
 
 
-def page(docs: Iterable[Doc], params: dict[str, str]) -> list[Doc]:
+def page(
+    docs: Iterable[Doc], params: Mapping[str, str], *, max_page_size: int = MAX_PAGE_SIZE
+) -> list[Doc]:
     """Apply ``sort``, ``after_id``, ``skip``/``page`` and ``limit`` from query params."""
+    p = validate(params)
     items = list(docs)
-    sort = params.get("sort")
-    limit = _int(params.get("limit"), "limit")
-    if sort:
-        for part in reversed([p for p in sort.split(",") if p]):
-            key, _, direction = part.partition(":")
-            reverse = direction.lower() in ("desc", "-1")
-            items.sort(key=partial(_sort_key, key=key), reverse=reverse)
+    if p.sort:
+        for key, descending in reversed(p.sort):
+            items.sort(key=partial(_sort_key, key=key), reverse=descending)
     else:
         items.sort(key=lambda d: str(d.get("_id", "")))
-        after = params.get("after_id")
-        if after:
-            items = [d for d in items if str(d.get("_id", "")) > after]
-    skip = _int(params.get("skip"), "skip") or 0
-    page_no = _int(params.get("page"), "page")
-    if page_no and limit:
-        skip += (page_no - 1) * limit
-    if skip:
-        items = items[skip:]
-    if limit:
-        items = items[:limit]
-    return items
+        if p.after_id:
+            items = [d for d in items if str(d.get("_id", "")) > p.after_id]
+    limit = None if p.limit is None else min(p.limit, max_page_size)
+    skip = p.skip
+    if p.page and limit:
+        skip += (p.page - 1) * limit
+    items = items[skip:]
+    return items if limit is None else items[:limit]

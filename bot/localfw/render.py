@@ -80,3 +80,16 @@ def gear(doc: Doc) -> Doc:
     out = dict(doc)
     out["id"] = doc["_id"]
     return out
+
+
+def role(world: World, doc: Doc) -> Doc:
+    """RoleOutput: ``_id``, ``label``, ``default_flywheel_role``, ``actions``, ``in_use``."""
+    rid = doc["_id"]
+    in_use = any(
+        rid in perm.get("role_ids", [])
+        for project in world.projects.values()
+        for perm in project.get("permissions", [])
+    )
+    out: Doc = json_copy(doc)
+    out["in_use"] = in_use
+    return out

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 
 class HttpError(Exception):
-    """Raised by handlers; served as Flywheel's ``{"message", "status_code"}`` body."""
+    """Raised by handlers; served as Flywheel's error body (message, status_code, request_id)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)

@@ -1,16 +1,19 @@
-"""Routes for identity, roles and the container hierarchy (projects ... analyses)."""
+"""Routes for the container hierarchy: groups, projects ... acquisitions, lookup.
+
+A plain user sees only containers of projects where a role lets them view: lists leave
+the others out, and asking for one by id is a 403 (a 404 only when it does not exist).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.localfw import render
+from bot.localfw import access, render
 from bot.localfw.context import Context
 from bot.localfw.router import HttpError, Request, Router
-from bot.localfw.world import ROLE_IDS, Doc
+from bot.localfw.world import Doc
 
 COLLECTIONS = ("projects", "subjects", "sessions", "acquisitions", "analyses")
-ROLE_SHORT = {"read-only": "ro", "read-write": "rw", "admin": "admin"}
 # child listings: (parent collection, child collection, parent key in child's parents)
 CHILDREN = (
     ("projects", "subjects", "project"),
@@ -21,6 +24,10 @@ CHILDREN = (
 )
 
 
+def singular(collection: str) -> str:
+    return "analysis" if collection == "analyses" else collection[:-1]
+
+
 def register(router: Router, ctx: Context) -> None:
     world = ctx.world
 
@@ -28,79 +35,53 @@ def register(router: Router, ctx: Context) -> None:
         found: dict[str, Doc] = getattr(world, name)
         return found
 
-    def auth_status(req: Request) -> Doc:
-        user = world.users.get(req.user, {})
-        return {
-            "origin": {"type": "user", "id": req.user},
-            "user_id": req.user,
-            "user_is_admin": bool(user.get("root", False)),
-            "is_device": False,
-            "roles": ["site_admin"] if user.get("root") else ["user"],
-        }
+    def check_exhaustive(req: Request) -> None:
+        """``exhaustive``: "a complete list regardless of permissions" is for site admins."""
+        if req.query.get("exhaustive", "").lower() in ("true", "1"):
+            access.require_root(world, req.user)
 
-    def version(req: Request) -> Doc:
-        return {"_id": "version", "database": 90, "release": "19.0.0", "flywheel_release": "19.0.0"}
-
-    def config(req: Request) -> Doc:
-        return {"site": {"id": "local", "name": "fwbot local Flywheel"}, "features": {}}
-
-    def user_self(req: Request) -> Doc:
-        return get_user_doc(req.user)
-
-    def get_user_doc(uid: str) -> Doc:
-        user = world.users.get(uid)
-        if user is None:
-            raise HttpError(404, f"User {uid} not found")
-        return {**user, "id": uid}
-
-    def roles(req: Request) -> list[Doc]:
-        return [role_doc(label) for label in ROLE_IDS]
-
-    def role_doc(label: str) -> Doc:
-        rid = ROLE_IDS[label]
-        return {
-            "_id": rid,
-            "id": rid,
-            "label": label,
-            "default_flywheel_role": ROLE_SHORT[label],
-            "actions": [],
-            "in_use": True,
-        }
-
-    def get_role(req: Request) -> Doc:
-        for label, rid in ROLE_IDS.items():
-            if rid == req.params["id"]:
-                return role_doc(label)
-        raise HttpError(404, f"Role {req.params['id']} not found")
+    def visible(docs: list[Doc], ctype: str, req: Request) -> list[Doc]:
+        allowed = access.viewable_projects(world, req.user)
+        if allowed is None:
+            return docs
+        return [d for d in docs if access.project_of(ctype, d) in allowed]
 
     def groups(req: Request) -> list[Doc]:
+        check_exhaustive(req)
         with world.lock:
-            return ctx.listing(list(world.groups.values()), req)
+            docs = [
+                g for g in world.groups.values() if access.can_view(world, req.user, "group", g)
+            ]
+            return ctx.listing(docs, req)
 
     def get_group(req: Request) -> Doc:
-        group = world.groups.get(req.params["id"])
-        if group is None:
-            raise HttpError(404, f"Group {req.params['id']} not found")
-        return {**group, "container_type": "group"}
+        with world.lock:
+            group = world.groups.get(req.params["id"])
+            if group is None:
+                raise HttpError(404, f"Group {req.params['id']} not found")
+            access.require_view(world, req.user, "group", group)
+            return {**group, "container_type": "group"}
 
-    def one(name: str, cid: str) -> Doc:
+    def one(name: str, cid: str, req: Request) -> Doc:
         doc = coll(name).get(cid)
         if doc is None:
-            raise HttpError(404, f"{name[:-1].capitalize()} {cid} not found")
+            raise HttpError(404, f"{singular(name).capitalize()} {cid} not found")
+        access.require_view(world, req.user, singular(name), doc)
         return doc
 
     def lister(name: str) -> Any:
         def handler(req: Request) -> list[Doc]:
+            check_exhaustive(req)
             with world.lock:
-                docs = ctx.listing(list(coll(name).values()), req)
-                return [render.container(world, d, single=False) for d in docs]
+                docs = visible(list(coll(name).values()), singular(name), req)
+                return [render.container(world, d, single=False) for d in ctx.listing(docs, req)]
 
         return handler
 
     def getter(name: str) -> Any:
         def handler(req: Request) -> Doc:
             with world.lock:
-                return render.container(world, one(name, req.params["id"]), single=True)
+                return render.container(world, one(name, req.params["id"], req), single=True)
 
         return handler
 
@@ -108,7 +89,7 @@ def register(router: Router, ctx: Context) -> None:
         def handler(req: Request) -> list[Doc]:
             pid = req.params["id"]
             with world.lock:
-                one(parent, pid)
+                one(parent, pid, req)
                 docs = [d for d in coll(child).values() if d["parents"].get(key) == pid]
                 docs = ctx.listing(docs, req)
                 return [render.container(world, d, single=False) for d in docs]
@@ -121,54 +102,10 @@ def register(router: Router, ctx: Context) -> None:
             if found is None:
                 raise HttpError(404, f"Container {req.params['id']} not found")
             ctype, doc = found
+            access.require_view(world, req.user, ctype, doc)
             if ctype == "group":
                 return {**doc, "container_type": "group"}
             return render.container(world, doc, single=True)
-
-    def list_analyses(req: Request) -> list[Doc]:
-        inflate = req.query.get("inflate_job", "").lower() in ("true", "1")
-        with world.lock:
-            if world.container(req.params["cid"]) is None:
-                raise HttpError(404, f"Container {req.params['cid']} not found")
-            docs = [world.analyses[a] for a in world.analysis_index.get(req.params["cid"], [])]
-            docs = ctx.listing(docs, req)
-            return [render.analysis(world, d, inflate_job=inflate) for d in docs]
-
-    def get_child_analysis(req: Request) -> Doc:
-        with world.lock:
-            doc = world.analyses.get(req.params["aid"])
-            if doc is None or doc["parent"]["id"] != req.params["cid"]:
-                raise HttpError(404, f"Analysis {req.params['aid']} not found")
-            return render.analysis(world, doc, inflate_job=True)
-
-    def add_analysis(req: Request) -> Doc:
-        body = req.body if isinstance(req.body, dict) else {}
-        with world.lock:
-            found = world.container(req.params["cid"])
-            if found is None:
-                raise HttpError(404, f"Container {req.params['cid']} not found")
-            label = body.get("label")
-            if not label:
-                raise HttpError(400, "An analysis needs a label")
-            job_spec = body.get("job")
-            if req.query.get("job", "").lower() in ("true", "1") or job_spec:
-                if not isinstance(job_spec, dict):
-                    raise HttpError(400, "job=true needs a job in the body")
-                gear = ctx.gear(job_spec.get("gear_id"))
-                if gear.get("category") != "analysis":
-                    raise HttpError(400, f"Gear {gear['gear']['name']} is not an analysis gear")
-                job = ctx.launch(
-                    req,
-                    gear,
-                    {"type": found[0], "id": found[1]["_id"]},
-                    inputs=job_spec.get("inputs"),
-                    config=job_spec.get("config"),
-                    tags=job_spec.get("tags"),
-                    label=label,
-                )
-                return {"_id": job["destination"]["id"]}
-            doc, _ = world.add_analysis(found[1], label, now=ctx.clock.now())
-            return {"_id": doc["_id"]}
 
     def lookup(req: Request) -> Doc:
         body = req.body if isinstance(req.body, dict) else {}
@@ -184,18 +121,14 @@ def register(router: Router, ctx: Context) -> None:
             elif len(path) == 2:
                 for p in world.projects.values():
                     if p["group"] == path[0] and p["label"] == path[1]:
+                        access.require_view(world, req.user, "project", p)
                         return {**render.container(world, p, single=True), "node_type": "project"}
             elif len(path) == 1 and path[0] in world.groups:
-                return {**world.groups[path[0]], "container_type": "group"}
+                group = world.groups[path[0]]
+                access.require_view(world, req.user, "group", group)
+                return {**group, "container_type": "group"}
         raise HttpError(404, f"Cannot find {'/'.join(path)}")
 
-    router.add("GET", "/auth/status", auth_status)
-    router.add("GET", "/version", version)
-    router.add("GET", "/config", config)
-    router.add("GET", "/users/self", user_self)
-    router.add("GET", "/users/{id}", lambda r: get_user_doc(r.params["id"]))
-    router.add("GET", "/roles", roles)
-    router.add("GET", "/roles/{id}", get_role)
     router.add("GET", "/groups", groups)
     router.add("GET", "/groups/{id}", get_group)
     router.add("POST", "/lookup", lookup)
@@ -205,7 +138,3 @@ def register(router: Router, ctx: Context) -> None:
     for name in COLLECTIONS:
         router.add("GET", f"/{name}", lister(name))
         router.add("GET", f"/{name}/{{id}}", getter(name))
-    for name in ("projects", "subjects", "sessions", "acquisitions", "containers"):
-        router.add("GET", f"/{name}/{{cid}}/analyses", list_analyses)
-        router.add("GET", f"/{name}/{{cid}}/analyses/{{aid}}", get_child_analysis)
-        router.add("POST", f"/{name}/{{cid}}/analyses", add_analysis)

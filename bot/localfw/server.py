@@ -1,14 +1,16 @@
 """``LocalFlywheel``: the HTTP server the unmodified flywheel-sdk talks to.
 
 Serves ``/api/...`` on a stdlib ``ThreadingHTTPServer`` in a daemon thread,
-checks ``Authorization: scitran-user KEY``, answers errors with Flywheel's
-``{"message", "status_code"}`` body, and applies the test knobs (latency,
-injected errors, request log) around every request.
+checks ``Authorization: scitran-user KEY`` (each key belongs to one user of the world,
+and the request acts as that user), answers errors with Flywheel's
+``{"message", "status_code", "request_id"}`` body, and applies the test knobs
+(latency, injected errors, request log) around every request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import socket
 import threading
@@ -17,7 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.localfw import routes_containers, routes_jobs
+from bot.localfw import (
+    routes_analyses,
+    routes_batches,
+    routes_containers,
+    routes_identity,
+    routes_jobs,
+)
 from bot.localfw.context import Context
 from bot.localfw.knobs import Knobs, RequestLog, RequestRecord
 from bot.localfw.router import HttpError, Request, Router
@@ -33,7 +41,11 @@ REASONS = {
 
 
 class LocalFlywheel:
-    """A local Flywheel over a ``World``; ``clock=None`` means real time (``speed`` x)."""
+    """A local Flywheel over a ``World``; ``clock=None`` means real time (``speed`` x).
+
+    ``api_key`` (what ``sdk_api_key`` carries) belongs to ``user``, else to the world's
+    ``service_account``, else (worlds without one) to its first root user.
+    """
 
     def __init__(
         self,
@@ -47,7 +59,10 @@ class LocalFlywheel:
     ) -> None:
         self.world = world
         self.api_key = api_key
-        self.user = user or _default_user(world)
+        self.user = user or world.service_account or _default_user(world)
+        world.bind_key(api_key, self.user)
+        self._request_ids = itertools.count(1)
+        self._id_prefix = f"localfw-{id(self) & 0xFFFF:04x}"
         self.clock: Any = clock if clock is not None else ScaledClock(speed)
         self.simulator = JobSimulator(world, self.clock, simulator_settings)
         if isinstance(self.clock, SimClock):
@@ -56,8 +71,14 @@ class LocalFlywheel:
         self.requests = RequestLog()
         self.router = Router()
         ctx = Context(world, self.clock, self.simulator)
-        routes_containers.register(self.router, ctx)
-        routes_jobs.register(self.router, ctx)
+        for routes in (
+            routes_identity,
+            routes_containers,
+            routes_analyses,
+            routes_jobs,
+            routes_batches,
+        ):
+            routes.register(self.router, ctx)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.host = "127.0.0.1"
@@ -93,13 +114,34 @@ class LocalFlywheel:
 
     @property
     def sdk_api_key(self) -> str:
-        return f"{self.host}:{self.port}:__force_insecure:{self.api_key}"
+        return self._sdk_key(self.api_key)
+
+    def key_for(self, user_id: str) -> str:
+        """An SDK API key (``host:port:__force_insecure:KEY``) of that user of the world."""
+        return self._sdk_key(self.world.key_for(user_id))
+
+    @property
+    def admin_sdk_api_key(self) -> str:
+        """An SDK API key of a site admin (root user), made if the world has none."""
+        with self.world.lock:
+            return self.key_for(self.world.site_admin())
+
+    def next_request_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._request_ids):08d}"
+
+    def _sdk_key(self, key: str) -> str:
+        return f"{self.host}:{self.port}:__force_insecure:{key}"
 
     # -- request handling ----------------------------------------------------
     def handle(
         self, method: str, raw_path: str, headers: Any, body: bytes
     ) -> tuple[int, Any, dict[str, str], str]:
         """Serve one request: (status, JSON body, extra headers, route template)."""
+        rid = self.next_request_id()
+
+        def _err(status: int, message: str) -> dict[str, Any]:
+            return error_body(status, message, rid)
+
         parts = urlsplit(raw_path)
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -119,7 +161,10 @@ class LocalFlywheel:
             return status, _err(status, f"injected {status}"), extra, route
         auth = headers.get("Authorization", "")
         scheme, _, key = auth.partition(" ")
-        if scheme.lower() not in ("scitran-user", "bearer") or key != self.api_key:
+        user = (
+            self.world.api_keys.get(key) if scheme.lower() in ("scitran-user", "bearer") else None
+        )
+        if user is None or user not in self.world.users:
             return 401, _err(401, "Invalid or missing API key"), {}, route
         if self.knobs.is_hidden(path):
             return 404, _err(404, f"No route {method} {path}"), {}, route
@@ -130,7 +175,7 @@ class LocalFlywheel:
             payload = json.loads(body) if body else None
         except ValueError:
             return 400, _err(400, "Request body is not JSON"), {}, route
-        req = Request(method, path, query, payload, self.user, matched[1])
+        req = Request(method, path, query, payload, user, matched[1])
         try:
             result = matched[0].handler(req)
         except HttpError as exc:
@@ -146,8 +191,9 @@ class _Drop(Exception):
         self.route = route
 
 
-def _err(status: int, message: str) -> dict[str, Any]:
-    return {"message": message, "status_code": status}
+def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    """Flywheel's error body; ``request_id`` is fresh for every request."""
+    return {"message": message, "status_code": status, "request_id": request_id}
 
 
 def _default_user(world: World) -> str:
@@ -186,7 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in a handler: answer 500, keep serving
             status, payload, extra, route = (
                 500,
-                _err(500, f"{type(exc).__name__}: {exc}"),
+                error_body(500, f"{type(exc).__name__}: {exc}", self.lf.next_request_id()),
                 {},
                 parts.path,
             )

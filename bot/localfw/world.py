@@ -1,4 +1,4 @@
-"""In-memory state of the local Flywheel: containers, gears, users, jobs.
+"""In-memory state of the local Flywheel: containers, gears, users, roles, API keys, jobs.
 
 Documents are kept in the JSON shape Flywheel's API returns (``_id`` keys,
 ``parents``, ``files`` ...), so the HTTP layer can serve them almost as they
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.localfw.roles import ROLE_IDS, builtin_roles, role_doc
+
 Doc = dict[str, Any]
 
-# Flywheel's default project roles. The ids are stable strings here so that
-# permissions in the demo world read well; the SDK treats them as opaque.
-ROLE_IDS = {"read-only": "role-read-only", "read-write": "role-read-write", "admin": "role-admin"}
+__all__ = ["ROLE_IDS", "Doc", "IdFactory", "World", "iso"]
 
 
 def iso(ts: datetime) -> str:
@@ -63,6 +63,12 @@ class World:
     analysis_index: dict[str, list[str]] = field(default_factory=dict)
     # job id -> log lines ({"fd": 1, "msg": ...}) served by GET /jobs/{id}/logs
     job_logs: dict[str, list[Doc]] = field(default_factory=dict)
+    # role id -> role (the three built-in roles plus any from add_role)
+    roles: dict[str, Doc] = field(default_factory=builtin_roles)
+    # API key -> the user it belongs to; every request acts as its key's user
+    api_keys: dict[str, str] = field(default_factory=dict)
+    # the user fwbot's own key belongs to (a plain user on a real site)
+    service_account: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime(2024, 1, 8, 9, 0, tzinfo=UTC))
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -83,6 +89,55 @@ class World:
         self.users[email] = doc
         return doc
 
+    def add_role(self, label: str, actions: list[str] | tuple[str, ...]) -> str:
+        """A custom role, as a site admin creates one: no ``default_flywheel_role``."""
+        if any(r["label"] == label for r in self.roles.values()):
+            raise ValueError(f"a role labelled {label!r} exists")
+        # ObjectId-shaped but derived from the label, so adding a role shifts no other id
+        rid = hashlib.sha1(f"role:{label}".encode()).hexdigest()[:24]
+        self.roles[rid] = role_doc(rid, label, actions, None)
+        return rid
+
+    def role_id(self, role: str) -> str:
+        """The id of a role given by label ('read-write', a custom label) or id."""
+        if role in self.roles:
+            return role
+        for rid, doc in self.roles.items():
+            if doc["label"] == role:
+                return rid
+        raise KeyError(f"no role {role!r}; built-in: {sorted(ROLE_IDS)}")
+
+    def grant(self, project: Doc, user: str, role: str) -> None:
+        """Give ``user`` ``role`` on ``project``, replacing any role they had there."""
+        entry = {"_id": user, "role_ids": [self.role_id(role)]}
+        perms = [p for p in project["permissions"] if p["_id"] != user]
+        project["permissions"] = [*perms, entry]
+
+    def bind_key(self, key: str, user: str) -> None:
+        """Make ``key`` an API key of ``user``."""
+        with self.lock:
+            self.api_keys[key] = user
+
+    def key_for(self, user: str) -> str:
+        """An API key of ``user``: an existing one, or a new one derived from the seed."""
+        if user not in self.users:
+            raise KeyError(f"no user {user!r}")
+        with self.lock:
+            for key, owner in self.api_keys.items():
+                if owner == user:
+                    return key
+            key = "key-" + hashlib.sha1(f"{self.seed}:{user}".encode()).hexdigest()[:20]
+            self.api_keys[key] = user
+            return key
+
+    def site_admin(self) -> str:
+        """A root user, made (``siteadmin@<service account's domain>``) if there is none."""
+        for uid, doc in self.users.items():
+            if doc.get("root"):
+                return uid
+        domain = (self.service_account or "@local").rpartition("@")[2] or "local"
+        return str(self.add_user(f"siteadmin@{domain}", "Site", "Admin", root=True)["_id"])
+
     def add_group(self, group_id: str, label: str) -> Doc:
         doc = {
             "_id": group_id,
@@ -102,7 +157,7 @@ class World:
         file_names: list[str] | None = None,
         roles: dict[str, str] | None = None,
     ) -> Doc:
-        """``roles`` maps user email -> 'read-only' | 'read-write' | 'admin'."""
+        """``roles`` maps user email -> a role label (built-in or from ``add_role``) or id."""
         pid = self.ids.new()
         doc = {
             "_id": pid,
@@ -110,7 +165,8 @@ class World:
             "group": group_id,
             "parents": {"group": group_id},
             "permissions": [
-                {"_id": user, "role_ids": [ROLE_IDS[role]]} for user, role in (roles or {}).items()
+                {"_id": user, "role_ids": [self.role_id(role)]}
+                for user, role in (roles or {}).items()
             ],
             "files": [],
             "tags": [],
@@ -271,7 +327,13 @@ class World:
             "failure_reason": None,
             "origin": origin or {"type": "user", "id": next(iter(self.users), "admin@local")},
             "parents": self._parents_of(destination),
-            "related_container_ids": [],
+            "related_container_ids": self._related(destination, inputs),
+            "profile": {
+                "total_input_files": len(inputs),
+                "total_input_size_bytes": sum(
+                    int(self._file_doc(ref).get("size") or 0) for ref in inputs.values()
+                ),
+            },
             "priority": "medium",
             "attempt": attempt,
             "previous_job_id": previous_job_id,
@@ -300,8 +362,9 @@ class World:
     ) -> tuple[Doc, Doc | None]:
         """Create an analysis under ``parent`` and, given a gear, its job.
 
-        The job's destination is the analysis itself, exactly as Flywheel does
-        for ``POST /sessions/{id}/analyses?job=true`` and for batch runs.
+        The job's destination is the analysis itself, as Flywheel does for
+        ``POST /sessions/{id}/analyses?job=true``. This is a plain builder (no
+        validation, no tags added): served requests go through ``launch.py``.
         """
         ptype = parent["container_type"]
         aid = self.ids.new()
@@ -358,15 +421,38 @@ class World:
                 return ctype, coll[container_id]
         return None
 
+    def container_of_type(self, ctype: str, container_id: str) -> Doc | None:
+        """The container of that type and id (a reference's type must be right)."""
+        coll: dict[str, Doc] | None = {
+            "project": self.projects,
+            "subject": self.subjects,
+            "session": self.sessions,
+            "acquisition": self.acquisitions,
+            "analysis": self.analyses,
+            "group": self.groups,
+        }.get(ctype)
+        return None if coll is None else coll.get(container_id)
+
     def _parents_of(self, ref: Doc) -> Doc:
+        """A job's ``parents``: the destination's own parents plus the destination, as
+        core does (an analysis destination adds ``analysis``)."""
         found = self.container(ref.get("id", ""))
         if found is None:
             return {}
         ctype, doc = found
-        parents = {k: v for k, v in doc.get("parents", {}).items() if k != "analysis"}
-        if ctype in ("project", "subject", "session", "acquisition"):
+        parents = dict(doc.get("parents", {}))
+        if ctype != "group":
             parents[ctype] = doc["_id"]
         return parents
+
+    def _related(self, destination: Doc, inputs: dict[str, Doc]) -> list[str]:
+        """Ids of the destination, the inputs' containers and their parents (not groups)."""
+        related: list[str] = []
+        for ref in [destination, *inputs.values()]:
+            for key, cid in self._parents_of(ref).items():
+                if key != "group" and cid not in related:
+                    related.append(cid)
+        return related
 
     def _file_doc(self, ref: Doc) -> Doc:
         """The file a ``{"type", "id", "name"}`` reference points at (or a stub)."""

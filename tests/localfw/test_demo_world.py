@@ -11,16 +11,21 @@ import pytest
 from flywheel.api_client import ApiClient
 
 from bot.localfw.demo_world import (
+    AUDITOR_ROLE,
     DEMO_ADMIN,
     DEMO_ANALYST,
+    DEMO_AUDITOR,
     DEMO_BOT,
     DEMO_GROUP,
     DEMO_ODD_PROJECT,
     DEMO_OUTSIDER,
     DEMO_PROJECT,
+    DEMO_RUNNER,
     DEMO_SECOND_PROJECT,
+    DEMO_SITE_ADMIN,
     DEMO_VIEWER,
     DWI_LABEL,
+    RUNNER_ROLE,
     build_demo_world,
 )
 from bot.localfw.gear_catalog import GEAR_CATALOG
@@ -175,22 +180,64 @@ def test_other_projects(world: World) -> None:
 
 
 # -- users and roles -------------------------------------------------------------
+def role_id(world: World, label: str) -> str:
+    (rid,) = [rid for rid, r in world.roles.items() if r["label"] == label]
+    return rid
+
+
 def test_every_role_on_gear_testing(world: World) -> None:
     permissions = {p["_id"]: p["role_ids"] for p in project(world, DEMO_PROJECT)["permissions"]}
     assert permissions == {
         DEMO_ADMIN: [ROLE_IDS["admin"]],
         DEMO_ANALYST: [ROLE_IDS["read-write"]],
         DEMO_VIEWER: [ROLE_IDS["read-only"]],
-        DEMO_BOT: [ROLE_IDS["admin"]],
+        DEMO_BOT: [ROLE_IDS["read-write"]],
+        DEMO_RUNNER: [role_id(world, RUNNER_ROLE)],
+        DEMO_AUDITOR: [role_id(world, AUDITOR_ROLE)],
     }
     assert DEMO_OUTSIDER not in permissions
     assert {DEMO_ADMIN, DEMO_ANALYST, DEMO_VIEWER, DEMO_OUTSIDER, DEMO_BOT} <= set(world.users)
     assert DEMO_BOT == "fwbot@pennlinc.example"
 
 
-def test_outsider_sees_no_project(world: World) -> None:
+def test_fwbot_is_a_plain_read_write_user_on_every_project(world: World) -> None:
+    """As on a lab's real site: fwbot's key is no site admin's."""
+    assert world.service_account == DEMO_BOT
+    assert world.users[DEMO_BOT]["root"] is False
     for p in world.projects.values():
-        assert DEMO_OUTSIDER not in {perm["_id"] for perm in p["permissions"]}
+        roles = {perm["_id"]: perm["role_ids"] for perm in p["permissions"]}
+        assert roles[DEMO_BOT] == [ROLE_IDS["read-write"]], p["label"]
+
+
+def test_one_root_site_admin(world: World) -> None:
+    assert [u for u, doc in world.users.items() if doc["root"]] == [DEMO_SITE_ADMIN]
+    assert DEMO_SITE_ADMIN == "siteadmin@pennlinc.example"
+    assert all(
+        DEMO_SITE_ADMIN not in {x["_id"] for x in p["permissions"]} for p in world.projects.values()
+    )
+
+
+def test_custom_roles_have_actions_and_no_default_role(world: World) -> None:
+    runner = world.roles[role_id(world, RUNNER_ROLE)]
+    auditor = world.roles[role_id(world, AUDITOR_ROLE)]
+    assert runner["default_flywheel_role"] is None and auditor["default_flywheel_role"] is None
+    assert {"analyses_create_job", "jobs_manage", "files_download"} <= set(runner["actions"])
+    assert "jobs_manage_others" not in runner["actions"]
+    assert all("view" in a for a in auditor["actions"])
+    assert "files_download" not in auditor["actions"]
+    assert world.users[DEMO_RUNNER]["firstname"] == "Rita"
+    assert world.users[DEMO_AUDITOR]["lastname"] == "Auditor"
+    built_in = {r["label"]: r["default_flywheel_role"] for r in world.roles.values()}
+    assert built_in["read-only"] == "ro" and built_in["read-write"] == "rw"
+    assert built_in["admin"] == "admin"
+
+
+def test_outsider_works_on_the_pilot_only(world: World) -> None:
+    """No role on gear_testing, yet visible to fwbot's plain key through the pilot project."""
+    on = [p["label"] for p in world.projects.values() if DEMO_OUTSIDER in {
+        perm["_id"] for perm in p["permissions"]
+    }]
+    assert on == [DEMO_ODD_PROJECT]
 
 
 # -- gears -----------------------------------------------------------------------
@@ -327,7 +374,7 @@ def documents(world: World) -> dict[str, Any]:
     return {
         name: getattr(world, name)
         for name in ("users", "groups", "projects", "subjects", "sessions", "acquisitions")
-    } | {"gears": world.gears}
+    } | {"gears": world.gears, "roles": world.roles}
 
 
 def test_same_seed_same_documents(world: World) -> None:

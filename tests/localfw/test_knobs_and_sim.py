@@ -94,11 +94,16 @@ def test_cli_serves_the_demo_world(tmp_path: Any) -> None:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(2)]
-        key = lines[1].split("SDK API key:")[1].strip()
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[1].startswith("fwbot API key (fwbot@pennlinc.example, a plain user): ")
+        key = lines[1].rsplit(" ", 1)[1].strip()
         assert key.endswith(":__force_insecure:cli-key")
         client = flywheel.Client(key)
         assert client.projects.find_first("label=gear_testing") is not None
+        assert client.get_current_user().root is False
+        assert lines[2].startswith("site admin API key (siteadmin@pennlinc.example): ")
+        admin = flywheel.Client(lines[2].rsplit(" ", 1)[1].strip())
+        assert admin.get_current_user().root is True
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.localfw.server import LocalFlywheel
 from bot.localfw.world import World
-from tests.fixtures.localfw import SMALL_SESSIONS, VIEWER
+from tests.fixtures.localfw import ADMIN, FWBOT, SMALL_SESSIONS, VIEWER
 
 
 def project(fw: Any) -> Any:
@@ -17,7 +17,7 @@ def project(fw: Any) -> Any:
 
 
 def test_client_authenticates_and_bad_key_is_401(localfw: LocalFlywheel, fw: Any) -> None:
-    assert fw.get_current_user().email == "admin@example.org"
+    assert fw.get_current_user().email == FWBOT
     bad = localfw.sdk_api_key.rsplit(":", 1)[0] + ":wrong"
     with pytest.raises(flywheel.ApiException) as info:
         flywheel.Client(bad)
@@ -39,9 +39,11 @@ def test_gears_latest_by_default_and_lookup_by_version(fw: Any) -> None:
     assert info.value.status == 404
 
 
-def test_project_finders(fw: Any) -> None:
+def test_project_finders(fw: Any, admin_fw: Any) -> None:
     assert [p.label for p in fw.projects.find("label=gear_testing")] == ["gear_testing"]
-    assert {p.label for p in fw.projects.iter_find("group=pennlinc")} == {
+    # fwbot has no role on other_project: only a site admin lists it
+    assert {p.label for p in fw.projects.iter_find("group=pennlinc")} == {"gear_testing"}
+    assert {p.label for p in admin_fw.projects.iter_find("group=pennlinc")} == {
         "gear_testing",
         "other_project",
     }
@@ -115,19 +117,24 @@ def test_get_each_container_type(fw: Any) -> None:
     assert info.value.status == 404
 
 
-def test_project_files_permissions_roles_users(fw: Any) -> None:
+def test_project_files_permissions_roles_users(fw: Any, admin_fw: Any) -> None:
     p = fw.get(project(fw).id)
     assert [f.name for f in p.files] == ["README.md", "license.txt", "dataset_description.json"]
     labels = {r.id: r.label for r in fw.get_all_roles()}
     perms = {perm.id: labels[perm.role_ids[0]] for perm in p.permissions}
     assert perms == {
-        "admin@example.org": "admin",
+        ADMIN: "admin",
+        FWBOT: "read-write",
         "editor@example.org": "read-write",
         VIEWER: "read-only",
     }
-    assert fw.get_user(VIEWER).firstname == "Vera"
+    # other users' records are a site admin's to read
+    assert admin_fw.get_user(VIEWER).firstname == "Vera"
     with pytest.raises(flywheel.ApiException) as info:
-        fw.get_user("nobody@example.org")
+        fw.get_user(VIEWER)
+    assert info.value.status == 403
+    with pytest.raises(flywheel.ApiException) as info:
+        admin_fw.get_user("nobody@example.org")
     assert info.value.status == 404
 
 

@@ -1,4 +1,6 @@
-"""Launching, watching, cancelling and retrying jobs through the unmodified SDK."""
+"""Launching, watching, cancelling and retrying jobs through the unmodified SDK.
+
+``fw`` is fwbot's plain user; ``admin_fw`` a site admin, who alone may list all jobs."""
 
 from __future__ import annotations
 
@@ -8,6 +10,11 @@ import flywheel
 import pytest
 
 from bot.localfw.server import LocalFlywheel
+
+
+def own_jobs(fw: Any, filter_: str) -> list[Any]:
+    """The caller's jobs matching the filter (``GET /users/self/jobs``)."""
+    return list(fw.get_current_user_jobs(filter=filter_, limit=1000).jobs)
 
 
 def setup(fw: Any) -> tuple[Any, Any, Any]:
@@ -36,18 +43,19 @@ def test_gear_run_creates_analysis_and_job(localfw: LocalFlywheel, fw: Any) -> N
     assert analysis.parent.id == session.id
     job = fw.get_job(analysis.job.id)
     assert job.destination.type == "analysis" and job.destination.id == analysis_id
-    assert job.state == "pending" and job.tags == ["fwbot:b7k2q"]
+    assert job.state == "pending" and job.tags == ["fwbot:b7k2q", "analysis", "qsiprep-hpc"]
     assert job.config["config"] == {"hmc_model": "none", "output_resolution": 2.0}
     assert job.inputs["freesurfer_license"].name == "license.txt"
     assert job.gear_info.name == "qsiprep-hpc" and job.gear_info.version == "0.21.4"
     assert job.parents.session == session.id and job.parents.project == project.id
+    assert job.parents.analysis == analysis_id
 
 
 def test_jobs_progress_on_the_clock_and_leave_outputs(localfw: LocalFlywheel, fw: Any) -> None:
     project, lic, gear = setup(fw)
     session = project.sessions.find_first()
     run_on(fw, gear, session, lic, "t1")
-    [job] = fw.jobs.find("tags=t1", limit=10)
+    [job] = own_jobs(fw, "tags=t1")
     localfw.clock.advance(30)
     assert fw.get_job(job.id).state == "pending"
     localfw.clock.advance(60)
@@ -72,7 +80,7 @@ def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any) -> N
     flaky.run(
         analysis_label="flaky", inputs={"freesurfer_license": lic}, destination=session, tags=["t2"]
     )
-    [job] = fw.jobs.find("tags=t2", limit=10)
+    [job] = own_jobs(fw, "tags=t2")
     localfw.clock.advance(700)
     failed = fw.get_job(job.id)
     assert failed.state == "failed" and failed.failure_reason
@@ -95,7 +103,7 @@ def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any) -> N
     assert info.value.status == 404
 
 
-def test_jobs_find_filters_and_paging(localfw: LocalFlywheel, fw: Any) -> None:
+def test_jobs_find_filters_and_paging(localfw: LocalFlywheel, fw: Any, admin_fw: Any) -> None:
     project, lic, gear = setup(fw)
     sessions = project.sessions.find(limit=260)
     jobs = [
@@ -111,21 +119,22 @@ def test_jobs_find_filters_and_paging(localfw: LocalFlywheel, fw: Any) -> None:
     ]
     batch = fw.create_batch_job_from_jobs({"jobs": jobs})
     fw.start_batch(batch.id)
-    found = list(fw.jobs.iter_find("tags=fwbot:many", "gear_info.name=qsiprep-hpc"))
+    # listing every job is a site admin's query
+    found = list(admin_fw.jobs.iter_find("tags=fwbot:many", "gear_info.name=qsiprep-hpc"))
     assert len(found) == 260 and len({j.id for j in found}) == 260
-    assert len(fw.jobs.find("tags=fwbot:many", limit=7)) == 7
-    assert fw.jobs.find("state=running", limit=1000) == []
-    assert (
-        len(fw.jobs.find("destination.type=analysis", "state=|[pending,running]", limit=1000))
-        == 260
-    )
-    assert len(fw.jobs.find(f"parents.session={sessions[0].id}", limit=1000)) == 1
-    assert fw.jobs.find("attempt>1", limit=5) == []
+    assert len(admin_fw.jobs.find("tags=fwbot:many", limit=7)) == 7
+    assert admin_fw.jobs.find("state=running", limit=1000) == []
+    pending = admin_fw.jobs.find("destination.type=session", "state=|[pending,running]", limit=1000)
+    assert len(pending) == 260
+    assert len(admin_fw.jobs.find(f"parents.session={sessions[0].id}", limit=1000)) == 1
+    assert admin_fw.jobs.find("attempt>1", limit=5) == []
     first = found[0]
     assert first.inputs[0].input == "freesurfer_license"  # list shape on GET /jobs
+    assert len(own_jobs(fw, "tags=fwbot:many")) == 260  # the plain user: its own jobs
 
 
 def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
+    """Premade jobs are queued as given: on the session, no analysis, outputs on it."""
     project, lic, gear = setup(fw)
     sessions = project.sessions.find(limit=3)
     jobs = [
@@ -146,9 +155,9 @@ def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
     assert len(started) == 3 and all(j.id and j.state == "pending" for j in started)
     assert localfw.requests.count("POST", "/batch/{id}/run") == 1
     for s, job in zip(sessions, started, strict=True):
-        [analysis] = fw.get(s.id).analyses
-        assert analysis.label == "QSIPrep_batch" and analysis.job.id == job.id
-        assert job.destination.id == analysis.id and job.destination.type == "analysis"
+        assert fw.get(s.id).analyses == []
+        assert job.destination.id == s.id and job.destination.type == "session"
+        assert job.label == "QSIPrep_batch" and job.tags == ["fwbot:bat", "qsiprep-hpc"]
     assert fw.get_batch(proposal.id).state == "running"
     assert sorted(fw.get_batch(proposal.id).jobs) == sorted(j.id for j in started)
     with pytest.raises(flywheel.ApiException) as info:
@@ -158,19 +167,21 @@ def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
     assert fw.cancel_batch(proposal.id) == 0
     localfw.clock.advance(700)
     assert {fw.get_job(j.id).state for j in started} == {"complete"}
+    # a cancelled batch lets its running jobs finish; their outputs land on the session
+    assert any(f.name.endswith("_qsiprep.html.zip") for f in fw.get(sessions[0].id).files)
 
 
 def test_cancel_batch_cancels_pending(localfw: LocalFlywheel, fw: Any) -> None:
-    project, _lic, gear = setup(fw)
-    proposal = gear.propose_batch(
-        project.sessions.find(limit=4), analysis_label="prop", tags=["fwbot:prop"]
-    )
+    project, _lic, _gear = setup(fw)
+    converter = fw.lookup("gears/dcm2niix")  # no file inputs: a classic proposal matches
+    proposal = converter.propose_batch(project.sessions.find(limit=4), tags=["fwbot:prop"])
     assert len(proposal.matched) == 4
     started = fw.start_batch(proposal.id)
     assert len(started) == 4
+    assert all(j.tags == ["fwbot:prop", "batch", "dcm2niix"] for j in started)
     assert fw.cancel_batch(proposal.id) == 4
     localfw.clock.advance(10_000)
-    assert {j.state for j in fw.jobs.find("tags=fwbot:prop", limit=10)} == {"cancelled"}
+    assert {j.state for j in own_jobs(fw, "tags=fwbot:prop")} == {"cancelled"}
 
 
 def test_bad_launches_are_rejected(fw: Any) -> None:
@@ -183,7 +194,7 @@ def test_bad_launches_are_rejected(fw: Any) -> None:
     }
     with pytest.raises(flywheel.ApiException) as info:
         fw.create_batch_job_from_jobs({"jobs": [bad]})
-    assert info.value.status == 400
+    assert info.value.status == 404  # a file that does not exist
     with pytest.raises(flywheel.ApiException) as info:
         fw.create_batch_job_from_jobs({"jobs": [{**bad, "gear_id": "f" * 24}]})
     assert info.value.status == 404

@@ -1,6 +1,8 @@
 """The tutorial's own steps, run with the unmodified SDK against the demo world.
 
 Each assertion is an answer the tutorial shows (../shared/reference/running-analysis-gears.md).
+The tutorial lists every job with ``fw.jobs.find``, which Flywheel serves to site admins
+only, so its reader is the demo's site admin here; fwbot's plain key is refused that step.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tests.tutorial import TUTORIAL_FILES, TUTORIAL_GEARS, TUTORIAL_QSIPREP_CONF
 
 @pytest.fixture
 def fw(demo_localfw: LocalFlywheel) -> Any:
-    return flywheel.Client(demo_localfw.sdk_api_key)
+    return flywheel.Client(demo_localfw.admin_sdk_api_key)
 
 
 def test_finding_the_project_and_the_gears(fw: Any) -> None:
@@ -80,3 +82,19 @@ def test_the_tutorials_session_loop_finds_1329_sessions_and_launches(fw: Any) ->
     for job in jobs:
         job.change_state("cancelled")
     assert fw.jobs.find("state=pending,gear_info.name=qsiprep-hpc", limit=2000) == []
+
+
+def test_fwbot_may_launch_but_not_list_every_job(demo_localfw: LocalFlywheel) -> None:
+    bot = flywheel.Client(demo_localfw.sdk_api_key)
+    project = bot.projects.find_first("label=gear_testing")
+    session = project.sessions.find_first()
+    bot.lookup("gears/qsiprep-hpc").run(
+        analysis_label="QSIPrep_tutorial",
+        config=TUTORIAL_QSIPREP_CONFIG,
+        inputs={"freesurfer_license": project.files[1]},
+        destination=session,
+    )
+    with pytest.raises(flywheel.ApiException) as info:
+        bot.jobs.find("state=pending,gear_info.name=qsiprep-hpc", limit=2000)
+    assert info.value.status == 403
+    assert bot.get_current_user_jobs(filter="state=pending").total == 1
