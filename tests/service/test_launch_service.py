@@ -113,10 +113,17 @@ def test_a_launch_creates_one_tagged_job_per_session_in_few_requests(
     assert all("vm-n1-highmem-4_disk-300GB_swap-30G" in j["tags"] for j in jobs)  # type: ignore[operator]
     assert all(j["config"]["config"]["hmc_model"] == "3dSHORE" for j in jobs)  # type: ignore[index]
     assert all(j["inputs"]["freesurfer_license"]["name"] == "license.txt" for j in jobs)  # type: ignore[index]
+    # an analysis gear: one new analysis per session, never premade jobs on the session
+    assert {j["destination"]["type"] for j in jobs} == {"analysis"}  # type: ignore[index]
+    analyses = [localfw.world.analyses[j["destination"]["id"]] for j in jobs]  # type: ignore[index]
+    assert {a["label"] for a in analyses} == {"QSI_qsiprep-hpc_0.21.4"}
     batch = sqlite_store.batches.require(batch_id)
-    assert batch.state is BatchState.LAUNCHED and batch.launch_mode is LaunchMode.BATCH_API
+    assert batch.state is BatchState.LAUNCHED and batch.launch_mode is LaunchMode.PER_SESSION
     assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == DWI_SESSIONS
-    assert localfw.requests.count() <= 20
+    creations = localfw.requests.count("POST", "/sessions/{cid}/analyses")
+    assert creations == DWI_SESSIONS
+    assert localfw.requests.count() - creations <= 20
+    assert not any(r.route.startswith("/batch") for r in localfw.requests.records)
 
 
 def test_asking_again_launches_nothing_and_names_the_batch(
@@ -378,6 +385,7 @@ def test_only_the_launcher_or_a_project_admin_may_cancel(
     assert {j["state"] for j in tagged(localfw, batch_id)} == {"pending"}
 
     services.launches.cancel(ADMIN_ACTOR, batch_id, confirmed=True)
+    services.workers.wait_idle(30)  # analyses are cancelled job by job, in the worker pool
     assert {j["state"] for j in tagged(localfw, batch_id)} == {"cancelled"}
     outcomes = [(e.actor_email, e.action, e.outcome) for e in sqlite_store.audit.recent(50)]
     assert (VIEWER, "cancel", "refused") in outcomes and (ADMIN, "cancel", "allowed") in outcomes
