@@ -16,6 +16,7 @@ class Context:
     world: World
     clock: Clock
     simulator: JobSimulator
+    max_page_size: int = paging.MAX_PAGE_SIZE  # a site may cap pages below the limit asked
 
     def filtered(self, docs: list[Doc], req: Request) -> list[Doc]:
         """Documents matching the request's ``filter`` (a bad filter is a 400)."""
@@ -28,7 +29,7 @@ class Context:
     def paged(self, docs: list[Doc], req: Request) -> list[Doc]:
         """One page of ``docs`` per the request's sort/after_id/skip/page/limit."""
         try:
-            return paging.page(docs, req.query)
+            return paging.page(docs, req.query, max_page_size=self.max_page_size)
         except ValueError as exc:
             raise HttpError(400, str(exc)) from exc
 

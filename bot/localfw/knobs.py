@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 # "drop" closes the connection before serving; "drop-after" serves the request, then closes
 # without answering: the change happened but the client never hears (a lost answer).
-ERROR_KINDS = ("500", "502", "503", "429", "drop", "drop-after")
+# 400/403/404: Flywheel refusing a request (e.g. a role changed under the bot's feet).
+ERROR_KINDS = ("500", "502", "503", "429", "400", "403", "404", "drop", "drop-after")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ class Knobs:
         retry_after: int = 1,
     ) -> None:
         """Fail ``rate`` of requests (those whose path matches the ``route``
-        regex, if given) with one of ``kinds``: 500, 502, 503, 429, drop, drop-after."""
+        regex, if given) with one of ``kinds``: 500, 502, 503, 429, 400, 403, 404, drop,
+        drop-after."""
         bad = [k for k in kinds if k not in ERROR_KINDS]
         if bad:
             raise ValueError(f"unknown error kinds {bad}; choose from {ERROR_KINDS}")
@@ -96,8 +98,9 @@ class Knobs:
         self.retry_after = retry_after
 
     def hide_routes(self, pattern: str | None) -> None:
-        """Answer 404 for paths matching ``pattern``, like a Flywheel site that predates
-        those endpoints (e.g. ``^/batch`` for a site without the batch API)."""
+        """Answer 405 for paths matching ``pattern``, like a Flywheel site that predates
+        those endpoints (e.g. ``^/batch`` for a site without the batch API; a 404 from a
+        route that exists means a missing container or file)."""
         self.hidden_routes = re.compile(pattern) if pattern else None
 
     def is_hidden(self, path: str) -> bool:

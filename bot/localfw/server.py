@@ -71,6 +71,7 @@ class LocalFlywheel:
         self.requests = RequestLog()
         self.router = Router()
         ctx = Context(world, self.clock, self.simulator)
+        self.context = ctx  # tests may lower ctx.max_page_size, like a site capping pages
         for routes in (
             routes_identity,
             routes_containers,
@@ -167,7 +168,7 @@ class LocalFlywheel:
         if user is None or user not in self.world.users:
             return 401, _err(401, "Invalid or missing API key"), {}, route
         if self.knobs.is_hidden(path):
-            return 404, _err(404, f"No route {method} {path}"), {}, route
+            return 405, _err(405, f"Method {method} not allowed on {path}"), {}, route
         if matched is None:
             status = 405 if self.router.template_for(path) else 404
             return status, _err(status, f"No route {method} {path}"), {}, route

@@ -7,7 +7,15 @@ import pytest
 
 from bot.bootstrap import build_services
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
+from bot.localfw.demo_world import (
+    DEMO_ADMIN,
+    DEMO_ANALYST,
+    DEMO_AUDITOR,
+    DEMO_OPS,
+    DEMO_OUTSIDER,
+    DEMO_RUNNER,
+    DEMO_VIEWER,
+)
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
@@ -19,7 +27,9 @@ SLACK_USERS = {
     "U0ALICE": (DEMO_ANALYST, "Andy"),  # read-write on gear_testing
     "U0ADMIN": (DEMO_ADMIN, "Ada"),  # project admin
     "U0VIEWER": (DEMO_VIEWER, "Vera"),  # read-only
-    "U0OUTSIDER": (DEMO_OUTSIDER, "Otto"),  # a Flywheel user with no role
+    "U0OUTSIDER": (DEMO_OUTSIDER, "Otto"),  # no role on gear_testing (read-only on the pilot)
+    "U0RUNNER": (DEMO_RUNNER, "Rita"),  # custom role "pipeline-runner": may launch
+    "U0AUDITOR": (DEMO_AUDITOR, "Aldo"),  # custom role "auditor": view actions only
     "U0OPS": (DEMO_OPS, "Opal"),  # fwbot admin, no project role
     "U0STRANGER": ("stranger@elsewhere.example", "Sam"),  # no Flywheel account
 }

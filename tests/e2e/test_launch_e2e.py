@@ -369,6 +369,35 @@ def test_one_channel_message_per_batch_updated_until_complete(
     answer = slash(f"status {batch_id}").answer()
     assert "1,329/1,329 complete" in answer["text"]
 
+    # the outputs went into the new analyses, never into the lab's sessions
+    with demo_localfw.world.lock:
+        assert all(s["files"] == [] for s in demo_localfw.world.sessions.values())
+        outputs = [
+            f["name"]
+            for j in tagged_jobs(demo_localfw, batch_id)
+            for f in demo_localfw.world.analyses[j["destination"]["id"]]["files"]
+        ]
+    assert sum(name.endswith(".html.zip") for name in outputs) == DEMO_DWI_SESSIONS
+
+
+def test_status_of_a_1329_job_batch_costs_few_requests_with_the_plain_key(
+    slash: Slash,
+    click: Click,
+    slack_services: Services,
+    demo_localfw: LocalFlywheel,
+) -> None:
+    """fwbot's key is no site admin's: its jobs come from /users/self/jobs, paged past
+    the site's 1,000-item page cap, never from the admin-only GET /jobs."""
+    batch_id = launch_from_slack(slash, click, slack_services)
+    demo_localfw.requests.reset()
+
+    answer = slash(f"status {batch_id}").answer()
+
+    assert "0/1,329 complete · 1,329 running or queued" in answer["text"]
+    assert demo_localfw.requests.count() <= 5
+    assert demo_localfw.requests.count("GET", "/jobs") == 0
+    assert demo_localfw.requests.count("GET", "/users/self/jobs") == 2  # 1,000 + 329
+
 
 def test_sessions_that_fail_to_launch_are_listed_in_the_messages_thread(
     slash: Slash,

@@ -244,17 +244,56 @@ def test_large_batches_wait_for_a_project_admin_who_is_not_the_requester(
     services.workers.shutdown()
 
 
+DCM2NIIX = LaunchRequest(gear="dcm2niix", project="gear_testing", sessions="acq-64dir_dwi")
+
+
+def test_a_utility_gear_goes_through_the_batch_api_onto_the_sessions(
+    localfw: LocalFlywheel, services: Services, sqlite_store: Store
+) -> None:
+    localfw.requests.reset()
+
+    batch_id = launch(services, DCM2NIIX)
+
+    batch = sqlite_store.batches.require(batch_id)
+    assert batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id
+    jobs = tagged(localfw, batch_id)
+    assert len(jobs) == DWI_SESSIONS
+    assert {j["destination"]["type"] for j in jobs} == {"session"}  # type: ignore[index]
+    assert localfw.requests.count("POST", "/batch/jobs") == 1
+    assert localfw.requests.count("POST", "/batch/{id}/run") == 1
+    assert localfw.world.analyses == {}
+
+
 def test_without_the_batch_api_each_session_is_launched_once(
     localfw: LocalFlywheel, services: Services, sqlite_store: Store
 ) -> None:
+    """A site without the batch API answers 405 there: a utility gear's jobs go one by one."""
     localfw.knobs.hide_routes(r"^/batch")
 
-    batch_id = launch(services)
+    batch_id = launch(services, DCM2NIIX)
 
     assert sqlite_store.batches.require(batch_id).launch_mode is LaunchMode.PER_SESSION
     jobs = tagged(localfw, batch_id)
     assert len(jobs) == DWI_SESSIONS
     assert len({j["parents"]["session"] for j in jobs}) == DWI_SESSIONS  # type: ignore[index]
+    assert {j["destination"]["type"] for j in jobs} == {"session"}  # type: ignore[index]
+
+
+def test_a_busy_flywheel_is_waited_for_and_no_session_is_lost(
+    localfw: LocalFlywheel, services: Services, sqlite_store: Store
+) -> None:
+    """429 with Retry-After on a third of the analysis creations: the same request goes again
+    after the pause (Flywheel did nothing), so every session gets exactly one analysis."""
+    localfw.knobs.set_errors(0.3, ["429"], route=r"/analyses$", retry_after=0)
+
+    batch_id = launch(services)
+
+    counts = sqlite_store.batches.target_counts(batch_id)
+    assert counts[TargetState.LAUNCHED] == DWI_SESSIONS and counts[TargetState.FAILED] == 0
+    jobs = tagged(localfw, batch_id)
+    sessions = {j["parents"]["session"] for j in jobs}  # type: ignore[index]
+    assert len(sessions) == len(jobs) == DWI_SESSIONS
+    assert localfw.requests.count("POST", "/sessions/{cid}/analyses") > DWI_SESSIONS
 
 
 def test_lost_answers_are_checked_by_tag_before_any_retry(
