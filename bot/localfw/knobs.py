@@ -35,10 +35,22 @@ class RequestLog:
     def __init__(self) -> None:
         self._records: list[RequestRecord] = []
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.max_in_flight = 0  # most requests being served at once since the last reset
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+
+    def started(self) -> None:
+        """A request arrived (paired with ``finished``): tracks concurrency for benchmarks."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     @property
     def records(self) -> list[RequestRecord]:
@@ -48,6 +60,7 @@ class RequestLog:
     def reset(self) -> None:
         with self._lock:
             self._records.clear()
+            self.max_in_flight = self._in_flight
 
     def count(self, method: str | None = None, route: str | None = None) -> int:
         return sum(

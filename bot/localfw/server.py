@@ -216,6 +216,13 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _serve(self) -> None:
+        self.lf.requests.started()
+        try:
+            self._serve_counted()
+        finally:
+            self.lf.requests.finished()
+
+    def _serve_counted(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Literal
 
 from bot.domain import ANALYSIS_CATEGORY, FileRef, JobSpec, LaunchedJob
@@ -147,10 +148,15 @@ class Launcher:
                 self._reconcile(batch)
                 still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
                 remaining = [t for t in remaining if t.id in still]
-            with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
-                outcomes = list(
-                    pool.map(lambda t: self._launch_target(batch, t, analysis), remaining)
-                )
+            recorder = _Recorder(self._batches)
+            one = partial(self._launch_target, batch, analysis=analysis, recorder=recorder)
+            try:
+                with ThreadPoolExecutor(
+                    self._concurrency, thread_name_prefix="fwbot-launch"
+                ) as pool:
+                    outcomes = list(pool.map(one, remaining))
+            finally:
+                recorder.flush()
             if self._stopping.is_set() or batch.id in self._lost:
                 return
             transient = {t.id: e for t, e in zip(remaining, outcomes, strict=True) if e}
@@ -162,7 +168,9 @@ class Launcher:
         still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
         self._fail([t for t in remaining if t.id in still], None, last_error)
 
-    def _launch_target(self, batch: Batch, target: Target, analysis: bool) -> str | None:
+    def _launch_target(
+        self, batch: Batch, target: Target, analysis: bool, recorder: _Recorder
+    ) -> str | None:
         """Launch one session; returns a transient error to retry, None when settled.
 
         A 429 means Flywheel did nothing, so the same request goes again after the pause it
@@ -184,7 +192,7 @@ class Launcher:
                 continue
             except FlywheelUnavailable as err:
                 return err.message
-            self._mark([target], [launched])
+            recorder.launched(target, launched)
             return None
         return "Flywheel stayed busy (429)"
 
@@ -271,3 +279,37 @@ class Launcher:
             tags=tags,
             analysis=analysis,
         )
+
+
+class _Recorder:
+    """Launched targets written to the store in groups, not one transaction per session.
+
+    Safe because nothing rests on the write alone: after a crash the targets not yet
+    written are still planned, and the next run's tag check finds their jobs first."""
+
+    EVERY = 64
+
+    def __init__(self, batches: BatchRepo) -> None:
+        self._batches = batches
+        self._updates: list[TargetUpdate] = []
+        self._lock = threading.Lock()
+
+    def launched(self, target: Target, job: LaunchedJob) -> None:
+        update = TargetUpdate(
+            target_id=target.id,
+            state=TargetState.LAUNCHED,
+            job_id=job.job_id,
+            analysis_id=job.analysis_id,
+        )
+        with self._lock:
+            self._updates.append(update)
+            if len(self._updates) < self.EVERY:
+                return
+            ready, self._updates = self._updates, []
+        self._batches.update_targets(ready)
+
+    def flush(self) -> None:
+        with self._lock:
+            ready, self._updates = self._updates, []
+        if ready:
+            self._batches.update_targets(ready)
