@@ -4,7 +4,9 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY commands ./commands
-RUN pip install --no-cache-dir --prefix=/install .
+# The local Flywheel (demo world and test double) is not part of the production image:
+# `serve` needs FWBOT_FLYWHEEL_API_KEY and never falls back to a demo site.
+RUN rm -rf bot/localfw && pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 fwbot

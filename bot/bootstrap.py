@@ -55,10 +55,18 @@ class Runtime:
 
 
 def start_embedded_flywheel(*, speed: float = 60.0, seed: int = 7) -> Any:
-    """Start the local Flywheel with the demo world on a free port (the embedded default)."""
-    from bot.localfw.demo_world import build_demo_world
-    from bot.localfw.server import LocalFlywheel
-    from bot.localfw.simulator import ScaledClock
+    """Start the local Flywheel with the demo world on a free port (``demo`` and ``--demo``).
+
+    The production image leaves the local Flywheel out, so there it is a clear error."""
+    try:
+        from bot.localfw.demo_world import build_demo_world
+        from bot.localfw.server import LocalFlywheel
+        from bot.localfw.simulator import ScaledClock
+    except ImportError as exc:
+        raise SettingsError(
+            "The demo Flywheel is not installed here (the production image leaves it out).",
+            hint=f"Set {env_name('flywheel_api_key')} to your Flywheel site's key.",
+        ) from exc
 
     world = build_demo_world(seed=seed)
     server = LocalFlywheel(world, api_key=DEMO_API_KEY, clock=ScaledClock(speed=speed))
