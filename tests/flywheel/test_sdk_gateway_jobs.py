@@ -191,3 +191,22 @@ def test_a_custom_role_is_read_by_its_actions_never_its_label(
     assert roles["looker@example.org"] == "read-only"
     assert roles["nothing@example.org"] == "none"
     assert roles[ADMIN] == "admin" and roles[EDITOR] == "read-write"
+
+
+def test_paging_goes_on_past_a_site_that_caps_pages_below_the_limit_asked(
+    gateway: SdkGateway, localfw: LocalFlywheel
+) -> None:
+    """fwbot asks for 1,000 per page; a site answering 100 at most must not cut lists short."""
+    for job in specs(gateway, 150, "fwbot:bcap"):
+        gateway.launch_one(job)
+    localfw.context.max_page_size = 100
+    project = gateway.find_project("gear_testing")
+    assert project is not None
+    localfw.requests.reset()
+
+    sessions = gateway.project_sessions(project.project_id)
+    tagged = gateway.jobs_tagged("fwbot:bcap")
+
+    assert len(sessions) == 310 and len(tagged) == 150
+    assert localfw.requests.count("GET", "/sessions") == 4  # 100, 100, 100, 10
+    assert localfw.requests.count("GET", "/users/self/jobs") == 2  # 100, 50: the total is met
