@@ -181,13 +181,18 @@ class SdkGateway:
         if label_contains is not None:
             terms.append(filters.term("label", "=~", filters.literal_regex(label_contains)))
         pattern = re.compile(label_pattern) if label_pattern is not None else None
+        with ThreadPoolExecutor(2, thread_name_prefix="fwbot-read") as pool:  # both at once
+            sessions = pool.submit(self.project_sessions, project_id)
+            acquisitions = list(
+                self._paged_raw(self._fw.get_all_acquisitions, filters.join(*terms))
+            )
         wanted = {
             (a.get("parents") or {}).get("session")
-            for a in self._paged_raw(self._fw.get_all_acquisitions, filters.join(*terms))
+            for a in acquisitions
             if (label_contains is None or label_contains in (a.get("label") or ""))
             and (pattern is None or pattern.search(a.get("label") or ""))
         }
-        return [s for s in self.project_sessions(project_id) if s.session_id in wanted]
+        return [s for s in sessions.result() if s.session_id in wanted]
 
     # -- people and roles ---------------------------------------------------
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
@@ -256,17 +261,14 @@ class SdkGateway:
         """Every run of the gear on the project's sessions, by anyone: the analyses of its
         sessions (one request), with their jobs from fwbot's own (a paged query) or read
         one by one for runs made by others (scripts, the web UI, gear rules)."""
-        analyses = [
-            a
-            for a in self._raw(self._fw.get_analyses, "projects", project_id, "sessions")
-            if (a.get("gear_info") or {}).get("name") == gear_name
-        ]
-        own = {
-            str(j.get("id") or j.get("_id")): j
-            for j in self._own_jobs(
-                filters.equals("gear_info.name", gear_name)
-            )
-        }
+        with ThreadPoolExecutor(2, thread_name_prefix="fwbot-read") as pool:  # both at once
+            own_jobs = pool.submit(self._own_jobs, filters.equals("gear_info.name", gear_name))
+            analyses = [
+                a
+                for a in self._raw(self._fw.get_analyses, "projects", project_id, "sessions")
+                if (a.get("gear_info") or {}).get("name") == gear_name
+            ]
+        own = {str(j.get("id") or j.get("_id")): j for j in own_jobs.result()}
         jobs = {jid: own.get(jid) for jid in (_job_id(a) for a in analyses) if jid}
         missing = [jid for jid, doc in jobs.items() if doc is None]
         if missing:
@@ -304,10 +306,8 @@ class SdkGateway:
         try:
             if job.analysis:
                 body = {"label": job.label, "job": _job_body(job, with_destination=False)}
-                analysis_id = self._call(
-                    self._fw.add_session_analysis, job.session_id, body, job=True
-                )
-                return LaunchedJob(session_id=job.session_id, analysis_id=str(analysis_id))
+                created = self._raw(self._fw.add_session_analysis, job.session_id, body, job=True)
+                return LaunchedJob(session_id=job.session_id, analysis_id=str(created["_id"]))
             job_id = self._call(self._fw.add_job, _job_body(job, with_destination=True))
         except FlywheelRefused as exc:
             raise _rejected(exc) from exc

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Literal
 
-from bot.domain import ANALYSIS_CATEGORY, FileRef, JobSpec, LaunchedJob
+from bot.domain import ANALYSIS_CATEGORY, FileRef, JobRecord, JobSpec, LaunchedJob
 from bot.errors import FlywheelBusy, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
 from bot.service.launch.progress import batch_tag
@@ -82,8 +82,8 @@ class Launcher:
 
     def _run(self, batch: Batch) -> None:
         batch_id = batch.id
-        self._reporter.publish(batch_id)
-        self._reconcile(batch)
+        found = self._reconcile(batch)
+        self._reporter.publish(batch_id, self._reporter.view(batch_id, found))
         pending = self._batches.targets(batch_id, [TargetState.PLANNED])
         if pending:
             try:
@@ -212,11 +212,12 @@ class Launcher:
             self._lost.add(batch_id)
         return False
 
-    def _reconcile(self, batch: Batch) -> None:
-        """Mark launched every planned target that already has a job with the batch's tag."""
+    def _reconcile(self, batch: Batch) -> list[JobRecord] | None:
+        """Mark launched every planned target that already has a job with the batch's tag;
+        returns the batch's jobs it read (None: nothing planned, nothing read)."""
         planned = {t.session_id: t for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
         if not planned:
-            return
+            return None
         found = self._gateway.jobs_tagged(batch_tag(batch.id))
         self._mark(
             list(planned.values()),
@@ -227,6 +228,7 @@ class Launcher:
                 for j in found
             ],
         )
+        return found
 
     def _mark(self, targets: Sequence[Target], launched: Sequence[LaunchedJob]) -> None:
         by_session = {t.session_id: t for t in targets}
@@ -263,7 +265,7 @@ class Launcher:
             return  # stopped part-way: stays launching until the next run
         final = BatchState.LAUNCHED if counts.get(TargetState.LAUNCHED, 0) else BatchState.FAILED
         self._batches.transition(batch_id, final)
-        view = self._reporter.publish(batch_id)
+        view = self._reporter.publish(batch_id, self._reporter.view_just_launched(batch_id))
         self._reporter.publish_failures(view)
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -133,10 +134,12 @@ class Planner:
         inputs, missing = _inputs(saved, project)
         size = request.size or saved.size
         selection = _selection(saved.sessions, request.sessions)
-        matched = self._match(project, selection)
+        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-plan") as pool:  # reads overlap
+            runs = pool.submit(self._gateway.runs_of_gear, project.project_id, gear.summary.name)
+            matched = self._match(project, selection)
         to_launch, skipped = _skip_existing(
             matched,
-            self._gateway.runs_of_gear(project.project_id, gear.summary.name),
+            runs.result(),
             version=gear.summary.version,
             config=config,
             skip_complete=saved.skip == "complete",

@@ -84,8 +84,11 @@ class BatchView:
         )
 
 
-def build_view(batch: Batch, targets: list[Target], jobs: list[JobRecord]) -> BatchView:
-    """Combine the store's targets with the latest job of each session in Flywheel."""
+def build_view(
+    batch: Batch, targets: list[Target], jobs: list[JobRecord], *, assume_queued: bool = False
+) -> BatchView:
+    """Combine the store's targets with the latest job of each session in Flywheel
+    (``assume_queued``: jobs not read, each launched target's job counts as pending)."""
     latest: dict[str, JobRecord] = {}
     for job in jobs:
         key = job.session_id or job.job_id
@@ -93,6 +96,8 @@ def build_view(batch: Batch, targets: list[Target], jobs: list[JobRecord]) -> Ba
         if seen is None or _when(job) >= _when(seen):  # a retry supersedes its failed attempt
             latest[key] = job
     counts: dict[str, int] = {}
+    if assume_queued:
+        counts["pending"] = sum(1 for t in targets if t.state is TargetState.LAUNCHED)
     missing_outputs = 0
     for job in latest.values():
         counts[job.state] = counts.get(job.state, 0) + 1

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
+from bot.domain import JobRecord
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.launch.progress import BatchView, batch_tag, build_view
 from bot.service.notify import BatchNotifier
@@ -40,12 +42,21 @@ class BatchReporter:
         self._shown: dict[str, tuple[object, ...]] = {}
         self._unsent: set[str] = set()  # batches whose last update did not reach the channel
 
-    def view(self, batch_id: str) -> BatchView:
-        """The store's targets plus one tagged job query (none before anything launched)."""
+    def view(self, batch_id: str, jobs: Sequence[JobRecord] | None = None) -> BatchView:
+        """The store's targets plus one tagged job query (none before anything launched,
+        nor when the caller just read the batch's ``jobs`` itself)."""
         batch = self._batches.require(batch_id)
         targets = self._batches.targets(batch_id)
-        jobs = [] if batch.state in NO_JOBS_YET else self._gateway.jobs_tagged(batch_tag(batch_id))
-        return build_view(batch, targets, jobs)
+        if jobs is None and batch.state not in NO_JOBS_YET:
+            jobs = self._gateway.jobs_tagged(batch_tag(batch_id))
+        return build_view(batch, targets, list(jobs or []))
+
+    def view_just_launched(self, batch_id: str) -> BatchView:
+        """Right after a launch every launched job is queued: no need to read 1,329 jobs
+        back from Flywheel to say so (the watcher reads their states on its next pass)."""
+        batch = self._batches.require(batch_id)
+        targets = self._batches.targets(batch_id)
+        return build_view(batch, targets, [], assume_queued=True)
 
     def publish(self, batch_id: str, view: BatchView | None = None) -> BatchView:
         """Post the batch's message the first time, then update it when what it shows changed."""
