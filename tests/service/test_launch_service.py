@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import flywheel
 import pytest
 
 from bot.bootstrap import build_services
@@ -158,6 +159,32 @@ def test_complete_runs_are_skipped_and_failed_ones_relaunched(
 
     assert len(plan.to_launch) == 2
     assert plan.skipped_by_state() == {"complete": DWI_SESSIONS - 2}
+
+
+def test_runs_made_outside_fwbot_count_too(
+    services: Services, localfw: LocalFlywheel
+) -> None:
+    """A lab member ran qsiprep-hpc by hand (the tutorial's loop, the web UI) on some
+    sessions: fwbot never tagged those runs, yet planning sees them through the analyses
+    of the project's sessions and does not launch a second one."""
+    plan = services.launches.preview(EDITOR_ACTOR, QSI)
+    by_hand = plan.to_launch[:7]
+    fw = flywheel.Client(localfw.key_for(EDITOR))
+    gear = fw.lookup("gears/qsiprep-hpc")
+    project = fw.get_project(plan.project.project_id)
+    for session in by_hand:
+        gear.run(
+            analysis_label="by hand",
+            config={"hmc_model": "3dSHORE", "output_resolution": 2.0},
+            inputs={"freesurfer_license": project.get_file("license.txt")},
+            destination=fw.get_session(session.session_id),
+        )
+
+    again = services.launches.preview(EDITOR_ACTOR, QSI)
+
+    assert {s.session.session_id for s in again.skipped} == {s.session_id for s in by_hand}
+    assert again.skipped_by_state() == {"pending": 7}
+    assert len(again.to_launch) == DWI_SESSIONS - 7
 
 
 def test_other_versions_and_configs_do_not_count_as_the_same_run(
