@@ -82,12 +82,14 @@ class Launcher:
 
     def _run(self, batch: Batch) -> None:
         batch_id = batch.id
-        found = self._reconcile(batch)
+        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-gear") as pool:
+            gear_kind = pool.submit(self._is_analysis_gear, batch)  # read during the tag check
+            found = self._reconcile(batch)
         self._reporter.publish(batch_id, self._reporter.view(batch_id, found))
         pending = self._batches.targets(batch_id, [TargetState.PLANNED])
         if pending:
             try:
-                analysis = self._is_analysis_gear(batch)
+                analysis = gear_kind.result()
                 if analysis is None:
                     self._fail(pending, f"gear {batch.gear_name} {batch.gear_version} is gone")
                 elif not analysis and self._use_batch_api(batch):
