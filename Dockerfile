@@ -2,11 +2,11 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# Only the bot: the local Flywheel (localfw/, demo world and test double) is not part of
+# the production image; `serve` needs FWBOT_FLYWHEEL_API_KEY and never falls back to it.
 COPY bot ./bot
 COPY commands ./commands
-# The local Flywheel (demo world and test double) is not part of the production image:
-# `serve` needs FWBOT_FLYWHEEL_API_KEY and never falls back to a demo site.
-RUN rm -rf bot/localfw && pip install --no-cache-dir --prefix=/install .
+RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 fwbot

@@ -17,12 +17,12 @@ demo: $(STAMP)
 	@$(BIN)/fwbot demo $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check bot commands tests bench
+	$(BIN)/ruff check bot commands localfw doubles tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot commands tests bench
+	$(BIN)/ruff check bot commands localfw doubles tests bench
 	$(BIN)/mypy
 
 # About 4 minutes on 2 cores: bench.launch runs the tutorial's loop in full (~3 min),

@@ -7,11 +7,11 @@ Run from the repository root::
     python -m bench.ack --seconds 10 --concurrency 40
     python -m bench.ack --no-launch                  # the same load, no launch (a baseline)
 
-Everything runs in this one process: the local Flywheel (``bot.localfw``) serving the
+Everything runs in this one process: the local Flywheel (``localfw``) serving the
 demo world with ``--latency`` seconds added to every request, the mock Slack of the
-test suite (``tests/slack/mock_slack.py``: Web API and response URLs), and the real
+test suite (``doubles/mock_slack.py``: Web API and response URLs), and the real
 bolt app behind the real HTTP runner, over the real services on a temporary SQLite
-store. Requests are signed exactly as Slack signs them (``tests/slack/signing.py``).
+store. Requests are signed exactly as Slack signs them (``doubles/signing.py``).
 
 1. Cold: one `/fw gears` per user, one at a time. A user's first command resolves
    who they are (``users.info``, then a Flywheel user lookup) before the ack; the
@@ -50,18 +50,18 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 
 from bench.table import render_table
-from bot.localfw.demo_world import (
+from bot.service import Services
+from bot.store.db import Store
+from doubles.mock_slack import MockSlack
+from doubles.signing import post_form, slash_command_form
+from localfw.demo_world import (
     DEMO_ADMIN,
     DEMO_ANALYST,
     DEMO_DWI_SESSIONS,
     DEMO_PROJECT,
     DEMO_VIEWER,
 )
-from bot.localfw.server import LocalFlywheel
-from bot.service import Services
-from bot.store.db import Store
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import post_form, slash_command_form
+from localfw.server import LocalFlywheel
 
 GEAR = "qsiprep-hpc"
 LAUNCH = f"launch {GEAR} project={DEMO_PROJECT}"
@@ -169,13 +169,13 @@ def start_bench(
 ) -> tuple[Bench, LocalFlywheel, Callable[[], None]]:
     from bot.bootstrap import build_services
     from bot.flywheel.sdk_gateway import SdkGateway
-    from bot.localfw.demo_world import build_demo_world
-    from bot.localfw.simulator import SimClock
     from bot.service.policy import Policy
     from bot.settings import Settings
     from bot.slack.app import create_app
     from bot.slack.notifier import SlackNotifier
     from bot.slack.runner import run_http
+    from localfw.demo_world import build_demo_world
+    from localfw.simulator import SimClock
 
     lf = LocalFlywheel(build_demo_world(), api_key=API_KEY, clock=SimClock())
     lf.start(host="127.0.0.1", port=0)

@@ -11,7 +11,7 @@ By default the tutorial loop runs on all 1,411 sessions when that should take un
 four minutes (it does at 50 ms); otherwise on the first 200, extrapolated linearly
 to the whole project and labelled as an estimate.
 
-Both sides talk to a local Flywheel (``bot.localfw``) serving the demo world from a
+Both sides talk to a local Flywheel (``localfw``) serving the demo world from a
 process of its own (``bench.remote``: a real site is on another machine), with
 ``--latency`` seconds added to every request (50 ms by default, a typical round trip
 to a hosted site). Each side gets its own freshly built world and server, so fwbot's
@@ -40,8 +40,8 @@ from pathlib import Path
 
 from bench.remote import RemoteFlywheel, remote_flywheel
 from bench.table import render_table
-from bot.localfw.demo_world import DEMO_DWI_SESSIONS, DEMO_PROJECT, DEMO_SESSIONS, DWI_LABEL
-from tests.tutorial import TUTORIAL_QSIPREP_CONFIG
+from doubles.tutorial import TUTORIAL_QSIPREP_CONFIG
+from localfw.demo_world import DEMO_DWI_SESSIONS, DEMO_PROJECT, DEMO_SESSIONS, DWI_LABEL
 
 GEAR = "qsiprep-hpc"
 ACTOR_EMAIL = "analyst@pennlinc.example"
@@ -130,10 +130,9 @@ def run_fwbot(latency: float, concurrency: int) -> tuple[Result, Phase]:
     """fwbot's launch (plan, confirm, the background launch), then, measured apart, the
     status of the launched batch."""
     from bot.bootstrap import build_services
-    from bot.domain import Actor
+    from bot.domain import Actor, batch_tag
     from bot.flywheel.sdk_gateway import SdkGateway
     from bot.service.launch.plan import LaunchRequest
-    from bot.service.launch.progress import batch_tag
     from bot.service.policy import Policy
     from bot.store.db import Store
 

@@ -17,7 +17,7 @@ from typing import Any
 
 
 class RemoteRequestLog:
-    """The parts of ``bot.localfw.knobs.RequestLog`` a benchmark reads, over the pipe."""
+    """The parts of ``localfw.knobs.RequestLog`` a benchmark reads, over the pipe."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -60,9 +60,9 @@ def remote_flywheel(latency: float, api_key: str) -> Iterator[RemoteFlywheel]:
 
 
 def _serve(conn: Connection, latency: float, api_key: str) -> None:
-    from bot.localfw.demo_world import build_demo_world
-    from bot.localfw.server import LocalFlywheel
-    from bot.localfw.simulator import SimClock
+    from localfw.demo_world import build_demo_world
+    from localfw.server import LocalFlywheel
+    from localfw.simulator import SimClock
 
     server = LocalFlywheel(build_demo_world(), api_key=api_key, clock=SimClock())
     server.start(port=0)

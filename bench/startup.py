@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.table import render_table
-from tests.slack.mock_slack import MockSlack
+from doubles.mock_slack import MockSlack
 
 BUDGET_READY_S = 3.0
 BUDGET_RSS_MB = 150.0
@@ -148,9 +148,9 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 @contextmanager
 def external_flywheel() -> Iterator[str]:
     """The local Flywheel with the demo world, in this process; yields its SDK API key."""
-    from bot.localfw.demo_world import build_demo_world
-    from bot.localfw.server import LocalFlywheel
-    from bot.localfw.simulator import SimClock
+    from localfw.demo_world import build_demo_world
+    from localfw.server import LocalFlywheel
+    from localfw.simulator import SimClock
 
     server = LocalFlywheel(build_demo_world(), api_key=API_KEY, clock=SimClock())
     server.start(host="127.0.0.1", port=0)

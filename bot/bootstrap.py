@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.domain import ModeSetting
 from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
@@ -22,7 +23,7 @@ from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
-from bot.service.launch.launcher import Launcher, ModeSetting
+from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import Planner
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
@@ -45,7 +46,7 @@ class Runtime:
     services: Services
     gateway: SdkGateway
     store: Store
-    localfw: Any = None  # bot.localfw.server.LocalFlywheel when embedded
+    localfw: Any = None  # localfw.server.LocalFlywheel when embedded
 
     def close(self) -> None:
         self.services.workers.shutdown()
@@ -59,9 +60,9 @@ def start_embedded_flywheel(*, speed: float = 60.0, seed: int = 7) -> Any:
 
     The production image leaves the local Flywheel out, so there it is a clear error."""
     try:
-        from bot.localfw.demo_world import build_demo_world
-        from bot.localfw.server import LocalFlywheel
-        from bot.localfw.simulator import ScaledClock
+        from localfw.demo_world import build_demo_world
+        from localfw.server import LocalFlywheel
+        from localfw.simulator import ScaledClock
     except ImportError as exc:
         raise SettingsError(
             "The demo Flywheel is not installed here (the production image leaves it out).",

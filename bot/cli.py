@@ -1,4 +1,7 @@
-"""`fwbot` entry points: demo, console, serve, localfw."""
+"""fwbot: Slack chat-ops for Flywheel analysis gears.
+
+Commands: serve (the Slack bot), demo (a /fw console on the local Flywheel)
+and localfw (the local Flywheel alone)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fwbot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="fwbot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     localfw = sub.add_parser("localfw", help="serve the local Flywheel API with the demo world")
     localfw.add_argument("--port", type=int, default=8090)
@@ -56,7 +61,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "localfw":
-        from bot.localfw.cli import run_localfw
+        from localfw.cli import run_localfw
 
         return run_localfw(args)
     if args.command == "demo":

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain import ModeSetting
 from bot.errors import FwbotError
 
 ENV_PREFIX = "FWBOT_"
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=8, ge=1)
     # How launches reach Flywheel: "auto" tries the batch API, then per-session launches.
     # Utility gears only: analysis gears always launch as one analysis per session.
-    launch_mode: Literal["auto", "batch-api", "per-session"] = "auto"
+    launch_mode: ModeSetting = "auto"
     # Launch requests in flight at once (analyses are created one request per session).
     launch_concurrency: int = Field(default=8, ge=1, le=64)
     # Seconds between batch-watcher passes (progress messages, completion).

@@ -3,7 +3,7 @@
 It implements bot.flywheel.gateway.FlywheelGateway in memory over a few gears
 with realistic manifests (qsiprep-hpc, fmriprep, dcm2niix, curate-bids). It is
 for unit tests only: the gateway itself and every end-to-end test run the real
-flywheel-sdk against bot/localfw over HTTP.
+flywheel-sdk against localfw over HTTP.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.domain import (
     GearSummary,
     JobRecord,
     JobSpec,
+    JobState,
     LaunchedJob,
     ProjectRef,
     ProjectRole,
@@ -294,7 +295,7 @@ class FakeFlywheelGateway:
         gear = next(g for g in self._gears if g.summary.gear_id == job.gear_id)
         record = JobRecord(
             job_id=f"job{len(self.jobs) + 1}",
-            state="pending",
+            state=JobState.PENDING,
             gear_name=gear.summary.name,
             gear_version=gear.summary.version,
             session_id=job.session_id,

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 WITHOUT_LOCALFW = """
 import sys
-sys.modules["bot.localfw"] = None  # as if absent, like in the image (Dockerfile removes it)
+sys.modules["localfw"] = None  # as if absent, like in the image (the Dockerfile omits it)
 import bot.cli, bot.bootstrap, bot.slack.serve, bot.slack.app, bot.scheduler, bot.console
 from bot.bootstrap import build_runtime
 from bot.errors import FwbotError
@@ -36,6 +36,24 @@ def test_the_bot_imports_and_explains_itself_without_the_local_flywheel(tmp_path
     assert "FWBOT_FLYWHEEL_API_KEY" in done.stdout
 
 
-def test_the_image_removes_the_local_flywheel_before_installing() -> None:
-    dockerfile = (REPO / "Dockerfile").read_text()
-    assert "rm -rf bot/localfw && pip install" in dockerfile
+def test_the_image_copies_the_bot_but_not_the_local_flywheel() -> None:
+    copied = [
+        line.split()[1]
+        for line in (REPO / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+    ]
+    assert "bot" in copied and "commands" in copied
+    assert not any(c.startswith("localfw") or c == "." for c in copied)
+
+
+def test_nothing_in_bot_imports_localfw_but_the_demo_wiring() -> None:
+    allowed = {REPO / "bot" / "bootstrap.py", REPO / "bot" / "cli.py"}
+    importers = {
+        path
+        for path in (REPO / "bot").rglob("*.py")
+        if any(
+            line.strip().startswith(("import localfw", "from localfw"))
+            for line in path.read_text().splitlines()
+        )
+    }
+    assert importers <= allowed

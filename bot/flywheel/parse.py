@@ -15,6 +15,7 @@ from bot.domain import (
     GearInput,
     GearSummary,
     JobRecord,
+    JobState,
     ProjectRole,
     SessionRef,
 )
@@ -107,6 +108,14 @@ def session_ref(session: dict[str, Any]) -> SessionRef:
     )
 
 
+def job_state(value: Any) -> JobState:
+    """Flywheel's state string; one fwbot does not know reads as ``unknown``, not a crash."""
+    try:
+        return JobState(str(value))
+    except ValueError:
+        return JobState.UNKNOWN
+
+
 def analysis_of(job: dict[str, Any]) -> str | None:
     """The analysis a job writes into, if its destination is one."""
     destination = job.get("destination") or {}
@@ -121,7 +130,7 @@ def job_record(job: dict[str, Any], *, session_id: str | None = None) -> JobReco
     config = job.get("config") or {}
     return JobRecord(
         job_id=str(job.get("id") or job.get("_id")),
-        state=str(job.get("state", "")),
+        state=job_state(job.get("state")),
         gear_name=str(info.get("name", "")),
         gear_version=str(info.get("version", "")),
         session_id=session_id or (job.get("parents") or {}).get("session"),
@@ -156,7 +165,7 @@ def analysis_run(analysis: dict[str, Any], job: dict[str, Any] | None) -> JobRec
     info = analysis.get("gear_info") or {}
     return JobRecord(
         job_id=str(analysis.get("job") or ""),
-        state="complete" if files else "unknown",
+        state=JobState.COMPLETE if files else JobState.UNKNOWN,
         gear_name=str(info.get("name", "")),
         gear_version=str(info.get("version", "")),
         session_id=session,

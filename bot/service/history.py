@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import Actor
+from bot.domain import Actor, AuditEvent
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
 from bot.service.projects import resolve_project
-from bot.store.audit import AuditEvent, AuditRepo
+from bot.store.audit import AuditRepo
 
 DEFAULT_LIMIT = 15
 # Routine reads: their allowed events would bury launches and cancels; refusals still show.

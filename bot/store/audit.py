@@ -4,33 +4,16 @@ error, so the lab's admin can read who did what (`/fw history`)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, select
 
+from bot.domain.audit import AuditEvent, Outcome
 from bot.store.models import AUDIT_OUTCOMES, AuditEventRow, utcnow
 
 if TYPE_CHECKING:
     from bot.store.db import Store
-
-Outcome = Literal["allowed", "refused", "error"]
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    id: int
-    at: datetime
-    actor_email: str
-    actor_slack_id: str | None
-    action: str
-    project_label: str | None
-    target: str
-    outcome: Outcome
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
-
 
 def _event(row: AuditEventRow) -> AuditEvent:
     outcome: Outcome = row.outcome  # type: ignore[assignment]  # CHECK constraint

@@ -9,11 +9,8 @@ launch; `create_or_get` is race-safe because it relies on that constraint
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,159 +18,28 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.errors import NotFound
-from bot.store.models import BatchRow, BatchTargetRow, utcnow
-from bot.store.states import (
+from bot.domain.batches import (
     FINAL_BATCH_STATES,
+    Batch,
+    BatchSpec,
     BatchState,
     IllegalTransition,
     LaunchMode,
+    Target,
+    TargetSpec,
     TargetState,
     check_transition,
+    new_batch_id,
     sources_of,
 )
+from bot.errors import NotFound
+from bot.store.models import BatchRow, BatchTargetRow, utcnow
 
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-# Lowercase letters and digits minus the ones misread on a phone (0/o, 1/l/i).
-ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-ID_ATTEMPTS = 8
+ID_ATTEMPTS = 8  # tries for a free short id before giving up
 LAUNCH_LEASE = timedelta(minutes=2)  # a launcher silent this long is taken to be dead
-
-
-def new_batch_id(length: int = 4) -> str:
-    """``b`` + random characters, e.g. ``b7k2q``; short enough to type on a phone."""
-    return "b" + "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def config_hash(config: dict[str, Any], inputs: dict[str, Any] | None = None) -> str:
-    """SHA-256 of the config values and inputs: both change what a job does."""
-    return hashlib.sha256(_canonical({"config": config, "inputs": inputs or {}})).hexdigest()
-
-
-def idempotency_key(
-    gear_name: str,
-    gear_version: str,
-    config_hash: str,
-    project_id: str,
-    session_ids: Iterable[str],
-    *,
-    extra: str = "",
-) -> str:
-    """Same gear, version, config, project and target set -> same key.
-
-    ``extra`` lets a deliberate relaunch (e.g. a retry attempt) opt out.
-    """
-    payload = [gear_name, gear_version, config_hash, project_id, sorted(set(session_ids)), extra]
-    return hashlib.sha256(_canonical(payload)).hexdigest()
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    session_id: str
-    session_label: str
-    subject_label: str
-    state: TargetState = TargetState.PLANNED
-    attempt: int = 1
-
-
-@dataclass(frozen=True)
-class BatchSpec:
-    """Everything known about a batch when it is planned."""
-
-    gear_name: str
-    gear_version: str
-    gear_id: str
-    project_id: str
-    project_label: str
-    analysis_label: str
-    requester_email: str
-    config: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, Any] = field(default_factory=dict)
-    config_name: str | None = None
-    size: str | None = None
-    vm_tag: str | None = None
-    requester_slack_id: str | None = None
-    channel_id: str | None = None
-    state: BatchState = BatchState.PLANNED
-    skipped_count: int = 0
-    key_extra: str = ""
-    expect_outputs: tuple[str, ...] = ()
-
-    @property
-    def config_hash(self) -> str:
-        return config_hash(self.config, self.inputs)
-
-    def idempotency_key(self, targets: Sequence[TargetSpec]) -> str:
-        return idempotency_key(
-            self.gear_name,
-            self.gear_version,
-            self.config_hash,
-            self.project_id,
-            (t.session_id for t in targets),
-            extra=self.key_extra,
-        )
-
-
-@dataclass(frozen=True)
-class Batch:
-    id: str
-    idempotency_key: str
-    gear_name: str
-    gear_version: str
-    gear_id: str
-    config_name: str | None
-    config_hash: str
-    config: dict[str, Any]
-    inputs: dict[str, Any]
-    project_id: str
-    project_label: str
-    analysis_label: str
-    size: str | None
-    vm_tag: str | None
-    requester_email: str
-    requester_slack_id: str | None
-    channel_id: str | None
-    approver_email: str | None
-    state: BatchState
-    launch_mode: LaunchMode | None
-    flywheel_batch_id: str | None
-    expect_outputs: tuple[str, ...]
-    target_count: int
-    skipped_count: int
-    complete_count: int
-    failed_count: int
-    created_at: datetime
-    updated_at: datetime
-    launched_at: datetime | None
-    finished_at: datetime | None
-    summary_claimed_by: str | None
-    summary_claimed_at: datetime | None
-    summary_posted_at: datetime | None
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in FINAL_BATCH_STATES
-
-
-@dataclass(frozen=True)
-class Target:
-    id: int
-    batch_id: str
-    session_id: str
-    session_label: str
-    subject_label: str
-    state: TargetState
-    job_id: str | None
-    analysis_id: str | None
-    error: str | None
-    attempt: int
-    updated_at: datetime
 
 
 @dataclass(frozen=True)

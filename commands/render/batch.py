@@ -4,11 +4,10 @@ progress message that is updated in place. Counts first, so a phone shows the ne
 
 from __future__ import annotations
 
+from bot.domain import Batch, BatchState
 from bot.service.launch.plan import LaunchPlan
 from bot.service.launch.progress import BatchView
 from bot.service.launch.service import CancelDone, CancelPreview
-from bot.store.batches import Batch
-from bot.store.states import BatchState
 from commands.render.blocks import Block, context, escape, line_sections, section
 from commands.render.message import reply
 from commands.reply import Reply

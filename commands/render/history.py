@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain import AuditEvent
 from bot.service.history import History
-from bot.store.audit import AuditEvent
 from commands.render import text as console
 from commands.render.blocks import Block, context, escape, line_sections
 from commands.render.message import reply

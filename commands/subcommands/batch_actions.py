@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain import BatchState
 from bot.service.access import Access
-from bot.store.states import BatchState
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, Invocation
 from commands.render import batch as render

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.domain import BatchState
 from bot.service.access import Access
 from bot.service.configs.model import SIZE_TAGS
 from bot.service.launch.plan import LaunchRequest
-from bot.store.states import BatchState
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, FlagSpec, Invocation, OptionSpec
 from commands.render import batch as render

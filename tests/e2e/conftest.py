@@ -7,7 +7,11 @@ import pytest
 
 from bot.bootstrap import build_services
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.demo_world import (
+from bot.service import Services
+from bot.service.policy import Policy
+from bot.store.db import Store
+from doubles.mock_slack import MockSlack
+from localfw.demo_world import (
     DEMO_ADMIN,
     DEMO_ANALYST,
     DEMO_AUDITOR,
@@ -16,11 +20,7 @@ from bot.localfw.demo_world import (
     DEMO_RUNNER,
     DEMO_VIEWER,
 )
-from bot.service import Services
-from bot.service.policy import Policy
-from bot.store.db import Store
 from tests.fakes import REPO_CONFIGS
-from tests.slack.mock_slack import MockSlack
 
 # Slack users of the e2e workspace; U0ALICE is the default sender of `slash(...)`.
 SLACK_USERS = {

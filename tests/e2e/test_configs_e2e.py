@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bot.demo import EXAMPLE_CONFIGS, demo_configs_dir
-from bot.localfw.server import LocalFlywheel
 from bot.service.configs import ConfigLibrary
 from bot.store.db import Store
+from localfw.server import LocalFlywheel
 from tests.fixtures.slack import Slash
 
 

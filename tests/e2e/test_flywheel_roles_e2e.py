@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot.localfw.demo_world import DEMO_OPS
-from bot.localfw.server import LocalFlywheel
+from bot.domain import TargetState
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
-from bot.store.states import TargetState
+from localfw.demo_world import DEMO_OPS
+from localfw.server import LocalFlywheel
 from tests.fixtures.slack import Click, Slash
 
 LAUNCH = "launch qsiprep-hpc project=gear_testing"

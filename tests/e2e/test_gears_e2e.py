@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.localfw.server import LocalFlywheel
+from localfw.server import LocalFlywheel
 from tests.fixtures.slack import Slash
 
 

@@ -17,20 +17,24 @@ import yaml
 from slack_sdk import WebClient
 
 from bot.bootstrap import build_services
-from bot.domain import FileRef, JobSpec
+from bot.domain import (
+    Batch,
+    BatchState,
+    FileRef,
+    JobSpec,
+    ModeSetting,
+    TargetState,
+)
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_DWI_SESSIONS, DEMO_OPS
-from bot.localfw.server import LocalFlywheel
 from bot.service import Services
-from bot.service.launch.launcher import ModeSetting
 from bot.service.policy import Policy
 from bot.slack.notifier import SlackNotifier
-from bot.store.batches import Batch
 from bot.store.db import Store
-from bot.store.states import BatchState, TargetState
+from doubles.mock_slack import ApiCall, MockSlack
+from localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_DWI_SESSIONS, DEMO_OPS
+from localfw.server import LocalFlywheel
 from tests.fakes import REPO_CONFIGS
 from tests.fixtures.slack import BOT_TOKEN, DEFAULT_CHANNEL_ID, Click, Slash
-from tests.slack.mock_slack import ApiCall, MockSlack
 
 LAUNCH = "launch qsiprep-hpc project=gear_testing"
 LATEST_QSIPREP = "0.4.0_0.8.0"

@@ -11,11 +11,11 @@ import json
 
 import pytest
 
-from bot.localfw.demo_world import DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
-from bot.localfw.server import LocalFlywheel
+from bot.domain import TargetSpec
 from bot.service.policy import Policy
-from bot.store.batches import TargetSpec
 from bot.store.db import Store
+from localfw.demo_world import DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
+from localfw.server import LocalFlywheel
 from tests.e2e.conftest import SLACK_USERS
 from tests.fixtures.slack import Slash
 from tests.store.factories import spec

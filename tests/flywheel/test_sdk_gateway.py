@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import FlywheelUnavailable
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.demo_world import (
+from localfw.demo_world import (
     DEMO_ADMIN,
     DEMO_ANALYST,
     DEMO_DWI_SESSIONS,
@@ -21,7 +21,7 @@ from bot.localfw.demo_world import (
     DEMO_PROJECT,
     DEMO_VIEWER,
 )
-from bot.localfw.server import LocalFlywheel
+from localfw.server import LocalFlywheel
 
 
 def test_list_gears_gives_the_latest_version_of_each_gear_by_name(demo_gateway: SdkGateway) -> None:

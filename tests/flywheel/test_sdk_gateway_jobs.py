@@ -11,8 +11,8 @@ import pytest
 from bot.domain import FileRef, JobSpec
 from bot.errors import FlywheelRefused
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import World
+from localfw.server import LocalFlywheel
+from localfw.world import World
 from tests.fixtures.localfw import ADMIN, EDITOR, VIEWER
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import flywheel
 
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import Doc, World
+from localfw.server import LocalFlywheel
+from localfw.world import Doc, World
 
 OUTSIDER = "outsider@example.org"
 

@@ -13,8 +13,8 @@ from typing import Any
 import flywheel
 import pytest
 
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import World
+from localfw.server import LocalFlywheel
+from localfw.world import World
 from tests.fixtures.localfw import ADMIN, EDITOR, FWBOT, VIEWER
 from tests.localfw.helpers import (
     OUTSIDER,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import World
+from localfw.server import LocalFlywheel
+from localfw.world import World
 from tests.localfw.helpers import license_file, project, project_doc, qsiprep, status_of
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import flywheel
 import pytest
 
-from bot.localfw import paging
-from bot.localfw.world import World
+from localfw import paging
+from localfw.world import World
 from tests.fixtures.localfw import SMALL_SESSIONS
 
 ODD_LABEL = 'pilot, "v2"'

@@ -12,9 +12,9 @@ from typing import Any
 import flywheel
 from flywheel.models.action import Action
 
-from bot.localfw.demo_world import AUDITOR_ROLE, DEMO_AUDITOR, DEMO_RUNNER, RUNNER_ROLE
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import World
+from localfw.demo_world import AUDITOR_ROLE, DEMO_AUDITOR, DEMO_RUNNER, RUNNER_ROLE
+from localfw.server import LocalFlywheel
+from localfw.world import World
 from tests.localfw.helpers import OUTSIDER, client_for, status_of
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from flywheel.api_client import ApiClient
 
-from bot.localfw.demo_world import (
+from doubles.tutorial import TUTORIAL_FILES, TUTORIAL_GEARS, TUTORIAL_QSIPREP_CONFIG
+from localfw.demo_world import (
     AUDITOR_ROLE,
     DEMO_ADMIN,
     DEMO_ANALYST,
@@ -28,9 +29,8 @@ from bot.localfw.demo_world import (
     RUNNER_ROLE,
     build_demo_world,
 )
-from bot.localfw.gear_catalog import GEAR_CATALOG
-from bot.localfw.world import ROLE_IDS, Doc, World
-from tests.tutorial import TUTORIAL_FILES, TUTORIAL_GEARS, TUTORIAL_QSIPREP_CONFIG
+from localfw.gear_catalog import GEAR_CATALOG
+from localfw.world import ROLE_IDS, Doc, World
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "boolean": (bool,),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localfw.filters import Clause, FilterError, Value, matches, parse, split_clauses
+from localfw.filters import Clause, FilterError, Value, matches, parse, split_clauses
 
 PROJECT_ID = "65a1b2c3d4e5f60718293a4b"
 SESSION_ID = "65a1b2c3d4e5f60718293a4c"

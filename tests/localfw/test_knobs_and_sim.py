@@ -11,8 +11,8 @@ import flywheel
 import httpx2
 import pytest
 
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.simulator import GearTiming, JobSimulator, SimClock, SimulatorSettings
+from localfw.server import LocalFlywheel
+from localfw.simulator import GearTiming, JobSimulator, SimClock, SimulatorSettings
 from tests.fixtures.localfw import build_small_world
 
 

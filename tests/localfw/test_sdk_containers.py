@@ -7,8 +7,8 @@ from typing import Any
 import flywheel
 import pytest
 
-from bot.localfw.server import LocalFlywheel
-from bot.localfw.world import World
+from localfw.server import LocalFlywheel
+from localfw.world import World
 from tests.fixtures.localfw import ADMIN, FWBOT, SMALL_SESSIONS, VIEWER
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import flywheel
 import pytest
 
-from bot.localfw.server import LocalFlywheel
+from localfw.server import LocalFlywheel
 
 
 def own_jobs(fw: Any, filter_: str) -> list[Any]:

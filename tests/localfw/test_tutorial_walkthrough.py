@@ -12,8 +12,8 @@ from typing import Any
 import flywheel
 import pytest
 
-from bot.localfw.server import LocalFlywheel
-from tests.tutorial import TUTORIAL_FILES, TUTORIAL_GEARS, TUTORIAL_QSIPREP_CONFIG
+from doubles.tutorial import TUTORIAL_FILES, TUTORIAL_GEARS, TUTORIAL_QSIPREP_CONFIG
+from localfw.server import LocalFlywheel
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from flywheel.models.gear_mixin import GearMixin
 from bot.domain import Actor, ConfigOption, GearDetail, GearInput, GearSummary
 from bot.errors import NotFound, PermissionDenied
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.gear_catalog import SPECS
 from bot.service.configs import (
     SIZE_TAGS,
     ConfigError,
@@ -29,8 +28,9 @@ from bot.service.configs import (
 )
 from bot.service.policy import Policy
 from bot.store.db import Store
+from doubles.tutorial import TUTORIAL_QSIPREP_CONFIG
+from localfw.gear_catalog import SPECS
 from tests.fakes import REPO_CONFIGS, FakeFlywheelGateway, fake_services
-from tests.tutorial import TUTORIAL_QSIPREP_CONFIG
 
 # -- helpers -------------------------------------------------------------------
 

@@ -11,17 +11,21 @@ import flywheel
 import pytest
 
 from bot.bootstrap import build_services
-from bot.domain import Actor
+from bot.domain import (
+    Actor,
+    BatchState,
+    LaunchMode,
+    ModeSetting,
+    TargetState,
+)
 from bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.localfw.server import LocalFlywheel
 from bot.service import Services
-from bot.service.launch.launcher import ModeSetting
 from bot.service.launch.plan import LaunchRequest
 from bot.service.launch.service import CancelDone, CancelPreview
 from bot.service.policy import Policy, ProjectRules
 from bot.store.db import Store
-from bot.store.states import BatchState, LaunchMode, TargetState
+from localfw.server import LocalFlywheel
 from tests.fixtures.localfw import ADMIN, EDITOR, VIEWER
 
 DWI_SESSIONS = 248  # of the small world's 310 (every fifth session has no DWI)

@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.service import Services
 from bot.settings import Settings
 from bot.slack.app import create_app
-from tests.slack.mock_slack import MockSlack
+from doubles.mock_slack import MockSlack
 
 
 def test_create_app_makes_no_network_call(

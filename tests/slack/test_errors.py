@@ -9,10 +9,10 @@ import re
 import pytest
 
 from bot.slack.runner import HttpServer
+from doubles.mock_slack import MockSlack
+from doubles.signing import post_form, slash_command_form
 from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import SIGNING_SECRET, Slash
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import post_form, slash_command_form
 
 REF = re.compile(r"ref `([0-9a-f]{6})`")
 

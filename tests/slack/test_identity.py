@@ -13,8 +13,8 @@ from bot.service import Services
 from bot.service.policy import Policy
 from bot.slack.identity import NO_EMAIL, UNKNOWN_USER, ResolveActor, resolve_actor_via
 from bot.store.db import Store
+from doubles.mock_slack import MockSlack
 from tests.fakes import FakeFlywheelGateway, fake_services
-from tests.slack.mock_slack import MockSlack
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.slack.identity import NO_EMAIL
+from doubles.mock_slack import MockSlack
 from tests.fixtures.slack import Slash
-from tests.slack.mock_slack import MockSlack
 
 
 def test_actor_is_resolved_once_per_command_by_users_info(

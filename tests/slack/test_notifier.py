@@ -12,9 +12,9 @@ from bot.service.launch.progress import BatchView, FailedSession
 from bot.service.launch.reporting import BatchReporter
 from bot.slack.notifier import SlackNotifier
 from bot.store.db import Store
+from doubles.mock_slack import MockSlack
 from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import BOT_TOKEN
-from tests.slack.mock_slack import MockSlack
 from tests.store.factories import spec, targets
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from bot.slack.runner import HttpServer
+from doubles.mock_slack import MockSlack
 from tests.fixtures.slack import Slash
-from tests.slack.mock_slack import MockSlack
 
 # Built when the test runs: a timestamp taken at import drifts into Slack's 5-minute
 # window once the suite has run for a minute.

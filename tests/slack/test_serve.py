@@ -62,7 +62,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     from bot.service.launch.service import LaunchService
     from bot.settings import Settings
     from bot.slack.notifier import SlackNotifier
-    from tests.slack.mock_slack import MockSlack
+    from doubles.mock_slack import MockSlack
 
     seen: dict[str, Any] = {}
     start_scheduler = bot.scheduler.start_scheduler

@@ -16,9 +16,9 @@ from slack_bolt import App
 from bot.settings import Settings
 from bot.slack.identity import NO_EMAIL
 from bot.slack.runner import socket_mode_handler
+from doubles.mock_slack import MockSlack
+from doubles.signing import PAYLOADS, captured_envelope, slash_command_form
 from tests.fixtures.slack import APP_TOKEN
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import PAYLOADS, captured_envelope, slash_command_form
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store import BatchSpec, BatchState, Store, TargetSpec
-from bot.store.batches import Batch
+from bot.domain import Batch, BatchSpec, BatchState, TargetSpec
+from bot.store import Store
 
 
 def spec(project: str = "gear_testing", gear: str = "qsiprep-hpc", **over: Any) -> BatchSpec:

@@ -12,21 +12,19 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.errors import NotFound
-from bot.store import (
-    BatchRepo,
+from bot.domain import (
+    ID_ALPHABET,
+    TRANSITIONS,
     BatchState,
     IllegalTransition,
     LaunchMode,
-    Store,
     TargetSpec,
     TargetState,
-    TargetUpdate,
     new_batch_id,
 )
-from bot.store.batches import ID_ALPHABET
+from bot.errors import NotFound
+from bot.store import BatchRepo, Store, TargetUpdate
 from bot.store.models import BatchRow, BatchTargetRow
-from bot.store.states import TRANSITIONS
 from tests.store.factories import final_batch, spec, targets
 
 

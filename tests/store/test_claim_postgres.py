@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.store import Batch, Store
+from bot.domain import Batch
+from bot.store import Store
 from tests.store.factories import final_batch
 
 pytestmark = pytest.mark.postgres

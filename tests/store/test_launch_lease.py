@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.store import BatchState, Store
+from bot.domain import BatchState
+from bot.store import Store
 from tests.store.factories import spec, targets
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

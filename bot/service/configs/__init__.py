@@ -8,6 +8,7 @@ uses ``ConfigLibrary.get``/``named_after``, ``default_config``,
 
 from __future__ import annotations
 
+from bot.domain import config_hash
 from bot.service.configs.loader import ConfigEntry, ConfigLibrary
 from bot.service.configs.manifest import (
     check_against_manifest,
@@ -24,7 +25,6 @@ from bot.service.configs.model import (
     default_config,
 )
 from bot.service.configs.service import ConfigService, ConfigView
-from bot.store.batches import config_hash
 
 __all__ = [
     "SIZE_TAGS",

@@ -19,19 +19,28 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Literal
 
-from bot.domain import ANALYSIS_CATEGORY, FileRef, JobRecord, JobSpec, LaunchedJob
+from bot.domain import (
+    ANALYSIS_CATEGORY,
+    Batch,
+    BatchState,
+    FileRef,
+    JobRecord,
+    JobSpec,
+    LaunchedJob,
+    LaunchMode,
+    ModeSetting,
+    Target,
+    TargetState,
+    batch_tag,
+)
 from bot.errors import FlywheelBusy, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
-from bot.service.launch.progress import batch_tag
 from bot.service.launch.reporting import BatchReporter
-from bot.store.batches import Batch, BatchRepo, Target, TargetUpdate
-from bot.store.states import BatchState, LaunchMode, TargetState
+from bot.store.batches import BatchRepo, TargetUpdate
 
 log = logging.getLogger(__name__)
 
-ModeSetting = Literal["auto", "batch-api", "per-session"]
 PASSES = 2  # per-session: a transient failure gets one more try, after a tag check
 BUSY_TRIES = 6  # a 429 was not acted on: the same request is sent again after the pause
 MAX_BUSY_WAIT = 60.0  # seconds; a longer Retry-After is capped

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Actor, FileRef, GearDetail, JobRecord, ProjectRef, SessionRef
+from bot.domain import (
+    ACTIVE_JOB_STATES,
+    Actor,
+    FileRef,
+    GearDetail,
+    JobRecord,
+    JobState,
+    ProjectRef,
+    SessionRef,
+    batch_of_tags,
+)
 from bot.errors import NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
@@ -25,12 +35,10 @@ from bot.service.configs.model import SIZE_TAGS, SavedConfig, SessionSelection, 
 from bot.service.policy import Policy
 from bot.service.projects import resolve_project
 
-ACTIVE_STATES = frozenset({"pending", "scheduled", "running"})
 # Typical hours per session, by gear family: enough to show the order of magnitude of a
 # launch's cost before anyone clicks. Unknown gears count one hour.
 TYPICAL_HOURS = {"qsiprep": 3.0, "fmriprep": 6.0, "mriqc": 0.5, "xcpengine": 1.0}
 ALL_SESSIONS = "all"
-BATCH_TAG_PREFIX = "fwbot:"
 
 
 @dataclass(frozen=True)
@@ -249,24 +257,20 @@ def _skip_existing(
     for run in runs:
         if run.session_id is None or not _same_run(run, version, config):
             continue
-        blocks = run.state in ACTIVE_STATES or (skip_complete and run.state == "complete")
+        blocks = run.state in ACTIVE_JOB_STATES or (
+            skip_complete and run.state is JobState.COMPLETE
+        )
         # "complete" wins over an active state when saying why a session is skipped
         seen = blocking.get(run.session_id)
-        if blocks and (seen is None or seen.state != "complete"):
+        if blocks and (seen is None or seen.state is not JobState.COMPLETE):
             blocking[run.session_id] = run
     to_launch = [s for s in matched if s.session_id not in blocking]
     skipped = [
-        Skipped(s, blocking[s.session_id].state, _batch_of(blocking[s.session_id]))
+        Skipped(s, blocking[s.session_id].state, batch_of_tags(blocking[s.session_id].tags))
         for s in matched
         if s.session_id in blocking
     ]
     return to_launch, skipped
-
-
-def _batch_of(run: JobRecord) -> str | None:
-    return next(
-        (t.removeprefix(BATCH_TAG_PREFIX) for t in run.tags if t.startswith(BATCH_TAG_PREFIX)), None
-    )
 
 
 def _typical_hours(gear_name: str) -> float:

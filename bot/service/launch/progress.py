@@ -9,16 +9,14 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from bot.domain import JobRecord
-from bot.store.batches import Batch, Target
-from bot.store.states import TargetState
-
-BATCH_TAG = "fwbot:{batch_id}"
-
-
-def batch_tag(batch_id: str) -> str:
-    """The tag every job of a batch carries, so its jobs come back in one filtered query."""
-    return BATCH_TAG.format(batch_id=batch_id)
+from bot.domain import (
+    ACTIVE_JOB_STATES,
+    Batch,
+    JobRecord,
+    JobState,
+    Target,
+    TargetState,
+)
 
 
 def outputs_present(saved_files: list[str], patterns: tuple[str, ...]) -> bool:
@@ -47,19 +45,19 @@ class BatchView:
 
     @property
     def complete(self) -> int:
-        return self.jobs.get("complete", 0)
+        return self.jobs.get(JobState.COMPLETE, 0)
 
     @property
     def failed(self) -> int:
-        return self.jobs.get("failed", 0)
+        return self.jobs.get(JobState.FAILED, 0)
 
     @property
     def cancelled(self) -> int:
-        return self.jobs.get("cancelled", 0)
+        return self.jobs.get(JobState.CANCELLED, 0)
 
     @property
     def active(self) -> int:
-        return sum(n for s, n in self.jobs.items() if s in ("pending", "scheduled", "running"))
+        return sum(n for s, n in self.jobs.items() if s in ACTIVE_JOB_STATES)
 
     @property
     def finished(self) -> int:
@@ -97,11 +95,12 @@ def build_view(
             latest[key] = job
     counts: dict[str, int] = {}
     if assume_queued:
-        counts["pending"] = sum(1 for t in targets if t.state is TargetState.LAUNCHED)
+        counts[JobState.PENDING] = sum(1 for t in targets if t.state is TargetState.LAUNCHED)
     missing_outputs = 0
     for job in latest.values():
         counts[job.state] = counts.get(job.state, 0) + 1
-        if job.state == "complete" and not outputs_present(job.saved_files, batch.expect_outputs):
+        complete = job.state is JobState.COMPLETE
+        if complete and not outputs_present(job.saved_files, batch.expect_outputs):
             missing_outputs += 1
     failures = tuple(
         FailedSession(t.session_label, t.subject_label, t.error or "launch failed")

@@ -10,13 +10,16 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from bot.domain import JobRecord
+from bot.domain import (
+    BatchState,
+    JobRecord,
+    batch_tag,
+)
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.launch.progress import BatchView, batch_tag, build_view
+from bot.service.launch.progress import BatchView, build_view
 from bot.service.notify import BatchNotifier
 from bot.store.batches import BatchRepo
 from bot.store.messages import MessageRepo
-from bot.store.states import BatchState
 
 log = logging.getLogger(__name__)
 

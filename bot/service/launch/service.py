@@ -13,22 +13,32 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from bot.domain import Actor, ProjectRef
+from bot.domain import (
+    QUEUED_JOB_STATES,
+    Actor,
+    Batch,
+    BatchSpec,
+    BatchState,
+    IllegalTransition,
+    JobState,
+    LaunchMode,
+    ProjectRef,
+    TargetSpec,
+    batch_tag,
+)
 from bot.errors import Conflict, FlywheelRefused, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Access, Authorizer
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
-from bot.service.launch.progress import BatchView, batch_tag
+from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
 from bot.service.workers import WorkerPool
-from bot.store.batches import Batch, BatchRepo, BatchSpec, TargetSpec
-from bot.store.states import BatchState, IllegalTransition, LaunchMode
+from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
 
 ACTIVE = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
-PENDING_STATES = frozenset({"pending", "scheduled"})
 CANCEL_CONCURRENCY = 8
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
@@ -244,9 +254,9 @@ class LaunchService:
             launcher=batch.requester_email,
         )
         jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
-        pending = [j.job_id for j in jobs if j.state in PENDING_STATES]
+        pending = [j.job_id for j in jobs if j.state in QUEUED_JOB_STATES]
         if not confirmed:
-            running = sum(1 for j in jobs if j.state == "running")
+            running = sum(1 for j in jobs if j.state is JobState.RUNNING)
             return CancelPreview(batch, len(pending), running, len(jobs) - len(pending) - running)
         if not pending:
             raise Conflict(

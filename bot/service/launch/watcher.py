@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from bot.domain import BatchState, IllegalTransition
 from bot.errors import FwbotError
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
 from bot.store.batches import BatchRepo
-from bot.store.states import BatchState, IllegalTransition
 
 log = logging.getLogger(__name__)
 

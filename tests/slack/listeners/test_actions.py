@@ -11,9 +11,9 @@ from bot.errors import UsageError
 from bot.slack.listeners.actions import BROKEN_BUTTON, parse_click
 from bot.slack.runner import HttpServer
 from bot.store.db import Store
+from doubles.mock_slack import MockSlack
+from doubles.signing import block_actions_form, post_form
 from tests.fixtures.slack import SIGNING_SECRET, Click
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import block_actions_form, post_form
 
 
 def test_a_click_is_acked_empty_and_answered_by_response_url(click: Click) -> None:

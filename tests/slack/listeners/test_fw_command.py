@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from bot.slack.runner import HttpServer
+from doubles.mock_slack import MockSlack
+from doubles.signing import PAYLOADS, captured_form, post_form
 from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import SIGNING_SECRET, Slash
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import PAYLOADS, captured_form, post_form
 
 
 def test_gears_answers_by_response_url_with_text_and_blocks(slash: Slash) -> None:

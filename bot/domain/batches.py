@@ -1,0 +1,232 @@
+"""Batches and their per-session targets: states, the legal transitions, and the
+records every layer passes around. No I/O: the store maps rows to these and back.
+
+Every state change of a batch goes through :func:`check_transition` (the store also
+enforces it in SQL with a compare-and-set), so no caller can move a cancelled batch
+back to launching by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from bot.errors import Conflict
+
+
+class BatchState(StrEnum):
+    PLANNED = "planned"
+    AWAITING_APPROVAL = "awaiting_approval"
+    LAUNCHING = "launching"
+    LAUNCHED = "launched"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    COMPLETE = "complete"
+
+
+class TargetState(StrEnum):
+    PLANNED = "planned"
+    LAUNCHED = "launched"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class LaunchMode(StrEnum):
+    """How a batch's jobs reached Flywheel (recorded per batch)."""
+
+    BATCH_API = "batch-api"
+    PER_SESSION = "per-session"
+
+
+# The setting: how utility gears launch ("auto": the batch API, per session without it);
+# analysis gears always launch one analysis per session.
+ModeSetting = Literal["auto", "batch-api", "per-session"]
+
+
+FINAL_BATCH_STATES: frozenset[BatchState] = frozenset(
+    {BatchState.CANCELLED, BatchState.FAILED, BatchState.COMPLETE}
+)
+
+TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
+    BatchState.PLANNED: frozenset(
+        {
+            BatchState.AWAITING_APPROVAL,
+            BatchState.LAUNCHING,
+            BatchState.CANCELLED,
+            BatchState.FAILED,
+        }
+    ),
+    BatchState.AWAITING_APPROVAL: frozenset(
+        {BatchState.LAUNCHING, BatchState.CANCELLED, BatchState.FAILED}
+    ),
+    BatchState.LAUNCHING: frozenset({BatchState.LAUNCHED, BatchState.CANCELLED, BatchState.FAILED}),
+    BatchState.LAUNCHED: frozenset({BatchState.COMPLETE, BatchState.CANCELLED, BatchState.FAILED}),
+    BatchState.CANCELLED: frozenset(),
+    BatchState.FAILED: frozenset(),
+    BatchState.COMPLETE: frozenset(),
+}
+
+
+class IllegalTransition(Conflict):
+    """A batch was asked to move to a state its current state cannot reach."""
+
+    def __init__(self, batch_id: str, current: BatchState, wanted: BatchState) -> None:
+        self.batch_id = batch_id
+        self.current = current
+        self.wanted = wanted
+        super().__init__(f"Batch `{batch_id}` is {current.value}; it cannot become {wanted.value}.")
+
+
+def sources_of(wanted: BatchState) -> frozenset[BatchState]:
+    """States from which ``wanted`` is reachable (used for the SQL compare-and-set)."""
+    return frozenset(s for s, targets in TRANSITIONS.items() if wanted in targets)
+
+
+def check_transition(batch_id: str, current: BatchState, wanted: BatchState) -> None:
+    """Raise :class:`IllegalTransition` unless ``current -> wanted`` is in :data:`TRANSITIONS`."""
+    if wanted not in TRANSITIONS[current]:
+        raise IllegalTransition(batch_id, current, wanted)
+
+
+# Lowercase letters and digits minus the ones misread on a phone (0/o, 1/l/i).
+ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+
+
+def new_batch_id(length: int = 4) -> str:
+    """``b`` + random characters, e.g. ``b7k2q``; short enough to type on a phone."""
+    return "b" + "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def config_hash(config: dict[str, Any], inputs: dict[str, Any] | None = None) -> str:
+    """SHA-256 of the config values and inputs: both change what a job does."""
+    return hashlib.sha256(_canonical({"config": config, "inputs": inputs or {}})).hexdigest()
+
+
+def idempotency_key(
+    gear_name: str,
+    gear_version: str,
+    config_hash: str,
+    project_id: str,
+    session_ids: Iterable[str],
+    *,
+    extra: str = "",
+) -> str:
+    """Same gear, version, config, project and target set -> same key.
+
+    ``extra`` lets a deliberate relaunch (e.g. a retry attempt) opt out.
+    """
+    payload = [gear_name, gear_version, config_hash, project_id, sorted(set(session_ids)), extra]
+    return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    session_id: str
+    session_label: str
+    subject_label: str
+    state: TargetState = TargetState.PLANNED
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Everything known about a batch when it is planned."""
+
+    gear_name: str
+    gear_version: str
+    gear_id: str
+    project_id: str
+    project_label: str
+    analysis_label: str
+    requester_email: str
+    config: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    config_name: str | None = None
+    size: str | None = None
+    vm_tag: str | None = None
+    requester_slack_id: str | None = None
+    channel_id: str | None = None
+    state: BatchState = BatchState.PLANNED
+    skipped_count: int = 0
+    key_extra: str = ""
+    expect_outputs: tuple[str, ...] = ()
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.config, self.inputs)
+
+    def idempotency_key(self, targets: Sequence[TargetSpec]) -> str:
+        return idempotency_key(
+            self.gear_name,
+            self.gear_version,
+            self.config_hash,
+            self.project_id,
+            (t.session_id for t in targets),
+            extra=self.key_extra,
+        )
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    idempotency_key: str
+    gear_name: str
+    gear_version: str
+    gear_id: str
+    config_name: str | None
+    config_hash: str
+    config: dict[str, Any]
+    inputs: dict[str, Any]
+    project_id: str
+    project_label: str
+    analysis_label: str
+    size: str | None
+    vm_tag: str | None
+    requester_email: str
+    requester_slack_id: str | None
+    channel_id: str | None
+    approver_email: str | None
+    state: BatchState
+    launch_mode: LaunchMode | None
+    flywheel_batch_id: str | None
+    expect_outputs: tuple[str, ...]
+    target_count: int
+    skipped_count: int
+    complete_count: int
+    failed_count: int
+    created_at: datetime
+    updated_at: datetime
+    launched_at: datetime | None
+    finished_at: datetime | None
+    summary_claimed_by: str | None
+    summary_claimed_at: datetime | None
+    summary_posted_at: datetime | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_BATCH_STATES
+
+
+@dataclass(frozen=True)
+class Target:
+    id: int
+    batch_id: str
+    session_id: str
+    session_label: str
+    subject_label: str
+    state: TargetState
+    job_id: str | None
+    analysis_id: str | None
+    error: str | None
+    attempt: int
+    updated_at: datetime

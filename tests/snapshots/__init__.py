@@ -1,0 +1,1 @@
+"""Snapshots of the messages users see: whole Block Kit, fallback text and console text."""
