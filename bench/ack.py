@@ -52,6 +52,7 @@ from slack_sdk import WebClient
 from bench.table import render_table
 from bot.service import Services
 from bot.store.db import Store
+from commands.buttons import ButtonValue
 from doubles.mock_slack import MockSlack
 from doubles.signing import post_form, slash_command_form
 from localfw.demo_world import (
@@ -222,9 +223,9 @@ def start_bench(
 
 
 def buttons(answer: dict[str, Any]) -> dict[str, str]:
-    """action_id -> value of every button in an answer."""
+    """action_id -> the batch id of every button in an answer."""
     return {
-        element["action_id"]: element["value"]
+        element["action_id"]: ButtonValue.model_validate_json(element["value"]).batch
         for block in answer.get("blocks") or []
         if block.get("type") == "actions"
         for element in block.get("elements") or []
@@ -249,7 +250,7 @@ def confirm_and_watch(bench: Bench, batch_id: str, user: str, watch: LaunchWatch
     bench.post(f"confirm {batch_id}", user)
     bench.services.workers.wait_idle(timeout=600)
     watch.ended = time.perf_counter()
-    watch.state = bench.store.batches.require(batch_id).state.value
+    watch.state = bench.store.batches.get_existing(batch_id).state.value
 
 
 def run_load(

@@ -13,7 +13,7 @@ import uuid
 from typing import TextIO
 
 from bot.domain import Actor
-from bot.service import Services
+from bot.service import UseCases
 from bot.service.launch.progress import BatchView
 from commands.context import CommandContext
 from commands.dispatch import dispatch
@@ -54,7 +54,7 @@ class ConsoleNotifier:
             self._out.flush()
 
 
-def answer(line: str, actor: Actor, services: Services) -> str:
+def answer(line: str, actor: Actor, services: UseCases) -> str:
     """One command in, the terminal rendering out; never a traceback."""
     try:
         return dispatch(line, CommandContext(actor=actor, services=services)).console_text()
@@ -65,7 +65,7 @@ def answer(line: str, actor: Actor, services: Services) -> str:
 
 
 def run_console(
-    services: Services,
+    services: UseCases,
     actor: Actor,
     stdin: TextIO,
     stdout: TextIO,

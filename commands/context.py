@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import Actor
-from bot.service import Services
+from bot.service import UseCases
 
 
 @dataclass(frozen=True)
@@ -13,4 +13,4 @@ class CommandContext:
     """Built by the adapter per request; handlers pass ``actor`` to every service call."""
 
     actor: Actor
-    services: Services
+    services: UseCases

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.errors import UsageError
-from bot.service.access import Access
+from bot.service.use_cases import Access, UseCase, least_access
 
 MAX_TEXT = 2000
 DOUBLE_QUOTES = '"“”„'
@@ -100,7 +100,13 @@ class CommandSpec:
     options: tuple[OptionSpec, ...] = ()
     flags: tuple[FlagSpec, ...] = ()
     examples: tuple[str, ...] = ()
-    access: Access = Access.SITE  # what `/fw help` checks before offering the command
+    # What the command may do, as permission-checked use cases: the service enforces each
+    # one's access; `/fw help` offers the command to whoever holds the least of them.
+    use_cases: tuple[UseCase, ...] = ()
+
+    @property
+    def access(self) -> Access:
+        return least_access(self.use_cases)
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -253,7 +259,7 @@ class Grammar:
         """The command a name or alias (case-insensitive) stands for."""
         return self._slugs.get(tuple(name.casefold().split()))
 
-    def require(self, name: str) -> CommandSpec:
+    def command_named(self, name: str) -> CommandSpec:
         """Like ``find``, but an unknown name is a usage error with a suggestion."""
         spec = self.find(name)
         if spec is None:

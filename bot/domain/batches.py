@@ -52,6 +52,20 @@ ModeSetting = Literal["auto", "batch-api", "per-session"]
 FINAL_BATCH_STATES: frozenset[BatchState] = frozenset(
     {BatchState.CANCELLED, BatchState.FAILED, BatchState.COMPLETE}
 )
+# A plan: nothing launched, so no jobs yet, and it may still be dropped.
+PLAN_STATES: frozenset[BatchState] = frozenset({BatchState.PLANNED, BatchState.AWAITING_APPROVAL})
+# Launched or launching: a second click must not start it again.
+UNDER_WAY_STATES: frozenset[BatchState] = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
+
+
+def after_launch(launched_targets: int) -> BatchState:
+    """Where a launch that has settled every target leaves its batch."""
+    return BatchState.LAUNCHED if launched_targets else BatchState.FAILED
+
+
+def when_jobs_end(cancelled_jobs: int) -> BatchState:
+    """Where a launched batch goes once every job has ended: cancelled if any job was."""
+    return BatchState.CANCELLED if cancelled_jobs else BatchState.COMPLETE
 
 TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
     BatchState.PLANNED: frozenset(
@@ -215,6 +229,15 @@ class Batch:
     @property
     def is_final(self) -> bool:
         return self.state in FINAL_BATCH_STATES
+
+    @property
+    def is_plan(self) -> bool:
+        """Not launched yet: no jobs exist, and it may still be dropped."""
+        return self.state in PLAN_STATES
+
+    @property
+    def is_under_way(self) -> bool:
+        return self.state in UNDER_WAY_STATES
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,17 @@
-"""The service layer: permission-checked use cases, the only door to Flywheel and the store."""
+"""The service layer: permission-checked use cases, the only door to Flywheel and the store.
+
+Adapters (Slack, console) and commands receive :class:`UseCases`: the use cases and
+nothing else, so no handler can reach the gateway, a repository or the background
+machinery (watcher, worker pool) except through a permission-checked call. The
+composition root (``bot.bootstrap``) builds :class:`Services`, which has both.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from bot.domain import Actor
 from bot.service.access import Authorizer
 from bot.service.configs import ConfigService
 from bot.service.gears import GearService
@@ -11,12 +19,37 @@ from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
 from bot.service.launch.service import LaunchService
 from bot.service.launch.watcher import BatchWatcher
+from bot.service.use_cases import Access
 from bot.service.workers import WorkerPool
+
+
+class Capabilities(Protocol):
+    def capabilities(self, actor: Actor) -> frozenset[Access]:
+        """The access levels the actor holds somewhere: what `/fw help` may offer."""
+        ...
+
+
+class UseCases(Protocol):
+    """What adapters and commands may call: permission-checked use cases only."""
+
+    @property
+    def access(self) -> Capabilities: ...
+    @property
+    def identity(self) -> IdentityService: ...
+    @property
+    def gears(self) -> GearService: ...
+    @property
+    def history(self) -> HistoryService: ...
+    @property
+    def configs(self) -> ConfigService: ...
+    @property
+    def launches(self) -> LaunchService: ...
 
 
 @dataclass(frozen=True)
 class Services:
-    """Everything the commands and adapters may call, built once by ``bot.bootstrap``."""
+    """The use cases plus the background machinery, built once by ``bot.bootstrap``;
+    it satisfies :class:`UseCases`, which is all adapters and commands are given."""
 
     access: Authorizer
     identity: IdentityService

@@ -2,8 +2,9 @@
 
 fwbot acts on Flywheel with a single API key, so Flywheel cannot stop a user
 from doing through fwbot what they could not do themselves: this module must.
-Every service method calls :meth:`Authorizer.require` before it touches
-Flywheel; every decision, allowed or refused, lands in the audit trail.
+Every service method calls :meth:`Authorizer.authorize` with its use case before it
+touches Flywheel; the access each use case needs is declared once, in
+``bot.service.use_cases``; every decision, allowed or refused, lands in the audit trail.
 """
 
 from __future__ import annotations
@@ -11,25 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, NoReturn
 
 from bot.domain import ROLE_RANK, Actor, ProjectRef, ProjectRole
 from bot.errors import PermissionDenied
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.policy import Policy
+from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.audit import AuditRepo
-
-
-class Access(StrEnum):
-    """What an action needs."""
-
-    SITE = "site"  # anyone with a Flywheel account (gear catalogue, help)
-    READ = "read"  # read-only or better on the project
-    WRITE = "write"  # read-write or better on the project
-    MANAGE = "manage"  # the batch's launcher, a project admin, or a bot admin
-    BOT_ADMIN = "bot-admin"  # fwbot's own administrators
-
 
 # What each access level needs to do in Flywheel, in the words of a refusal.
 _NEEDS = {
@@ -62,20 +52,21 @@ class Authorizer:
         self._lock = threading.Lock()
 
     # -- decisions ---------------------------------------------------------
-    def require(
+    def authorize(
         self,
         actor: Actor,
-        action: str,
-        access: Access,
+        use_case: UseCase,
         *,
         project: ProjectRef | None = None,
         target: str = "",
         launcher: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> ProjectRole:
-        """Allow (and audit) or raise ``PermissionDenied`` (and audit). Returns the role."""
+        """Allow (and audit) or raise ``PermissionDenied`` (and audit), by the access the use
+        case declares (``bot.service.use_cases.NEEDS``). Returns the actor's role."""
+        access = NEEDS[use_case]
         where: dict[str, Any] = {
-            "action": action,
+            "use_case": use_case,
             "project_label": project.label if project else None,
             "target": target,
             "details": details,
@@ -97,7 +88,7 @@ class Authorizer:
         actor: Actor,
         message: str,
         *,
-        action: str,
+        use_case: UseCase,
         reason: str,
         project_label: str | None = None,
         target: str = "",
@@ -108,7 +99,7 @@ class Authorizer:
         self._record(
             actor,
             "refused",
-            action=action,
+            use_case=use_case,
             project_label=project_label,
             target=target,
             reason=reason,
@@ -195,7 +186,7 @@ class Authorizer:
             actor_email=actor.email,
             actor_slack_id=actor.slack_user_id,
             outcome=outcome,
-            action=fields["action"],
+            action=fields["use_case"].value,
             project_label=fields.get("project_label"),
             target=fields.get("target") or "",
             reason=fields.get("reason") or "",

@@ -7,7 +7,8 @@ import difflib
 from bot.domain import Actor, GearDetail, GearSummary
 from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
+from bot.service.use_cases import UseCase
 
 
 class GearService:
@@ -19,7 +20,7 @@ class GearService:
 
     def list_gears(self, actor: Actor, text: str | None = None) -> list[GearSummary]:
         """Latest version of each gear; ``text`` filters on name, label and category."""
-        self._access.require(actor, "gears.list", Access.SITE, target=text or "")
+        self._access.authorize(actor, UseCase.GEARS_LIST, target=text or "")
         gears = self._gateway.list_gears()
         if not text:
             return gears
@@ -34,7 +35,7 @@ class GearService:
 
     def gear_detail(self, actor: Actor, name: str, version: str | None = None) -> GearDetail:
         """One gear in full; an unknown name suggests the nearest gear names."""
-        self._access.require(actor, "gear.show", Access.SITE, target=name)
+        self._access.authorize(actor, UseCase.GEAR_SHOW, target=name)
         detail = self._gateway.get_gear(name, version)
         if detail is not None:
             return detail

@@ -6,13 +6,25 @@ from dataclasses import dataclass
 
 from bot.domain import Actor, AuditEvent
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
 from bot.service.projects import resolve_project
+from bot.service.use_cases import UseCase
 from bot.store.audit import AuditRepo
 
 DEFAULT_LIMIT = 15
 # Routine reads: their allowed events would bury launches and cancels; refusals still show.
-QUIET_ACTIONS = ("gears.list", "gear.show", "configs.list", "config.show", "history.show", "help")
+# Allowed routine reads are left out of `/fw history`: they would drown what matters.
+QUIET_ACTIONS = tuple(
+    u.value
+    for u in (
+        UseCase.GEARS_LIST,
+        UseCase.GEAR_SHOW,
+        UseCase.CONFIGS_LIST,
+        UseCase.CONFIG_SHOW,
+        UseCase.HISTORY_OWN,
+        UseCase.HISTORY_PROJECT,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -36,11 +48,11 @@ class HistoryService:
         else the actor's own."""
         if project_label is not None:
             project = resolve_project(self._gateway, actor, project_label)
-            self._access.require(
-                actor, "history.show", Access.READ, project=project, target=project.label
+            self._access.authorize(
+                actor, UseCase.HISTORY_PROJECT, project=project, target=project.label
             )
             return History(project.label, self._recent(limit, project_label=project.label))
-        self._access.require(actor, "history.show", Access.SITE)
+        self._access.authorize(actor, UseCase.HISTORY_OWN)
         if actor.bot_admin:
             return History("everyone", self._recent(limit))
         return History("you", self._recent(limit, actor_email=actor.email))

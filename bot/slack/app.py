@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.service import Services
+from bot.service import UseCases
 from bot.settings import Settings
 from bot.slack import errors
 from bot.slack.identity import ResolveActor, resolve_actor_via
@@ -27,7 +27,7 @@ def create_web_client(settings: Settings) -> WebClient:
 
 def create_app(
     settings: Settings,
-    services: Services,
+    services: UseCases,
     resolve_actor: ResolveActor | None = None,
     *,
     client: WebClient | None = None,

@@ -7,19 +7,12 @@ from __future__ import annotations
 from bot.domain import Batch, BatchState
 from bot.service.launch.plan import LaunchPlan
 from bot.service.launch.progress import BatchView
-from bot.service.launch.service import CancelDone, CancelPreview
+from bot.service.launch.service import CancelOutcome, CancelStep
+from commands.buttons import ButtonAction, button_value
 from commands.render.blocks import Block, context, escape, line_sections, section
 from commands.render.message import reply
 from commands.reply import Reply
 
-# Button action ids -> the /fw command a click runs ({batch}: the button's value); the
-# console shows the same command to type.
-ACTION_COMMANDS = {
-    "fw_confirm": "confirm {batch}",
-    "fw_approve": "approve {batch}",
-    "fw_cancel_plan": "cancel {batch}",
-    "fw_cancel_jobs": "cancel {batch} yes",
-}
 SESSIONS_SHOWN = 5
 BAR_WIDTH = 20
 FAILURES_SHOWN = 40
@@ -115,25 +108,17 @@ def _plan_console(plan: LaunchPlan) -> list[str]:
     return lines
 
 
-def _button(text: str, action: str, batch: str, style: str | None = None) -> Block:
+def _button(text: str, action: ButtonAction, batch: Batch, style: str | None = None) -> Block:
+    """A button whose click runs ``action`` on ``batch`` (``commands/clicks.py``)."""
     button: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
-        "action_id": action,
-        "value": batch,
+        "action_id": action.value,
+        "value": button_value(action, batch.id, batch.requester_email),
     }
     if style:
         button["style"] = style
     return button
-
-
-def command_for(action: str, batch: str) -> str:
-    """What a button click runs, as typed after `/fw`."""
-    return ACTION_COMMANDS[action].format(batch=batch)
-
-
-def _typed(action: str, batch: str) -> str:
-    return f"/fw {command_for(action, batch)}"
 
 
 def preview(plan: LaunchPlan) -> Reply:
@@ -150,8 +135,8 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
         "type": "actions",
         "block_id": f"confirm-{batch.id}",
         "elements": [
-            _button(f"Launch {len(plan.to_launch):,} jobs", "fw_confirm", batch.id, "primary"),
-            _button("Cancel", "fw_cancel_plan", batch.id, "danger"),
+            _button(f"Launch {len(plan.to_launch):,} jobs", ButtonAction.CONFIRM, batch, "primary"),
+            _button("Cancel", ButtonAction.CANCEL_PLAN, batch, "danger"),
         ],
     }
     blocks = [*_plan_blocks(plan), context(note), buttons]
@@ -159,8 +144,8 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
         [
             *_plan_console(plan),
             "",
-            f"Launch: `{_typed('fw_confirm', batch.id)}`   "
-            f"drop it: `{_typed('fw_cancel_plan', batch.id)}`",
+            f"Launch: `{ButtonAction.CONFIRM.typed(batch.id)}`   "
+            f"drop it: `{ButtonAction.CANCEL_PLAN.typed(batch.id)}`",
         ]
     )
     return reply(_fallback(plan), blocks, text)
@@ -175,8 +160,8 @@ def ask_for_approval(plan: LaunchPlan, batch: Batch) -> Reply:
         "type": "actions",
         "block_id": f"approve-{batch.id}",
         "elements": [
-            _button("Approve", "fw_approve", batch.id, "primary"),
-            _button("Reject", "fw_cancel_plan", batch.id, "danger"),
+            _button("Approve", ButtonAction.APPROVE, batch, "primary"),
+            _button("Reject", ButtonAction.CANCEL_PLAN, batch, "danger"),
         ],
     }
     blocks = [*_plan_blocks(plan), section(escape(note)), buttons]
@@ -185,8 +170,8 @@ def ask_for_approval(plan: LaunchPlan, batch: Batch) -> Reply:
             *_plan_console(plan),
             "",
             note,
-            f"A project admin approves with `{_typed('fw_approve', batch.id)}`; "
-            f"drop it: `{_typed('fw_cancel_plan', batch.id)}`",
+            f"A project admin approves with `{ButtonAction.APPROVE.typed(batch.id)}`; "
+            f"drop it: `{ButtonAction.CANCEL_PLAN.typed(batch.id)}`",
         ]
     )
     return reply(note, blocks, text, ephemeral=False)
@@ -220,7 +205,16 @@ def dropped(batch: Batch, by: str | None = None) -> Reply:
     return reply(message, [section(escape(message))], message)
 
 
-def cancel_preview(preview: CancelPreview) -> Reply:
+def cancel_outcome(outcome: CancelOutcome, *, by: str) -> Reply:
+    """`/fw cancel` and its buttons, whatever step the service reached."""
+    if outcome.step is CancelStep.PREVIEW:
+        return cancel_preview(outcome)
+    if outcome.step is CancelStep.DONE:
+        return cancel_done(outcome)
+    return dropped(outcome.batch, by=by)
+
+
+def cancel_preview(preview: CancelOutcome) -> Reply:
     """How many pending jobs `yes` would cancel; running ones finish either way."""
     b = preview.batch
     if not preview.pending:
@@ -238,14 +232,16 @@ def cancel_preview(preview: CancelPreview) -> Reply:
         "type": "actions",
         "block_id": f"cancel-{b.id}",
         "elements": [
-            _button(f"Cancel {preview.pending:,} pending jobs", "fw_cancel_jobs", b.id, "danger")
+            _button(
+                f"Cancel {preview.pending:,} pending jobs", ButtonAction.CANCEL_JOBS, b, "danger"
+            )
         ],
     }
-    text = f"{message}\nCancel them: `{_typed('fw_cancel_jobs', b.id)}`"
+    text = f"{message}\nCancel them: `{ButtonAction.CANCEL_JOBS.typed(b.id)}`"
     return reply(message, [section(escape(message)), buttons], text)
 
 
-def cancel_done(done: CancelDone) -> Reply:
+def cancel_done(done: CancelOutcome) -> Reply:
     count = done.cancelled if done.cancelled is not None else done.pending
     template = CANCELLED if done.cancelled is not None else CANCELLING
     message = template.format(batch=done.batch.id, count=count)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import BatchState
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, Invocation
 from commands.render import batch as render
@@ -22,7 +22,7 @@ CONFIRM = CommandSpec(
     ),
     args=(LATEST_ARG,),
     examples=("/fw confirm b7k2q", "/fw confirm"),
-    access=Access.WRITE,
+    use_cases=(UseCase.LAUNCH_CONFIRM,),
 )
 
 APPROVE = CommandSpec(
@@ -32,7 +32,7 @@ APPROVE = CommandSpec(
     help="A project admin other than the requester lets a batch over the lab's limits launch.",
     args=(BATCH_ARG,),
     examples=("/fw approve b7k2q",),
-    access=Access.MANAGE,
+    use_cases=(UseCase.LAUNCH_APPROVE,),
 )
 
 

@@ -6,8 +6,7 @@ many are running and will finish anyway) and a button; `yes` (or the button) can
 
 from __future__ import annotations
 
-from bot.service.access import Access
-from bot.service.launch.service import CancelDone, CancelPreview
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, FlagSpec, Invocation
 from commands.render import batch as render
@@ -27,7 +26,7 @@ SPEC = CommandSpec(
     args=(BATCH_ARG,),
     flags=(FlagSpec("yes", "cancel the pending jobs without asking again"),),
     examples=("/fw cancel b7k2q", "/fw cancel b7k2q yes"),
-    access=Access.MANAGE,
+    use_cases=(UseCase.LAUNCH_DROP, UseCase.CANCEL_PREVIEW, UseCase.CANCEL_JOBS),
 )
 
 
@@ -37,8 +36,4 @@ def run(inv: Invocation, ctx: CommandContext) -> Reply:
     outcome = ctx.services.launches.cancel(
         ctx.actor, batch_id.strip().lower(), confirmed="yes" in inv.flags
     )
-    if isinstance(outcome, CancelPreview):
-        return render.cancel_preview(outcome)
-    if isinstance(outcome, CancelDone):
-        return render.cancel_done(outcome)
-    return render.dropped(outcome, by=ctx.actor.email)
+    return render.cancel_outcome(outcome, by=ctx.actor.email)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, Invocation
 from commands.render.configs import config_detail
@@ -19,7 +19,7 @@ SPEC = CommandSpec(
     ),
     args=(ArgSpec("name", "NAME", "the config's name, as `/fw configs` shows it", required=True),),
     examples=("/fw config qsiprep-hpc", "/fw config qsiprep-64dir"),
-    access=Access.SITE,
+    use_cases=(UseCase.CONFIG_SHOW,),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, Invocation, OptionSpec
 from commands.render.configs import config_list
@@ -20,7 +20,7 @@ SPEC = CommandSpec(
     ),
     options=(OptionSpec("gear", "GEAR", "only the configs that run this gear"),),
     examples=("/fw configs", "/fw configs gear=qsiprep-hpc"),
-    access=Access.SITE,
+    use_cases=(UseCase.CONFIGS_LIST,),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, Invocation, OptionSpec
 from commands.render.gears import gear_detail
@@ -18,6 +19,7 @@ SPEC = CommandSpec(
     args=(ArgSpec("name", "NAME", "the gear's name, as `/fw gears` shows it", required=True),),
     options=(OptionSpec("version", "V", "a version other than the newest"),),
     examples=("/fw gear qsiprep-hpc", "/fw gear fmriprep version=20.2.7"),
+    use_cases=(UseCase.GEAR_SHOW,),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, Invocation
 from commands.render.gears import gear_list
@@ -17,6 +18,7 @@ SPEC = CommandSpec(
     ),
     args=(ArgSpec("text", "TEXT", "words to look for in name, label or category", variadic=True),),
     examples=("/fw gears", "/fw gears qsiprep", '/fw gears "BIDS curation"'),
+    use_cases=(UseCase.GEARS_LIST,),
 )
 
 

@@ -26,4 +26,4 @@ def run(inv: Invocation, ctx: CommandContext) -> Reply:
     if topic is None:
         held = ctx.services.access.capabilities(ctx.actor)
         return render.overview([spec for spec in inv.grammar.specs if spec.access in held])
-    return render.command_help(inv.grammar.require(topic))
+    return render.command_help(inv.grammar.command_named(topic))

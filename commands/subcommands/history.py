@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, CommandUsageError, Invocation, OptionSpec
 from commands.render.history import history as render
@@ -24,7 +24,7 @@ SPEC = CommandSpec(
         OptionSpec("limit", "N", f"how many events, 1 to {MAX_LIMIT} (default 15)"),
     ),
     examples=("/fw history", "/fw history project=gear_testing", "/fw history limit=40"),
-    access=Access.SITE,
+    use_cases=(UseCase.HISTORY_OWN, UseCase.HISTORY_PROJECT),
 )
 
 

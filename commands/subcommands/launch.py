@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.domain import BatchState
-from bot.service.access import Access
 from bot.service.configs.model import SIZE_TAGS
 from bot.service.launch.plan import LaunchRequest
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, FlagSpec, Invocation, OptionSpec
 from commands.render import batch as render
@@ -38,7 +38,7 @@ SPEC = CommandSpec(
         "/fw launch qsiprep-hpc project=gear_testing config=qsiprep-64dir",
         "/fw launch fmriprep-hpc project=gear_testing sessions=task-rest size=large",
     ),
-    access=Access.WRITE,
+    use_cases=(UseCase.LAUNCH_PREVIEW, UseCase.LAUNCH_REQUEST),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, Invocation
 from commands.render import batch as render
@@ -19,7 +19,7 @@ SPEC = CommandSpec(
     ),
     args=(LATEST_ARG,),
     examples=("/fw status b7k2q", "/fw status"),
-    access=Access.READ,
+    use_cases=(UseCase.STATUS_SHOW,),
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.domain import Actor, ProjectRef
-from bot.service.access import Access
+from bot.service.use_cases import UseCase
 from bot.store.db import Store
 from commands.context import CommandContext
 from commands.dispatch import dispatch
@@ -93,7 +93,10 @@ def test_overview_offers_only_the_commands_the_user_may_run(
     gateway.projects.append(project)
     gateway.roles["p1"] = {"vera@lab.org": "read-only", "andy@lab.org": "read-write"}
     write_only = CommandSpec(
-        name="launchish", summary="Needs write", usage="/fw launchish", access=Access.WRITE
+        name="launchish",
+        summary="Needs write",
+        usage="/fw launchish",
+        use_cases=(UseCase.LAUNCH_REQUEST,),
     )
     registry = Registry((*COMMANDS, Command(write_only, lambda inv, ctx: Reply(text="ok"))))
     services = fake_services(sqlite_store, gateway)
@@ -105,3 +108,5 @@ def test_overview_offers_only_the_commands_the_user_may_run(
     assert "/fw launchish" not in overview("vera@lab.org")
     assert "/fw launchish" in overview("andy@lab.org")
     assert "/fw gears" in overview("vera@lab.org")
+    # `launch ... dry-run` needs only read access: help offers launch to readers too
+    assert "/fw launch" in overview("vera@lab.org")

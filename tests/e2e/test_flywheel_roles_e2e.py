@@ -12,6 +12,7 @@ from bot.domain import TargetState
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
+from commands.buttons import ButtonValue
 from localfw.demo_world import DEMO_OPS
 from localfw.server import LocalFlywheel
 from tests.fixtures.slack import Click, Slash
@@ -35,7 +36,7 @@ def test_a_custom_role_with_launch_actions_can_launch(
     default_flywheel_role): fwbot reads that as read-write, never by the label."""
     answer = slash(LAUNCH, user_id="U0RUNNER").answer()
     [batch_id] = {
-        element["value"]
+        ButtonValue.model_validate_json(element["value"]).batch
         for block in answer["blocks"]
         if block["type"] == "actions"
         for element in block["elements"]

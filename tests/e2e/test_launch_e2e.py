@@ -30,6 +30,7 @@ from bot.service import Services
 from bot.service.policy import Policy
 from bot.slack.notifier import SlackNotifier
 from bot.store.db import Store
+from commands.buttons import ButtonValue
 from doubles.mock_slack import ApiCall, MockSlack
 from localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_DWI_SESSIONS, DEMO_OPS
 from localfw.server import LocalFlywheel
@@ -96,14 +97,24 @@ def rendered(answer: dict[str, Any]) -> str:
     return answer["text"] + json.dumps(answer.get("blocks") or [], ensure_ascii=False)
 
 
-def buttons(answer: dict[str, Any]) -> dict[str, str]:
-    """action_id -> value of every button in the answer."""
+def button_values(answer: dict[str, Any]) -> dict[str, str]:
+    """action_id -> value (as posted) of every button in the answer."""
     return {
         element["action_id"]: element["value"]
         for block in answer.get("blocks") or []
         if block["type"] == "actions"
         for element in block["elements"]
     }
+
+
+def buttons(answer: dict[str, Any]) -> dict[str, str]:
+    """action_id -> the batch id its value names, for every button in the answer."""
+    found = {}
+    for action_id, raw in button_values(answer).items():
+        value = ButtonValue.model_validate_json(raw)
+        assert value.action == action_id
+        found[action_id] = value.batch
+    return found
 
 
 def plan(slash: Slash, user_id: str = "U0ALICE") -> tuple[str, dict[str, Any]]:
@@ -158,15 +169,17 @@ def test_plan_then_launch_button_creates_one_configured_job_per_session(
     assert answer["response_type"] == "ephemeral"
     assert f"*{DEMO_DWI_SESSIONS:,}* to launch" in rendered(answer)
     assert buttons(answer) == {"fw_confirm": batch_id, "fw_cancel_plan": batch_id}
-    assert sqlite_store.batches.require(batch_id).state is BatchState.PLANNED
+    launch_value = button_values(answer)["fw_confirm"]
+    assert ButtonValue.model_validate_json(launch_value).requester == DEMO_ANALYST
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.PLANNED
     assert tagged_jobs(demo_localfw, batch_id) == []
 
-    pressed = click("fw_confirm", batch_id).answer()
+    pressed = click("fw_confirm", batch_id, value=launch_value).answer()  # exactly as rendered
     slack_services.workers.wait_idle(60)
 
     assert pressed["replace_original"] is True and pressed["response_type"] == "ephemeral"
     assert pressed["text"].startswith(f"Launching `{batch_id}`: 1,329 jobs of qsiprep-hpc")
-    batch = sqlite_store.batches.require(batch_id)
+    batch = sqlite_store.batches.get_existing(batch_id)
     assert batch.state is BatchState.LAUNCHED
     jobs = tagged_jobs(demo_localfw, batch_id)
     assert len(jobs) == DEMO_DWI_SESSIONS
@@ -250,7 +263,7 @@ def test_someone_elses_click_on_the_launch_button_is_refused_and_audited(
 
     assert refused["replace_original"] is False and refused["response_type"] == "ephemeral"
     assert f"Only {DEMO_ANALYST} can launch batch `{batch_id}`" in refused["text"]
-    assert sqlite_store.batches.require(batch_id).state is BatchState.PLANNED
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.PLANNED
     assert demo_localfw.requests.writes() == []
     assert tagged_jobs(demo_localfw, batch_id) == []
     event = sqlite_store.audit.recent(1)[0]
@@ -273,7 +286,7 @@ def test_the_cancel_button_drops_the_plan(
     assert (
         answer["text"] == f"Batch `{batch_id}` was dropped by {DEMO_ANALYST}; nothing was launched."
     )
-    assert sqlite_store.batches.require(batch_id).state is BatchState.CANCELLED
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.CANCELLED
     assert demo_localfw.requests.writes() == []
 
 
@@ -298,7 +311,7 @@ class TestApproval:
         assert answer["response_type"] == "in_channel"  # so an admin sees it
         assert buttons(answer) == {"fw_approve": batch_id, "fw_cancel_plan": batch_id}
         assert "a project admin must approve" in rendered(answer)
-        assert sqlite_store.batches.require(batch_id).state is BatchState.AWAITING_APPROVAL
+        assert sqlite_store.batches.get_existing(batch_id).state is BatchState.AWAITING_APPROVAL
 
         own = click("fw_approve", batch_id, is_ephemeral=False).answer()
         viewer = click("fw_approve", batch_id, user_id="U0VIEWER", is_ephemeral=False).answer()
@@ -306,7 +319,7 @@ class TestApproval:
         assert own["replace_original"] is False and own["response_type"] == "ephemeral"
         assert "someone else must approve it" in own["text"]
         assert viewer["replace_original"] is False and "read-only" in viewer["text"]
-        assert sqlite_store.batches.require(batch_id).state is BatchState.AWAITING_APPROVAL
+        assert sqlite_store.batches.get_existing(batch_id).state is BatchState.AWAITING_APPROVAL
         assert tagged_jobs(demo_localfw, batch_id) == []
 
         approved = click("fw_approve", batch_id, user_id="U0ADMIN", is_ephemeral=False).answer()
@@ -314,7 +327,7 @@ class TestApproval:
 
         assert approved["replace_original"] is True and approved["response_type"] == "in_channel"
         assert approved["text"].startswith(f"{DEMO_ADMIN} approved `{batch_id}`")
-        batch = sqlite_store.batches.require(batch_id)
+        batch = sqlite_store.batches.get_existing(batch_id)
         assert batch.approver_email == DEMO_ADMIN and batch.state is BatchState.LAUNCHED
         assert len(tagged_jobs(demo_localfw, batch_id)) == DEMO_DWI_SESSIONS
         outcomes = [(e.action, e.outcome, e.actor_email) for e in sqlite_store.audit.recent(10)]
@@ -330,7 +343,7 @@ class TestApproval:
 
         assert rejected["replace_original"] is True and rejected["response_type"] == "in_channel"
         assert f"dropped by {DEMO_ADMIN}" in rejected["text"]
-        assert sqlite_store.batches.require(batch_id).state is BatchState.CANCELLED
+        assert sqlite_store.batches.get_existing(batch_id).state is BatchState.CANCELLED
         assert demo_localfw.requests.writes() == []
 
 
@@ -366,7 +379,7 @@ def test_one_channel_message_per_batch_updated_until_complete(
     assert last.args["ts"] == stored.ts
     assert "1,329/1,329 complete" in last.args["text"]
     assert "finished" in last.args["text"]
-    assert sqlite_store.batches.require(batch_id).state is BatchState.COMPLETE
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.COMPLETE
     assert len(progress_posts(mock_slack)) == 1
     assert thread_posts(mock_slack) == []
 
@@ -421,7 +434,7 @@ def test_sessions_that_fail_to_launch_are_listed_in_the_messages_thread(
     click("fw_confirm", batch_id).answer()
     slack_services.workers.wait_idle(60)
 
-    batch = sqlite_store.batches.require(batch_id)
+    batch = sqlite_store.batches.get_existing(batch_id)
     assert batch.state is BatchState.LAUNCHED
     counts = sqlite_store.batches.target_counts(batch_id)
     assert counts[TargetState.FAILED] == 3
@@ -452,7 +465,7 @@ def test_slack_down_never_stops_a_launch_and_the_message_follows_when_it_is_back
     click("fw_confirm", batch_id).answer()
     slack_services.workers.wait_idle(60)
 
-    assert sqlite_store.batches.require(batch_id).state is BatchState.LAUNCHED
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHED
     assert len(tagged_jobs(demo_localfw, batch_id)) == DEMO_DWI_SESSIONS
     assert sqlite_store.messages.get(batch_id, "progress", DEFAULT_CHANNEL_ID) is None
 
@@ -488,7 +501,7 @@ class TestInterruptedLaunch:
         )
         services.workers.shutdown()
 
-        batch = store.batches.require(batch_id)
+        batch = store.batches.get_existing(batch_id)
         counts = store.batches.target_counts(batch_id)
         assert batch.state is BatchState.LAUNCHING
         assert 0 < counts.get(TargetState.LAUNCHED, 0) < DEMO_DWI_SESSIONS
@@ -517,7 +530,7 @@ class TestInterruptedLaunch:
         assert len(expected) == DEMO_DWI_SESSIONS
         assert set(per_session) == expected  # none missing
         assert set(per_session.values()) == {1}  # no duplicates
-        assert store.batches.require(batch.id).state is BatchState.LAUNCHED
+        assert store.batches.get_existing(batch.id).state is BatchState.LAUNCHED
         counts = {s: n for s, n in store.batches.target_counts(batch.id).items() if n}
         assert counts == {TargetState.LAUNCHED: DEMO_DWI_SESSIONS}
 

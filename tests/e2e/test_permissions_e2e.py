@@ -8,12 +8,15 @@ Flywheel, and each decision must leave exactly one audit row.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from bot.domain import TargetSpec
 from bot.service.policy import Policy
+from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.db import Store
+from commands.registry import REGISTRY
 from localfw.demo_world import DEMO_ANALYST, DEMO_OPS, DEMO_OUTSIDER, DEMO_VIEWER
 from localfw.server import LocalFlywheel
 from tests.e2e.conftest import SLACK_USERS
@@ -32,18 +35,31 @@ READERS = EVERYONE - {"none"}
 
 WRITERS = frozenset({"read-write", "admin"})  # a fwbot admin is not enough to launch
 MANAGERS = frozenset({"read-write", "admin", "bot admin"})  # read-write: the batch's launcher
+# Who holds each access level on gear_testing (outsider@ is read-only on the pilot only).
+ALLOWED = {Access.SITE: EVERYONE, Access.READ: READERS, Access.WRITE: WRITERS}
+ALLOWED[Access.MANAGE] = MANAGERS
+# The access levels each role holds somewhere: what `/fw help` may offer it.
+HELD = {
+    "none": {Access.SITE, Access.READ},
+    "read-only": {Access.SITE, Access.READ},
+    "read-write": {Access.SITE, Access.READ, Access.WRITE, Access.MANAGE},
+    "admin": {Access.SITE, Access.READ, Access.WRITE, Access.MANAGE},
+    "bot admin": {Access.SITE, Access.READ, Access.MANAGE, Access.BOT_ADMIN},
+}
 
-# command -> (the audited action, the roles allowed to run it); {batch} is a batch
-# U0ALICE (read-write) planned on gear_testing
+# command typed -> the use case it runs; who may run it comes from the code's table
+# (bot.service.use_cases.NEEDS). {batch} is a batch U0ALICE (read-write) planned.
 COMMANDS = {
-    "gears": ("gears.list", EVERYONE),
-    "gear qsiprep-hpc": ("gear.show", EVERYONE),
-    "history": ("history.show", EVERYONE),
-    "history project=gear_testing": ("history.show", READERS),
-    "launch qsiprep-hpc project=gear_testing dry-run": ("launch.preview", READERS),
-    "launch qsiprep-hpc project=gear_testing": ("launch.request", WRITERS),
-    "status {batch}": ("status.show", READERS),
-    "cancel {batch}": ("launch.cancel", MANAGERS),
+    "gears": UseCase.GEARS_LIST,
+    "gear qsiprep-hpc": UseCase.GEAR_SHOW,
+    "configs": UseCase.CONFIGS_LIST,
+    "config qsiprep-hpc": UseCase.CONFIG_SHOW,
+    "history": UseCase.HISTORY_OWN,
+    "history project=gear_testing": UseCase.HISTORY_PROJECT,
+    "launch qsiprep-hpc project=gear_testing dry-run": UseCase.LAUNCH_PREVIEW,
+    "launch qsiprep-hpc project=gear_testing": UseCase.LAUNCH_REQUEST,
+    "status {batch}": UseCase.STATUS_SHOW,
+    "cancel {batch}": UseCase.LAUNCH_DROP,
 }
 REFUSED = "You have no access to `gear_testing`"
 REFUSED_BY_ROLE = {"read-only": "You have read-only access to `gear_testing`"}
@@ -71,7 +87,9 @@ def planned_batch(store: Store, localfw: LocalFlywheel) -> str:
 def test_each_role_is_allowed_or_refused_each_command(
     slash: Slash, sqlite_store: Store, demo_localfw: LocalFlywheel, role: str, command: str
 ) -> None:
-    action, allowed_roles = COMMANDS[command]
+    use_case = COMMANDS[command]
+    assert use_case in REGISTRY.grammar.command_named(command.split()[0]).use_cases
+    action, allowed_roles = use_case.value, ALLOWED[NEEDS[use_case]]
     if "{batch}" in command:
         command = command.format(batch=planned_batch(sqlite_store, demo_localfw))
     demo_localfw.requests.reset()
@@ -95,10 +113,16 @@ def test_each_role_is_allowed_or_refused_each_command(
     assert demo_localfw.requests.writes() == []  # nothing here writes to Flywheel
 
 
-def test_help_offers_each_role_only_what_it_may_run(slash: Slash) -> None:
-    for user_id in ROLES.values():
-        answer = slash("help", user_id=user_id).answer()
-        assert "/fw gears" in answer["text"] + json.dumps(answer["blocks"])
+@pytest.mark.parametrize("role", ROLES)
+def test_help_offers_each_role_only_what_it_may_run(slash: Slash, role: str) -> None:
+    """Derived from the same table: a command is offered when the role holds the access of
+    its least demanding use case somewhere."""
+    answer = slash("help", user_id=ROLES[role]).answer()
+
+    shown = answer["text"] + json.dumps(answer["blocks"])
+    for command in REGISTRY.grammar.specs:
+        offered = re.search(rf"/fw {command.name}\b", shown) is not None
+        assert offered == (command.access in HELD[role]), (role, command.name)
 
 
 def test_a_slack_user_without_a_flywheel_account_is_refused_and_audited(

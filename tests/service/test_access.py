@@ -6,8 +6,9 @@ import pytest
 
 from bot.domain import Actor, ProjectRef, ProjectRole
 from bot.errors import PermissionDenied
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
 from bot.service.policy import Policy
+from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.db import Store
 from tests.fakes import FakeFlywheelGateway
 
@@ -61,9 +62,9 @@ TABLE = {
     ("opal@lab.org", Access.READ): True,
     ("opal@lab.org", Access.WRITE): False,  # fwbot admin is not a Flywheel write grant
     ("opal@lab.org", Access.MANAGE): True,
-    ("opal@lab.org", Access.BOT_ADMIN): True,
-    ("ada@lab.org", Access.BOT_ADMIN): False,
 }
+# One use case of each access level: the table checks the levels, through real use cases.
+USE_CASE_FOR = {access: next(u for u, a in NEEDS.items() if a is access) for _, access in TABLE}
 
 
 @pytest.mark.parametrize(("email", "access"), TABLE.keys(), ids=lambda v: str(v))
@@ -73,15 +74,16 @@ def test_decisions_follow_roles_and_policy(
     authz = authorizer(gateway, sqlite_store, clock, bot_admins=["opal@lab.org"])
     who = actor(email, bot_admin=email == "opal@lab.org")
 
+    use_case = USE_CASE_FOR[access]
     if TABLE[(email, access)]:
-        authz.require(who, "act", access, project=PROJECT)
+        authz.authorize(who, use_case, project=PROJECT)
         outcome = "allowed"
     else:
         with pytest.raises(PermissionDenied):
-            authz.require(who, "act", access, project=PROJECT)
+            authz.authorize(who, use_case, project=PROJECT)
         outcome = "refused"
     [event] = sqlite_store.audit.recent()
-    assert (event.actor_email, event.action, event.outcome) == (email, "act", outcome)
+    assert (event.actor_email, event.action, event.outcome) == (email, use_case.value, outcome)
     assert event.project_label == "gear_testing"
 
 
@@ -89,12 +91,12 @@ def test_the_launcher_may_manage_their_own_batch(
     gateway: FakeFlywheelGateway, sqlite_store: Store, clock: Clock
 ) -> None:
     authz = authorizer(gateway, sqlite_store, clock)
-    authz.require(
-        actor("andy@lab.org"), "cancel", Access.MANAGE, project=PROJECT, launcher="andy@lab.org"
+    authz.authorize(
+        actor("andy@lab.org"), UseCase.CANCEL_JOBS, project=PROJECT, launcher="andy@lab.org"
     )
     with pytest.raises(PermissionDenied) as err:
-        authz.require(
-            actor("vera@lab.org"), "cancel", Access.MANAGE, project=PROJECT, launcher="andy@lab.org"
+        authz.authorize(
+            actor("vera@lab.org"), UseCase.CANCEL_JOBS, project=PROJECT, launcher="andy@lab.org"
         )
     assert "launched by andy@lab.org" in err.value.message
 
@@ -105,7 +107,7 @@ def test_a_refusal_says_what_you_have_what_is_needed_and_whom_to_ask(
     authz = authorizer(gateway, sqlite_store, clock)
 
     with pytest.raises(PermissionDenied) as err:
-        authz.require(actor("vera@lab.org"), "launch", Access.WRITE, project=PROJECT)
+        authz.authorize(actor("vera@lab.org"), UseCase.LAUNCH_REQUEST, project=PROJECT)
 
     assert err.value.message == (
         "You have read-only access to `gear_testing`; this needs read-write access. "
@@ -120,10 +122,10 @@ def test_channels_outside_the_policy_are_refused_before_anything_else(
 ) -> None:
     authz = authorizer(gateway, sqlite_store, clock, allowed_channels=["C0LAB"])
 
-    authz.require(actor("ada@lab.org", channel_id="C0LAB"), "gears.list", Access.SITE)
+    authz.authorize(actor("ada@lab.org", channel_id="C0LAB"), UseCase.GEARS_LIST)
     with pytest.raises(PermissionDenied, match="not enabled in this channel"):
-        authz.require(actor("ada@lab.org", channel_id="C0RANDOM"), "gears.list", Access.SITE)
-    authz.require(actor("ada@lab.org", via="console"), "gears.list", Access.SITE)  # no channel
+        authz.authorize(actor("ada@lab.org", channel_id="C0RANDOM"), UseCase.GEARS_LIST)
+    authz.authorize(actor("ada@lab.org", via="console"), UseCase.GEARS_LIST)  # no channel
 
     assert [e.outcome for e in sqlite_store.audit.recent()] == ["allowed", "refused", "allowed"]
 
@@ -133,13 +135,13 @@ def test_project_roles_are_read_once_per_ttl(
 ) -> None:
     authz = authorizer(gateway, sqlite_store, clock)
     for _ in range(3):
-        authz.require(actor("vera@lab.org"), "history.show", Access.READ, project=PROJECT)
+        authz.authorize(actor("vera@lab.org"), UseCase.HISTORY_PROJECT, project=PROJECT)
     assert gateway.calls.count("project_roles") == 1
 
     clock.now += 31
     gateway.roles[PROJECT.project_id]["vera@lab.org"] = "none"  # access revoked in Flywheel
     with pytest.raises(PermissionDenied):
-        authz.require(actor("vera@lab.org"), "history.show", Access.READ, project=PROJECT)
+        authz.authorize(actor("vera@lab.org"), UseCase.HISTORY_PROJECT, project=PROJECT)
     assert gateway.calls.count("project_roles") == 2
 
 

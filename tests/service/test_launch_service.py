@@ -22,7 +22,7 @@ from bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.launch.plan import LaunchRequest
-from bot.service.launch.service import CancelDone, CancelPreview
+from bot.service.launch.service import CancelStep
 from bot.service.policy import Policy, ProjectRules
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
@@ -122,7 +122,7 @@ def test_a_launch_creates_one_tagged_job_per_session_in_few_requests(
     assert {j["destination"]["type"] for j in jobs} == {"analysis"}  # type: ignore[index]
     analyses = [localfw.world.analyses[j["destination"]["id"]] for j in jobs]  # type: ignore[index]
     assert {a["label"] for a in analyses} == {"QSI_qsiprep-hpc_0.21.4"}
-    batch = sqlite_store.batches.require(batch_id)
+    batch = sqlite_store.batches.get_existing(batch_id)
     assert batch.state is BatchState.LAUNCHED and batch.launch_mode is LaunchMode.PER_SESSION
     assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == DWI_SESSIONS
     creations = localfw.requests.count("POST", "/sessions/{cid}/analyses")
@@ -269,7 +269,7 @@ def test_large_batches_wait_for_a_project_admin_who_is_not_the_requester(
     services.launches.approve(ADMIN_ACTOR, ticket.batch.id)
     services.workers.wait_idle(30)
 
-    batch = sqlite_store.batches.require(ticket.batch.id)
+    batch = sqlite_store.batches.get_existing(ticket.batch.id)
     assert batch.state is BatchState.LAUNCHED and batch.approver_email == ADMIN
     assert len(tagged(localfw, batch.id)) == DWI_SESSIONS
     services.workers.shutdown()
@@ -285,7 +285,7 @@ def test_a_utility_gear_goes_through_the_batch_api_onto_the_sessions(
 
     batch_id = launch(services, DCM2NIIX)
 
-    batch = sqlite_store.batches.require(batch_id)
+    batch = sqlite_store.batches.get_existing(batch_id)
     assert batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id
     jobs = tagged(localfw, batch_id)
     assert len(jobs) == DWI_SESSIONS
@@ -303,7 +303,7 @@ def test_without_the_batch_api_each_session_is_launched_once(
 
     batch_id = launch(services, DCM2NIIX)
 
-    assert sqlite_store.batches.require(batch_id).launch_mode is LaunchMode.PER_SESSION
+    assert sqlite_store.batches.get_existing(batch_id).launch_mode is LaunchMode.PER_SESSION
     jobs = tagged(localfw, batch_id)
     assert len(jobs) == DWI_SESSIONS
     assert len({j["parents"]["session"] for j in jobs}) == DWI_SESSIONS  # type: ignore[index]
@@ -362,7 +362,7 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
         time.sleep(0.005)
     first.workers.shutdown()  # the bot stops part-way
 
-    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHING
+    assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHING
     assert sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.PLANNED] > 0
 
     restarted = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
@@ -372,7 +372,7 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
     jobs = tagged(localfw, ticket.batch.id)
     sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
     assert len(sessions) == len(set(sessions)) == DWI_SESSIONS
-    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
+    assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHED
     restarted.workers.shutdown()
 
 
@@ -392,7 +392,7 @@ def test_two_replicas_resuming_the_same_batch_launch_each_session_once(
     jobs = tagged(localfw, ticket.batch.id)
     sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
     assert len(sessions) == len(set(sessions)) == DWI_SESSIONS
-    assert sqlite_store.batches.require(ticket.batch.id).state is BatchState.LAUNCHED
+    assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHED
     for replica in replicas:
         replica.workers.shutdown()
 
@@ -429,19 +429,19 @@ def test_cancel_previews_then_cancels_only_the_pending_jobs(
 
     preview = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=False)
 
-    assert isinstance(preview, CancelPreview)
+    assert preview.step is CancelStep.PREVIEW
     assert (preview.pending, preview.running, preview.finished) == (DWI_SESSIONS - 48, 48, 0)
     assert localfw.requests.writes() == []  # a preview changes nothing
     done = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
     services.workers.wait_idle(30)
 
-    assert isinstance(done, CancelDone) and done.pending == DWI_SESSIONS - 48
+    assert done.step is CancelStep.DONE and done.pending == DWI_SESSIONS - 48
     states = [j["state"] for j in tagged(localfw, batch_id)]
     assert states.count("cancelled") == DWI_SESSIONS - 48
     assert states.count("running") == 48
     localfw.clock.advance(5_000)  # the running ones finish
     services.watcher.tick()
-    assert sqlite_store.batches.require(batch_id).state is BatchState.CANCELLED
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.CANCELLED
     services.workers.shutdown()
 
 

@@ -85,3 +85,8 @@ def test_captured_envelopes_are_acked_and_answered(
 
     assert mock_slack.wait_for(lambda: mock_slack.socket_acks(env["envelope_id"]))
     assert mock_slack.wait_for(lambda: mock_slack.responses(name))[0].body["text"].strip()
+
+
+def test_the_captured_payloads_are_there() -> None:
+    """The replay tests are parametrized over these files: none would mean none ran."""
+    assert sorted(p.suffix for p in PAYLOADS.iterdir()) == [".json", ".urlencoded"]

@@ -25,7 +25,7 @@ from bot.errors import FlywheelRefused, NotFound, PermissionDenied
 from bot.service.configs.model import InputRef, SavedConfig, SessionSelection
 from bot.service.launch.plan import LaunchPlan, Skipped
 from bot.service.launch.progress import BatchView, FailedSession
-from bot.service.launch.service import CancelDone, CancelPreview
+from bot.service.launch.service import CancelOutcome, CancelStep
 from commands.grammar import CommandUsageError
 from commands.registry import REGISTRY
 
@@ -205,8 +205,10 @@ MANY_FAILURES = replace(
     ),
 )
 
-CANCEL_PREVIEW = CancelPreview(batch=LAUNCHED, pending=582, running=48, finished=643)
-CANCEL_DONE = CancelDone(batch=LAUNCHED, pending=582, cancelled=582)
+CANCEL_PREVIEW = CancelOutcome(
+    LAUNCHED, CancelStep.PREVIEW, pending=582, running=48, finished=643
+)
+CANCEL_DONE = CancelOutcome(LAUNCHED, CancelStep.DONE, pending=582, cancelled=582)
 
 
 # -- errors ------------------------------------------------------------------------

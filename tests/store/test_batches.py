@@ -63,7 +63,7 @@ def test_create_records_batch_and_targets(store: Store) -> None:
     assert batch.config == {"hmc_model": "eddy", "output_resolution": 2.0}
     assert batch.inputs["freesurfer_license"] == {"project_file": "license.txt"}
     assert batch.created_at.tzinfo is not None and batch.created_at.utcoffset() == timedelta(0)
-    got = store.batches.require(batch.id)
+    got = store.batches.get_existing(batch.id)
     assert got == batch
     assert [t.session_id for t in store.batches.targets(batch.id)] == [
         f"ses-{i:05d}" for i in range(5)
@@ -145,7 +145,7 @@ def test_legal_transitions_stamp_times(store: Store) -> None:
     assert b.state is BatchState.LAUNCHED and b.launched_at is not None and b.finished_at is None
     b = store.batches.transition(b.id, BatchState.COMPLETE)
     assert b.is_final and b.finished_at is not None
-    assert store.batches.require(b.id).state is BatchState.COMPLETE
+    assert store.batches.get_existing(b.id).state is BatchState.COMPLETE
 
 
 @pytest.mark.parametrize(
@@ -165,11 +165,11 @@ def test_illegal_transitions_raise_and_change_nothing(
     batch, _ = store.batches.create_or_get(spec(), targets(1))
     for state in path:
         store.batches.transition(batch.id, state)
-    before = store.batches.require(batch.id)
+    before = store.batches.get_existing(batch.id)
     with pytest.raises(IllegalTransition) as info:
         store.batches.transition(batch.id, illegal)
     assert info.value.current is before.state and info.value.wanted is illegal
-    assert store.batches.require(batch.id) == before
+    assert store.batches.get_existing(batch.id) == before
 
 
 def test_final_states_have_no_way_out() -> None:
@@ -186,7 +186,7 @@ def test_record_launch_and_counts(store: Store) -> None:
     batch, _ = store.batches.create_or_get(spec(), targets(3))
     store.batches.record_launch(batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id="fw1")
     store.batches.update_counts(batch.id, complete=2, failed=1)
-    got = store.batches.require(batch.id)
+    got = store.batches.get_existing(batch.id)
     assert got.launch_mode is LaunchMode.BATCH_API and got.flywheel_batch_id == "fw1"
     assert (got.complete_count, got.failed_count) == (2, 1)
     with pytest.raises(NotFound):

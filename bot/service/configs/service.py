@@ -8,10 +8,11 @@ from typing import Any
 
 from bot.domain import Actor, GearDetail
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigEntry, ConfigLibrary
 from bot.service.configs.manifest import effective_config, manifest_defaults, manifest_problems
 from bot.service.configs.model import SavedConfig
+from bot.service.use_cases import UseCase
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ConfigService:
         One Flywheel read per distinct gear and version, so a broken or stale config
         is flagged in the list rather than at launch.
         """
-        self._access.require(actor, "configs.list", Access.SITE, target=gear or "")
+        self._access.authorize(actor, UseCase.CONFIGS_LIST, target=gear or "")
         entries = [e for e in self.library.entries() if gear is None or e.gear == gear]
         manifests: dict[tuple[str, str | None], GearDetail | None] = {}
         out = []
@@ -68,7 +69,7 @@ class ConfigService:
 
     def show_config(self, actor: Actor, name: str) -> ConfigView:
         """One config in full; ``NotFound`` (with suggestions) or ``ConfigError`` if broken."""
-        self._access.require(actor, "config.show", Access.SITE, target=name)
+        self._access.authorize(actor, UseCase.CONFIG_SHOW, target=name)
         saved = self.library.get(name)
         gear = self._manifest_for(saved)
         if gear is None:

@@ -32,6 +32,7 @@ from bot.domain import (
     ModeSetting,
     Target,
     TargetState,
+    after_launch,
     batch_tag,
 )
 from bot.errors import FlywheelBusy, FlywheelUnavailable
@@ -76,7 +77,7 @@ class Launcher:
         Only one process launches a batch at a time: the run starts by claiming it in the
         store and gives it back at the end, so replicas resuming launches never overlap.
         """
-        batch = self._batches.require(batch_id)
+        batch = self._batches.get_existing(batch_id)
         if batch.state is not BatchState.LAUNCHING:
             return
         if not self._batches.claim_launch(batch_id, self._owner):
@@ -85,7 +86,7 @@ class Launcher:
         self._renewed[batch_id] = time.monotonic()
         self._lost.discard(batch_id)
         try:
-            self._run(self._batches.require(batch_id))  # as the previous holder left it
+            self._run(self._batches.get_existing(batch_id))  # as the previous holder left it
         finally:
             self._batches.release_launch(batch_id, self._owner)
 
@@ -274,7 +275,7 @@ class Launcher:
         counts = self._batches.target_counts(batch_id)
         if counts.get(TargetState.PLANNED, 0):
             return  # stopped part-way: stays launching until the next run
-        final = BatchState.LAUNCHED if counts.get(TargetState.LAUNCHED, 0) else BatchState.FAILED
+        final = after_launch(counts.get(TargetState.LAUNCHED, 0))
         self._batches.transition(batch_id, final)
         view = self._reporter.publish(batch_id, self._reporter.view_just_launched(batch_id))
         self._reporter.publish_failures(view)

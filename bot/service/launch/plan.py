@@ -28,12 +28,13 @@ from bot.domain import (
 )
 from bot.errors import NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigLibrary
 from bot.service.configs.manifest import check_against_manifest, effective_config
 from bot.service.configs.model import SIZE_TAGS, SavedConfig, SessionSelection, default_config
 from bot.service.policy import Policy
 from bot.service.projects import resolve_project
+from bot.service.use_cases import UseCase
 
 # Typical hours per session, by gear family: enough to show the order of magnitude of a
 # launch's cost before anyone clicks. Unknown gears count one hour.
@@ -118,19 +119,17 @@ class Planner:
         self._policy = policy
         self._now = now
 
-    def plan(
-        self, actor: Actor, request: LaunchRequest, *, action: str, access: Access
-    ) -> LaunchPlan:
+    def plan(self, actor: Actor, request: LaunchRequest, *, use_case: UseCase) -> LaunchPlan:
         """Resolve, check, match and skip; the access check comes before any other Flywheel read."""
         project = resolve_project(self._gateway, actor, request.project)
-        self._access.require(actor, action, access, project=project, target=request.gear)
+        self._access.authorize(actor, use_case, project=project, target=request.gear)
         if not self._policy.gear_allowed(project.label, request.gear):
             allowed = ", ".join(self._policy.allowed_gears(project.label) or [])
             self._access.refuse(
                 actor,
                 f"The lab policy does not allow `{request.gear}` on `{project.label}`.",
                 hint=f"Allowed there: {allowed}." if allowed else None,
-                action=action,
+                use_case=use_case,
                 reason="gear not allowed by policy",
                 project_label=project.label,
                 target=request.gear,

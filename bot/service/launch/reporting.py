@@ -11,7 +11,6 @@ import threading
 from collections.abc import Sequence
 
 from bot.domain import (
-    BatchState,
     JobRecord,
     batch_tag,
 )
@@ -25,7 +24,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS = "progress"
 CONSOLE_CHANNEL = "console"
-NO_JOBS_YET = frozenset({BatchState.PLANNED, BatchState.AWAITING_APPROVAL})
 
 
 class BatchReporter:
@@ -48,16 +46,16 @@ class BatchReporter:
     def view(self, batch_id: str, jobs: Sequence[JobRecord] | None = None) -> BatchView:
         """The store's targets plus one tagged job query (none before anything launched,
         nor when the caller just read the batch's ``jobs`` itself)."""
-        batch = self._batches.require(batch_id)
+        batch = self._batches.get_existing(batch_id)
         targets = self._batches.targets(batch_id)
-        if jobs is None and batch.state not in NO_JOBS_YET:
+        if jobs is None and not batch.is_plan:
             jobs = self._gateway.jobs_tagged(batch_tag(batch_id))
         return build_view(batch, targets, list(jobs or []))
 
     def view_just_launched(self, batch_id: str) -> BatchView:
         """Right after a launch every launched job is queued: no need to read 1,329 jobs
         back from Flywheel to say so (the watcher reads their states on its next pass)."""
-        batch = self._batches.require(batch_id)
+        batch = self._batches.get_existing(batch_id)
         targets = self._batches.targets(batch_id)
         return build_view(batch, targets, [], assume_queued=True)
 

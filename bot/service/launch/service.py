@@ -12,6 +12,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from bot.domain import (
     QUEUED_JOB_STATES,
@@ -28,38 +29,39 @@ from bot.domain import (
 )
 from bot.errors import Conflict, FlywheelRefused, UsageError
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.access import Access, Authorizer
+from bot.service.access import Authorizer
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
+from bot.service.use_cases import UseCase
 from bot.service.workers import WorkerPool
 from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
 
-ACTIVE = frozenset({BatchState.LAUNCHING, BatchState.LAUNCHED})
 CANCEL_CONCURRENCY = 8
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
 
-@dataclass(frozen=True)
-class CancelPreview:
-    """What `/fw cancel BATCH` would do to a launched batch, before anyone confirms."""
-
-    batch: Batch
-    pending: int
-    running: int
-    finished: int
+class CancelStep(StrEnum):
+    DROPPED = "dropped"  # a plan nobody launched: dropped
+    PREVIEW = "preview"  # a launched batch: how many pending jobs `yes` would cancel
+    DONE = "done"  # its pending jobs cancelled (or being cancelled, in the background)
 
 
 @dataclass(frozen=True)
-class CancelDone:
-    """Pending jobs cancelled (``cancelled`` is None while it runs in the background)."""
+class CancelOutcome:
+    """What `/fw cancel BATCH` did: one type whatever the step, so callers render by step.
+
+    ``cancelled`` is None while the cancellation runs in the background."""
 
     batch: Batch
-    pending: int
-    cancelled: int | None
+    step: CancelStep
+    pending: int = 0
+    running: int = 0
+    finished: int = 0
+    cancelled: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,11 @@ class LaunchService:
     # -- planning ----------------------------------------------------------------
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
         """`dry-run`: the plan and nothing else (read access is enough)."""
-        return self._planner.plan(actor, request, action="launch.preview", access=Access.READ)
+        return self._planner.plan(actor, request, use_case=UseCase.LAUNCH_PREVIEW)
 
     def request(self, actor: Actor, request: LaunchRequest) -> LaunchTicket:
         """Plan, then record the batch before anything is launched."""
-        plan = self._planner.plan(actor, request, action="launch.request", access=Access.WRITE)
+        plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_REQUEST)
         if plan.missing_inputs:
             raise UsageError(
                 f"`{plan.project.label}` lacks what the config needs: "
@@ -165,15 +167,15 @@ class LaunchService:
     # -- deciding ------------------------------------------------------------------
     def confirm(self, actor: Actor, batch_id: str) -> Batch:
         """The requester's Launch click. Repeats and double clicks return the same batch."""
-        batch = self._batches.require(batch_id)
+        batch = self._batches.get_existing(batch_id)
         project = _project_of(batch)
-        if batch.state in ACTIVE:
+        if batch.is_under_way:
             return batch
         if batch.requester_email.casefold() != actor.email.casefold():
             self._access.refuse(
                 actor,
                 f"Only {batch.requester_email} can launch batch `{batch.id}`: they asked for it.",
-                action="launch.confirm",
+                use_case=UseCase.LAUNCH_CONFIRM,
                 reason="not the requester",
                 project_label=batch.project_label,
                 target=batch.id,
@@ -184,15 +186,15 @@ class LaunchService:
                 hint="An admin of the project can click Approve, or type "
                 f"`/fw approve {batch.id}`.",
             )
-        self._access.require(
-            actor, "launch.confirm", Access.WRITE, project=project, target=batch.id
+        self._access.authorize(
+            actor, UseCase.LAUNCH_CONFIRM, project=project, target=batch.id
         )
         return self._start(batch, BatchState.PLANNED)
 
     def approve(self, actor: Actor, batch_id: str) -> Batch:
         """A project admin (not the requester) lets a large or costly batch launch."""
-        batch = self._batches.require(batch_id)
-        if batch.state in ACTIVE:
+        batch = self._batches.get_existing(batch_id)
+        if batch.is_under_way:
             return batch
         if batch.state is not BatchState.AWAITING_APPROVAL:
             raise Conflict(
@@ -202,42 +204,39 @@ class LaunchService:
             self._access.refuse(
                 actor,
                 f"You asked for batch `{batch.id}`; someone else must approve it.",
-                action="launch.approve",
+                use_case=UseCase.LAUNCH_APPROVE,
                 reason="requester cannot approve",
                 project_label=batch.project_label,
                 target=batch.id,
             )
-        self._access.require(
-            actor, "launch.approve", Access.MANAGE, project=_project_of(batch), target=batch.id
+        self._access.authorize(
+            actor, UseCase.LAUNCH_APPROVE, project=_project_of(batch), target=batch.id
         )
         return self._start(batch, BatchState.AWAITING_APPROVAL, approver=actor.email)
 
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         """Drop a batch nobody launched yet (the Cancel / Reject button)."""
-        batch = self._batches.require(batch_id)
-        if batch.state not in (BatchState.PLANNED, BatchState.AWAITING_APPROVAL):
+        batch = self._batches.get_existing(batch_id)
+        if not batch.is_plan:
             raise Conflict(
                 f"Batch `{batch.id}` is {batch.state.value}; only a batch not yet launched "
                 "can be dropped this way."
             )
-        self._access.require(
+        self._access.authorize(
             actor,
-            "launch.cancel",
-            Access.MANAGE,
+            UseCase.LAUNCH_DROP,
             project=_project_of(batch),
             target=batch.id,
             launcher=batch.requester_email,
         )
         return self._batches.transition(batch.id, BatchState.CANCELLED)
 
-    def cancel(
-        self, actor: Actor, batch_id: str, *, confirmed: bool
-    ) -> Batch | CancelPreview | CancelDone:
+    def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> CancelOutcome:
         """`/fw cancel BATCH`: drop a plan, or cancel a launched batch's pending jobs
         (first a preview of how many, then, ``confirmed``, the cancellation)."""
-        batch = self._batches.require(batch_id)
-        if batch.state in (BatchState.PLANNED, BatchState.AWAITING_APPROVAL):
-            return self.cancel_plan(actor, batch_id)
+        batch = self._batches.get_existing(batch_id)
+        if batch.is_plan:
+            return CancelOutcome(self.cancel_plan(actor, batch_id), CancelStep.DROPPED)
         if batch.state is BatchState.LAUNCHING:
             raise Conflict(
                 f"Batch `{batch.id}` is still launching; cancel it when the launch is done.",
@@ -245,10 +244,9 @@ class LaunchService:
             )
         if batch.is_final:
             raise Conflict(f"Batch `{batch.id}` is {batch.state.value}: nothing is pending.")
-        self._access.require(
+        self._access.authorize(
             actor,
-            "cancel" if confirmed else "cancel.preview",
-            Access.MANAGE,
+            UseCase.CANCEL_JOBS if confirmed else UseCase.CANCEL_PREVIEW,
             project=_project_of(batch),
             target=batch.id,
             launcher=batch.requester_email,
@@ -257,7 +255,8 @@ class LaunchService:
         pending = [j.job_id for j in jobs if j.state in QUEUED_JOB_STATES]
         if not confirmed:
             running = sum(1 for j in jobs if j.state is JobState.RUNNING)
-            return CancelPreview(batch, len(pending), running, len(jobs) - len(pending) - running)
+            finished = len(jobs) - len(pending) - running
+            return CancelOutcome(batch, CancelStep.PREVIEW, len(pending), running, finished)
         if not pending:
             raise Conflict(
                 f"Batch `{batch.id}` has no pending jobs left; running ones finish on their own."
@@ -270,9 +269,9 @@ class LaunchService:
                     raise
             else:
                 self._reporter.publish(batch.id)
-                return CancelDone(batch, len(pending), cancelled)
+                return CancelOutcome(batch, CancelStep.DONE, len(pending), cancelled=cancelled)
         self._workers.submit(f"cancel {batch.id}", lambda: self._cancel_each(batch.id, pending))
-        return CancelDone(batch, len(pending), None)
+        return CancelOutcome(batch, CancelStep.DONE, len(pending))
 
     def _cancel_each(self, batch_id: str, job_ids: list[str]) -> None:
         with ThreadPoolExecutor(CANCEL_CONCURRENCY, thread_name_prefix="fwbot-cancel") as pool:
@@ -281,9 +280,9 @@ class LaunchService:
 
     def status(self, actor: Actor, batch_id: str) -> BatchView:
         """One batch's progress for anyone who may read its project."""
-        batch = self._batches.require(batch_id)
-        self._access.require(
-            actor, "status.show", Access.READ, project=_project_of(batch), target=batch.id
+        batch = self._batches.get_existing(batch_id)
+        self._access.authorize(
+            actor, UseCase.STATUS_SHOW, project=_project_of(batch), target=batch.id
         )
         return self._reporter.view(batch_id)
 
@@ -294,8 +293,8 @@ class LaunchService:
                 batch.id, BatchState.LAUNCHING, approver_email=approver
             )
         except IllegalTransition:
-            current = self._batches.require(batch.id)
-            if current.state in ACTIVE:
+            current = self._batches.get_existing(batch.id)
+            if current.is_under_way:
                 return current  # someone else's click won the race: one launch only
             raise
         self.launch_in_background(batch.id)

@@ -10,7 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from bot.domain import BatchState, IllegalTransition
+from bot.domain import (
+    BatchState,
+    IllegalTransition,
+    when_jobs_end,
+)
 from bot.errors import FwbotError
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
@@ -41,7 +45,7 @@ class BatchWatcher:
         self._batches.update_counts(batch_id, complete=view.complete, failed=view.failed)
         if view.all_final:
             # A batch whose jobs were cancelled ends cancelled, not complete.
-            final = BatchState.CANCELLED if view.cancelled else BatchState.COMPLETE
+            final = when_jobs_end(view.cancelled)
             # IllegalTransition: another replica got there first
             with contextlib.suppress(IllegalTransition):
                 self._batches.transition(batch_id, final)

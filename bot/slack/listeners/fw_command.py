@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain import Actor
-from bot.service import Services
+from bot.service import UseCases
 from bot.slack import errors
 from commands.context import CommandContext
 from commands.dispatch import dispatch
@@ -59,7 +59,7 @@ def command_text(raw: str) -> str:
     return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: UseCases) -> None:
     @app.command(COMMAND)
     def handle_fw(
         ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor, context: BoltContext

@@ -1,0 +1,71 @@
+"""What a button click runs: the use case of the command it stands for, called directly.
+
+Each action calls the same service method as its typed command and renders the
+outcome with the same renderer, so permission checks, audit rows and answers
+(errors included, with the same "Type `/fw … help`" pointer) are those of typing
+``ButtonAction.typed(batch)``. No command text is built or parsed.
+
+- Launch (``fw_confirm``): ``/fw confirm BATCH``, ``launches.confirm``
+- Approve (``fw_approve``): ``/fw approve BATCH``, ``launches.approve``
+- Cancel on a plan, Reject on an approval request (``fw_cancel_plan``): ``/fw cancel BATCH``,
+  ``launches.cancel(confirmed=False)`` (drops a batch not yet launched)
+- Cancel N pending jobs (``fw_cancel_jobs``): ``/fw cancel BATCH yes``,
+  ``launches.cancel(confirmed=True)``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.errors import FwbotError
+from commands.buttons import ButtonAction, ButtonValue
+from commands.context import CommandContext
+from commands.render import batch as render
+from commands.render.errors import error_reply
+from commands.reply import Reply
+from commands.subcommands import batch_actions, cancel
+
+ClickHandler = Callable[[str, CommandContext], Reply]
+
+
+def run_click(value: ButtonValue, ctx: CommandContext) -> Reply:
+    """Answer one click as ``ctx.actor``; a ``FwbotError`` becomes its short error reply.
+
+    Other exceptions propagate, as from ``dispatch``: the adapter owns that path.
+    """
+    use_case, command = CLICKS[value.action]
+    try:
+        return use_case(value.batch, ctx)
+    except FwbotError as err:
+        return error_reply(err, command)
+
+
+def confirm(batch_id: str, ctx: CommandContext) -> Reply:
+    """Launch: ``/fw confirm BATCH``."""
+    return render.launching(ctx.services.launches.confirm(ctx.actor, batch_id))
+
+
+def approve(batch_id: str, ctx: CommandContext) -> Reply:
+    """Approve: ``/fw approve BATCH``."""
+    return render.launching(ctx.services.launches.approve(ctx.actor, batch_id), approved=True)
+
+
+def cancel_plan(batch_id: str, ctx: CommandContext) -> Reply:
+    """Cancel (the plan) and Reject (the approval request): ``/fw cancel BATCH``."""
+    outcome = ctx.services.launches.cancel(ctx.actor, batch_id, confirmed=False)
+    return render.cancel_outcome(outcome, by=ctx.actor.email)
+
+
+def cancel_jobs(batch_id: str, ctx: CommandContext) -> Reply:
+    """Cancel N pending jobs: ``/fw cancel BATCH yes``."""
+    outcome = ctx.services.launches.cancel(ctx.actor, batch_id, confirmed=True)
+    return render.cancel_outcome(outcome, by=ctx.actor.email)
+
+
+# action -> (use case, the command whose help an error points to)
+CLICKS: dict[ButtonAction, tuple[ClickHandler, str]] = {
+    ButtonAction.CONFIRM: (confirm, batch_actions.CONFIRM.name),
+    ButtonAction.APPROVE: (approve, batch_actions.APPROVE.name),
+    ButtonAction.CANCEL_PLAN: (cancel_plan, cancel.SPEC.name),
+    ButtonAction.CANCEL_JOBS: (cancel_jobs, cancel.SPEC.name),
+}
