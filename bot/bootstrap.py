@@ -120,6 +120,7 @@ def build_services(
         store.batches,
         access,
         workers,
+        unit_of_work=store.unit_of_work,
     )
     return Services(
         access=access,

@@ -182,7 +182,7 @@ class Authorizer:
         return f"a project admin: {named}"
 
     def _record(self, actor: Actor, outcome: Any, **fields: Any) -> None:
-        self._audit.record(
+        self._audit.record_decision(
             actor_email=actor.email,
             actor_slack_id=actor.slack_user_id,
             outcome=outcome,

@@ -128,7 +128,7 @@ class IdentityService:
 
     def _refused(self, who: str, slack_user_id: str, reason: str) -> None:
         """Unknown people knocking is worth an admin's eye: audit each failed resolution."""
-        self._audit.record(
+        self._audit.record_decision(
             actor_email=who,
             actor_slack_id=slack_user_id,
             action="identify",

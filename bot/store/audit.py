@@ -71,6 +71,14 @@ class AuditRepo:
             row = s.scalars(stmt).one()
             return _event(row)
 
+    def record_decision(self, **event: Any) -> None:
+        """``record``, but after the current unit of work (if any) has ended: a decision is
+        audited whether or not the use case that asked for it commits."""
+        self._store.after_unit(lambda: self._write_decision(event))
+
+    def _write_decision(self, event: dict[str, Any]) -> None:
+        self.record(**event)
+
     def recent(
         self,
         limit: int = 20,

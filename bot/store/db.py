@@ -8,7 +8,8 @@ several repository calls atomically while each call also works on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cached_property
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from bot.store.messages import MessageRepo
     from bot.store.subscriptions import SubscriptionRepo
 
+log = logging.getLogger(__name__)
 SQLITE_FILENAME = "fwbot.sqlite3"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -82,6 +84,9 @@ class Store:
         self._current: ContextVar[Session | None] = ContextVar(
             f"fwbot_store_{id(self)}", default=None
         )
+        self._after_unit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+            f"fwbot_after_unit_{id(self)}", default=None
+        )
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
@@ -133,6 +138,38 @@ class Store:
                     yield sess
             finally:
                 self._current.reset(token)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """One use case's changes in one transaction: every repository call inside joins
+        it; it commits at the end, or rolls back on an error.
+
+        Work handed to :meth:`after_unit` (audit rows) runs after it, in a transaction of
+        its own, so the audit row of a refusal survives the rollback its exception causes
+        (and on SQLite never waits on the unit's own write lock)."""
+        if self._current.get() is not None:  # inside another unit: be part of it
+            yield
+            return
+        after: list[Callable[[], None]] = []
+        token = self._after_unit.set(after)
+        try:
+            with self.session():
+                yield
+        finally:
+            self._after_unit.reset(token)
+            for work in after:
+                try:
+                    work()
+                except Exception:  # one lost audit row must not hide the use case's outcome
+                    log.exception("work after a unit of work failed")
+
+    def after_unit(self, work: Callable[[], None]) -> None:
+        """Run ``work`` once the current unit of work has ended (now, outside one)."""
+        pending = self._after_unit.get()
+        if pending is None:
+            work()
+        else:
+            pending.append(work)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

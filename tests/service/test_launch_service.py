@@ -3,12 +3,15 @@ planning, skipping, approval, launching by batch API or per session, and resumin
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import flywheel
 import pytest
+from sqlalchemy import event
 
 from bot.bootstrap import build_services
 from bot.domain import (
@@ -505,3 +508,30 @@ def test_a_mistyped_project_suggests_only_the_users_own_projects(
     with pytest.raises(NotFound) as theirs:
         services.launches.preview(stranger, LaunchRequest("qsiprep-hpc", "gear_tesing"))
     assert theirs.value.suggestions == []  # never a project they have no role on
+
+
+def test_confirm_reads_the_batch_once_and_changes_it_in_one_transaction(
+    services: Services, sqlite_store: Store
+) -> None:
+    """The Launch click is one unit of work: one read of the batch, one compare-and-set."""
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    me = threading.get_ident()
+    seen: list[str] = []
+
+    def listen(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+        if threading.get_ident() == me:  # not the launch it hands to the worker pool
+            seen.append(" ".join(sql.split()))
+
+    event.listen(sqlite_store.engine, "before_cursor_execute", listen)
+    try:
+        services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    finally:
+        event.remove(sqlite_store.engine, "before_cursor_execute", listen)
+    services.workers.wait_idle(30)
+
+    batch_reads = [q for q in seen if q.startswith("SELECT") and "FROM batches" in q]
+    writes = [q for q in seen if q.startswith(("UPDATE batches", "INSERT", "DELETE"))]
+    begins = [q for q in seen if q.startswith("BEGIN")]
+    assert len(batch_reads) == 2  # the batch, then the row the compare-and-set changed
+    assert [w.split()[0:2] for w in writes if "audit" not in w] == [["UPDATE", "batches"]]
+    assert len(begins) == 2  # the unit of work, then its audit row on its own

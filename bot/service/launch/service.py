@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -83,6 +85,8 @@ class LaunchService:
         batches: BatchRepo,
         access: Authorizer,
         workers: WorkerPool,
+        *,
+        unit_of_work: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._gateway = gateway
         self._planner = planner
@@ -91,6 +95,7 @@ class LaunchService:
         self._batches = batches
         self._access = access
         self._workers = workers
+        self._unit_of_work = unit_of_work  # each use case's changes in one transaction
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
 
@@ -143,14 +148,15 @@ class LaunchService:
             )
             for s in plan.to_launch
         ]
-        batch, created = self._batches.create_or_get(spec, targets)
-        for _ in range(MAX_RELAUNCHES):
-            if created or not batch.is_final:
-                break
-            # The same request was made before and that batch is over (dropped, failed, or
-            # finished and `skip: none` asks for a rerun): this is a new batch, not a repeat.
-            spec = replace(spec, key_extra=f"after:{batch.id}")
+        with self._unit_of_work():  # the plan read Flywheel; the store is written at once
             batch, created = self._batches.create_or_get(spec, targets)
+            for _ in range(MAX_RELAUNCHES):
+                if created or not batch.is_final:
+                    break
+                # The same request was made before and that batch is over (dropped, failed,
+                # or finished and `skip: none` asks for a rerun): a new batch, not a repeat.
+                spec = replace(spec, key_extra=f"after:{batch.id}")
+                batch, created = self._batches.create_or_get(spec, targets)
         return LaunchTicket(batch=batch, plan=plan, created=created)
 
     def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
@@ -167,10 +173,17 @@ class LaunchService:
     # -- deciding ------------------------------------------------------------------
     def confirm(self, actor: Actor, batch_id: str) -> Batch:
         """The requester's Launch click. Repeats and double clicks return the same batch."""
+        with self._unit_of_work():
+            batch, started = self._confirm(actor, batch_id)
+        if started:  # after the commit: the launcher must see the batch launching
+            self.launch_in_background(batch.id)
+        return batch
+
+    def _confirm(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
         batch = self._batches.get_existing(batch_id)
         project = _project_of(batch)
         if batch.is_under_way:
-            return batch
+            return batch, False
         if batch.requester_email.casefold() != actor.email.casefold():
             self._access.refuse(
                 actor,
@@ -193,9 +206,16 @@ class LaunchService:
 
     def approve(self, actor: Actor, batch_id: str) -> Batch:
         """A project admin (not the requester) lets a large or costly batch launch."""
+        with self._unit_of_work():
+            batch, started = self._approve(actor, batch_id)
+        if started:
+            self.launch_in_background(batch.id)
+        return batch
+
+    def _approve(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
         batch = self._batches.get_existing(batch_id)
         if batch.is_under_way:
-            return batch
+            return batch, False
         if batch.state is not BatchState.AWAITING_APPROVAL:
             raise Conflict(
                 f"Batch `{batch.id}` is {batch.state.value}; there is nothing to approve."
@@ -216,6 +236,10 @@ class LaunchService:
 
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         """Drop a batch nobody launched yet (the Cancel / Reject button)."""
+        with self._unit_of_work():
+            return self._cancel_plan(actor, batch_id)
+
+    def _cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         batch = self._batches.get_existing(batch_id)
         if not batch.is_plan:
             raise Conflict(
@@ -287,7 +311,11 @@ class LaunchService:
         return self._reporter.view(batch_id)
 
     # -- running -------------------------------------------------------------------
-    def _start(self, batch: Batch, expected: BatchState, approver: str | None = None) -> Batch:
+    def _start(
+        self, batch: Batch, expected: BatchState, approver: str | None = None
+    ) -> tuple[Batch, bool]:
+        """Move the batch to launching; True when this call did (the caller launches it
+        once its unit of work has committed)."""
         try:
             started = self._batches.transition(
                 batch.id, BatchState.LAUNCHING, approver_email=approver
@@ -295,10 +323,9 @@ class LaunchService:
         except IllegalTransition:
             current = self._batches.get_existing(batch.id)
             if current.is_under_way:
-                return current  # someone else's click won the race: one launch only
+                return current, False  # someone else's click won the race: one launch only
             raise
-        self.launch_in_background(batch.id)
-        return started
+        return started, True
 
     def launch_in_background(self, batch_id: str) -> None:
         """Hand the batch to the worker pool, unless this process is already launching it."""

@@ -59,15 +59,31 @@ def command_text(raw: str) -> str:
     return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def handle_fw(
+    ack: Ack,
+    command: dict[str, Any],
+    respond: Respond,
+    actor: Actor,
+    context: BoltContext,
+    services: UseCases,
+) -> None:
+    """One `/fw ...`: ack at once, then answer on the response_url (bolt injects all but
+    ``services``). Errors go to the global handler's after-ack path, never swallowed."""
+    ack()
+    try:
+        text = command_text(command.get("text") or "")
+        reply = dispatch(text, CommandContext(actor, services))
+        send_reply(respond, reply)
+    except Exception as error:
+        errors.report_after_ack(error, context)
+
+
 def register(app: App, services: UseCases) -> None:
-    @app.command(COMMAND)
-    def handle_fw(
+    """Wire ``handle_fw`` to the /fw command, with ``services`` bound."""
+
+    def on_fw(
         ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor, context: BoltContext
     ) -> None:
-        ack()
-        try:
-            text = command_text(command.get("text") or "")
-            reply = dispatch(text, CommandContext(actor, services))
-            send_reply(respond, reply)
-        except Exception as error:  # not swallowed: the global handler's own path
-            errors.report_after_ack(error, context)
+        handle_fw(ack, command, respond, actor, context, services)
+
+    app.command(COMMAND)(on_fw)

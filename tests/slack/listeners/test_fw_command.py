@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
+from slack_bolt import BoltContext
 
+from bot.domain import Actor
+from bot.service import Services
+from bot.slack.listeners.fw_command import handle_fw
 from bot.slack.runner import HttpServer
 from doubles.mock_slack import MockSlack
 from doubles.signing import PAYLOADS, captured_form, post_form
@@ -120,3 +125,23 @@ def test_slack_escaped_text_is_read_as_the_user_typed_it(slash: Slash) -> None:
 
     assert "R&amp;D&lt;1&gt;" in answer["text"]  # one level of mrkdwn escaping, not two
     assert "&amp;amp;" not in answer["text"]
+
+
+def test_handle_fw_imported_acks_then_answers_on_the_response_url(
+    slack_services: Services,
+) -> None:
+    """The listener is a module-level function: called as bolt would, without Slack."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    context = BoltContext({"response_url": "https://hooks.slack.test/x", "user_id": "U01ADA"})
+
+    handle_fw(
+        lambda *a, **k: calls.append(("ack", k)),  # type: ignore[arg-type]
+        {"text": "help gears"},
+        lambda *a, **k: calls.append(("respond", k)),  # type: ignore[arg-type]
+        Actor(email="ada@lab.org", slack_user_id="U01ADA"),
+        context,
+        slack_services,
+    )
+
+    assert [name for name, _ in calls] == ["ack", "respond"]
+    assert "/fw gears" in calls[1][1]["text"]
