@@ -6,6 +6,7 @@ token, and so importing this module never touches the network.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -17,6 +18,9 @@ from bot.slack import errors
 from bot.slack.identity import ResolveActor, resolve_actor_via
 from bot.slack.listeners import actions, fw_command
 from bot.slack.middleware import actor_middleware
+
+BOLT_LOGGER = logging.getLogger("fwbot.bolt")
+BOLT_LOGGER.setLevel(logging.WARNING)
 
 
 def create_web_client(settings: Settings) -> WebClient:
@@ -38,6 +42,8 @@ def create_app(
     """
     app = App(
         name="fwbot",
+        # bolt logs every refused request at INFO, body included: anyone could fill the log
+        logger=BOLT_LOGGER,
         client=client or create_web_client(settings),
         signing_secret=settings.secret("slack_signing_secret"),
         token_verification_enabled=False,

@@ -1,9 +1,11 @@
 """Run the bolt app: Socket Mode (default, no public URL) or a threaded HTTP server.
 
-HTTP mode serves ``POST /slack/events`` through bolt's WSGI adapter on a
-threading ``wsgiref`` server, so one slow request never delays another's ack;
-bolt's signature check answers a bad or stale request with 401 before any
-listener runs. ``GET /healthz`` answers 200 for probes.
+HTTP mode serves ``POST /slack/events`` on a threading ``wsgiref`` server, so one
+slow request never delays another's ack. Each request is checked before bolt sees
+it (``bot.slack.http_requests``: size, UTF-8, timestamp, the form parsed as a form),
+then bolt's signature check answers a bad or stale request with 401 before any
+listener runs. Idle connections are dropped after 15 s, and at most
+``MAX_CONNECTIONS`` are served at once. ``GET /healthz`` answers 200 for probes.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bot.settings import Settings
+from bot.slack import http_requests
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +49,36 @@ def run_socket_mode(app: App, settings: Settings) -> None:
         handler.close()
 
 
+MAX_CONNECTIONS = 256  # served at once; more are closed at once rather than given a thread
+
+
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     # socketserver listens with a backlog of 5: a burst of Slack requests overflows it and
     # the kernel drops the handshake, so the ack waits for a SYN-ACK retry (1 s, 3 s, ...).
     request_queue_size = socket.SOMAXCONN
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):  # full: no thread for this one
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
 
 class _QuietHandler(WSGIRequestHandler):
+    # An idle or slow client holds a thread: drop it after this many seconds of silence.
+    timeout = 15.0
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http %s - %s", self.address_string(), format % args)
 
@@ -62,14 +87,33 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def wsgi_app(app: App) -> WsgiApp:
-    """bolt's WSGI handler plus a health check."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    """bolt behind fwbot's own checks (``bot.slack.http_requests``), plus a health check."""
+
+    def answer(start_response: Callable[..., Any], status: str, body: str) -> Iterable[bytes]:
+        data = body.encode()
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+        ]
+        start_response(status, headers)
+        return [data]
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == HEALTH_PATH:
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
-        return slack(environ, start_response)
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        if method == "GET" and path == HEALTH_PATH:
+            return answer(start_response, "200 OK", "ok")
+        if method != "POST" or path != EVENTS_PATH:
+            return answer(start_response, "404 Not Found", "Not Found")
+        body = http_requests.read_body(environ)
+        if isinstance(body, http_requests.Refusal):
+            return answer(start_response, body.status, body.body)
+        refused = http_requests.check_timestamp(environ)
+        if refused is not None:
+            return answer(start_response, refused.status, refused.body)
+        response = app.dispatch(http_requests.bolt_request(environ, body))
+        headers = [(k, v) for k, values in response.headers.items() for v in values]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        return [response.body.encode()]
 
     return application
 
