@@ -97,6 +97,7 @@ def build_services(
     notifier: BatchNotifier | None = None,
     launch_mode: ModeSetting = "auto",
     launch_concurrency: int = 8,
+    launch_deadline: float = 1800.0,
     worker_threads: int = 4,
 ) -> Services:
     access = Authorizer(gateway, policy, store.audit)
@@ -111,6 +112,7 @@ def build_services(
         mode=launch_mode,
         concurrency=launch_concurrency,
         owner=process_name(),
+        deadline=launch_deadline,
     )
     launches = LaunchService(
         gateway,
@@ -176,6 +178,7 @@ def build_runtime(
             notifier=notifier,
             launch_mode=settings.launch_mode,
             launch_concurrency=settings.launch_concurrency,
+            launch_deadline=settings.launch_deadline,
             worker_threads=settings.worker_threads,
         ),
         gateway=gateway,

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     launch_mode: ModeSetting = "auto"
     # Launch requests in flight at once (analyses are created one request per session).
     launch_concurrency: int = Field(default=8, ge=1, le=64)
+    # Seconds a launch keeps retrying Flywheel's transient errors (429, 5xx, dropped
+    # connections) before the sessions still failing are failed for good.
+    launch_deadline: float = Field(default=1800.0, gt=0)
     # Seconds between batch-watcher passes (progress messages, completion).
     watch_interval: float = Field(default=30.0, gt=0)
     # bolt runs listeners (and so acks) on this pool: too small and acks queue behind answers

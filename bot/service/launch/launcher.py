@@ -9,14 +9,21 @@ Every job carries the tag ``fwbot:<batch id>``, so before launching anything the
 launcher asks Flywheel which sessions already have a job with that tag (a job
 whose creation succeeded even though its answer was lost, or a launch cut short
 by a restart) and marks those launched instead of launching them again.
+
+Transient errors (429, 5xx, dropped connections) are retried until a deadline (the
+``launch_deadline`` setting): a 429 in place after the pause Flywheel asks (it did
+nothing), anything else in retry rounds with exponential backoff and full jitter, each
+round after one tag check, since the lost answer may hide a job that was made. A target
+fails only for Flywheel's refusal (a 4xx) or when the deadline passes.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -42,8 +49,9 @@ from bot.store.batches import BatchRepo, TargetUpdate
 
 log = logging.getLogger(__name__)
 
-PASSES = 2  # per-session: a transient failure gets one more try, after a tag check
-BUSY_TRIES = 6  # a 429 was not acted on: the same request is sent again after the pause
+DEADLINE = 1800.0  # seconds: transient errors are retried this long, then the target fails
+FIRST_BACKOFF = 1.0  # seconds before the first retry round; doubles each round nothing got
+MAX_BACKOFF = 60.0  # through, up to this; the pause is drawn in [0, that) (full jitter)
 MAX_BUSY_WAIT = 60.0  # seconds; a longer Retry-After is capped
 RENEW_EVERY = 10.0  # seconds between renewals of the launch lease (see BatchRepo.claim_launch)
 
@@ -59,6 +67,8 @@ class Launcher:
         mode: ModeSetting = "auto",
         concurrency: int = 8,
         owner: str = "fwbot",
+        deadline: float = DEADLINE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway = gateway
         self._batches = batches
@@ -67,6 +77,8 @@ class Launcher:
         self._mode = mode
         self._concurrency = concurrency
         self._owner = owner
+        self._deadline = deadline
+        self._clock = clock
         self._renewed: dict[str, float] = {}
         self._lost: set[str] = set()
         self._lock = threading.Lock()
@@ -150,63 +162,103 @@ class Launcher:
         self._mark(pending, self._gateway.start_batch(flywheel_batch))
 
     def _launch_each(self, batch: Batch, pending: Sequence[Target], *, analysis: bool) -> None:
-        """One analysis (or utility job) per session, ``concurrency`` requests at a time."""
+        """One analysis (or utility job) per session, ``concurrency`` requests at a time,
+        in rounds: the transient failures of a round are retried after a backoff and a tag
+        check, until none remain, the deadline passes, the bot stops or the lease is lost."""
         if batch.launch_mode is not LaunchMode.PER_SESSION:
             self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
+        deadline = self._clock() + self._deadline
         remaining = list(pending)
-        last_error: dict[int, str] = {}
-        for attempt in range(PASSES):
-            if attempt:
-                self._reconcile(batch)
-                still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
-                remaining = [t for t in remaining if t.id in still]
-            recorder = _Recorder(self._batches)
-            one = partial(self._launch_target, batch, analysis=analysis, recorder=recorder)
-            try:
-                with ThreadPoolExecutor(
-                    self._concurrency, thread_name_prefix="fwbot-launch"
-                ) as pool:
-                    outcomes = list(pool.map(one, remaining))
-            finally:
-                recorder.flush()
+        errors: dict[int, str] = {}  # target id -> its last transient error
+        stalled = 0  # rounds in a row in which nothing got through: the backoff's exponent
+        while remaining:
+            failed = self._launch_round(batch, remaining, analysis=analysis, deadline=deadline)
             if self._stopping.is_set() or batch.id in self._lost:
-                return
-            transient = {t.id: e for t, e in zip(remaining, outcomes, strict=True) if e}
-            if not transient:
-                return
-            last_error.update(transient)
-            remaining = [t for t in remaining if t.id in transient]
+                return  # what is left stays planned for the next run
+            stalled = stalled + 1 if failed and len(failed) == len(remaining) else 0
+            errors.update(failed)
+            remaining = [t for t in remaining if t.id in failed]
+            while remaining:  # wait, then ask Flywheel which of them it has after all
+                left = deadline - self._clock()
+                if left <= 0:
+                    self._give_up(batch, remaining, errors)
+                    return
+                if self._stopping.wait(min(_backoff(max(stalled - 1, 0)), left)):
+                    return
+                if not self._still_ours(batch.id):
+                    return
+                try:
+                    remaining = self._still_planned(batch, remaining)
+                    break
+                except FlywheelUnavailable as err:
+                    log.warning("%s: tag check before a retry failed: %s", batch.id, err.message)
+                    stalled += 1
+
+    def _launch_round(
+        self, batch: Batch, targets: Sequence[Target], *, analysis: bool, deadline: float
+    ) -> dict[int, str]:
+        """Launch each target once (429s aside); returns the transient errors by target id."""
+        recorder = _Recorder(self._batches)
+        one = partial(
+            self._launch_target, batch, analysis=analysis, recorder=recorder, deadline=deadline
+        )
+        try:
+            with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
+                outcomes = list(pool.map(one, targets))
+        finally:
+            recorder.flush()
+        return {t.id: e for t, e in zip(targets, outcomes, strict=True) if e}
+
+    def _still_planned(self, batch: Batch, targets: Sequence[Target]) -> list[Target]:
         self._reconcile(batch)
         still = {t.id for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
-        self._fail([t for t in remaining if t.id in still], None, last_error)
+        return [t for t in targets if t.id in still]
+
+    def _give_up(self, batch: Batch, targets: Sequence[Target], errors: dict[int, str]) -> None:
+        """The deadline passed: fail what Flywheel does not have after all. If even the tag
+        check fails, the targets stay planned: failing them could hide a job that was made."""
+        try:
+            targets = self._still_planned(batch, targets)
+        except FlywheelUnavailable as err:
+            log.warning("launch of %s stopped at the deadline: %s", batch.id, err.message)
+            return
+        span = _span(self._deadline)
+        self._fail(
+            targets,
+            None,
+            {t.id: f"Flywheel kept failing for {span}: {errors.get(t.id, '?')}" for t in targets},
+        )
 
     def _launch_target(
-        self, batch: Batch, target: Target, analysis: bool, recorder: _Recorder
+        self, batch: Batch, target: Target, analysis: bool, recorder: _Recorder, deadline: float
     ) -> str | None:
         """Launch one session; returns a transient error to retry, None when settled.
 
         A 429 means Flywheel did nothing, so the same request goes again after the pause it
-        asks for. Any other failure may hide a job that was made (a lost answer): the caller
-        checks the batch tag before trying that session again."""
+        asks for (until the deadline). Any other failure may hide a job that was made (a
+        lost answer): the caller checks the batch tag before trying that session again."""
         spec = self._spec(batch, target, analysis=analysis)
-        for attempt in range(BUSY_TRIES):
-            if self._stopping.is_set() or not self._still_ours(batch.id):
-                return None
+        attempt = 0
+        while not self._stopping.is_set() and self._still_ours(batch.id):
             try:
                 launched = self._gateway.launch_one(spec)
             except LaunchRejected as err:
                 self._fail([target], err.detail)
                 return None
             except FlywheelBusy as err:
-                pause = err.retry_after if err.retry_after is not None else 2.0**attempt
-                if self._stopping.wait(min(pause, MAX_BUSY_WAIT)):
+                left = deadline - self._clock()
+                if left <= 0:
+                    return err.message
+                pause = err.retry_after if err.retry_after is not None else _backoff(attempt)
+                attempt += 1
+                if self._stopping.wait(min(pause, MAX_BUSY_WAIT, left)):
                     return None
                 continue
             except FlywheelUnavailable as err:
                 return err.message
             recorder.launched(target, launched)
             return None
-        return "Flywheel stayed busy (429)"
+        return None
 
     # -- bookkeeping -------------------------------------------------------------
     def _still_ours(self, batch_id: str) -> bool:
@@ -293,6 +345,15 @@ class Launcher:
             tags=tags,
             analysis=analysis,
         )
+
+
+def _backoff(attempt: int) -> float:
+    """Full jitter: anywhere up to the doubled pause, so retries spread out."""
+    return random.uniform(0.0, min(MAX_BACKOFF, FIRST_BACKOFF * 2.0 ** min(attempt, 32)))
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 class _Recorder:

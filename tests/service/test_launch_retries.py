@@ -1,0 +1,204 @@
+"""Launch retries until a deadline, against the local Flywheel and a real SQLite store:
+transient errors (429, 5xx, dropped connections, lost answers) are retried with backoff
+and a tag check per round, so every session ends with exactly one analysis; only
+Flywheel's refusal or the deadline fails a session. Backoff is shrunk so rounds take ms."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build_services
+from bot.domain import BatchState, TargetState
+from bot.flywheel.sdk_gateway import SdkGateway
+from bot.service import Services
+from bot.service.launch import launcher
+from bot.service.policy import Policy
+from bot.store.db import Store
+from localfw.knobs import Knobs
+from localfw.server import LocalFlywheel
+from tests.service.test_launch_service import (
+    CONFIG,
+    DWI_SESSIONS,
+    EDITOR_ACTOR,
+    QSI,
+    launch,
+    tagged,
+)
+
+CREATE = r"^POST /sessions/\{cid\}/analyses$"  # analysis creations, nothing else
+TAG_CHECK = r"^GET /users/self/jobs$"
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launcher, "FIRST_BACKOFF", 0.02)
+    monkeypatch.setattr(launcher, "MAX_BACKOFF", 0.2)
+
+
+@pytest.fixture
+def configs_dir(tmp_path: Path) -> Path:
+    (tmp_path / "qsi.yml").write_text(CONFIG)
+    return tmp_path
+
+
+@pytest.fixture
+def make(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> Iterator[Callable[..., Services]]:
+    made: list[Services] = []
+
+    def _make(deadline: float = 30.0) -> Services:
+        services = build_services(
+            SdkGateway.connect(localfw.sdk_api_key),
+            sqlite_store,
+            Policy(max_batch_without_approval=1000),
+            configs_dir,
+            launch_deadline=deadline,
+        )
+        made.append(services)
+        return services
+
+    yield _make
+    for services in made:
+        services.workers.shutdown()
+
+
+def outage(knobs: Knobs, seconds: float, routes: str) -> list[int]:
+    """From the first analysis creation on, every request matching ``routes`` (a regex on
+    "METHOD /route/{template}") answers 503 for ``seconds``; then Flywheel is back.
+    Returns the list of 503s served (its length)."""
+    pick = knobs.pick_error
+    matches = re.compile(routes)
+    started: list[float] = []
+    served: list[int] = []
+    lock = threading.Lock()
+
+    def pick_error(method: str, path: str, route: str) -> str | None:
+        with lock:
+            if not started and f"{method} {route}" == "POST /sessions/{cid}/analyses":
+                started.append(time.monotonic())
+            down = bool(started) and time.monotonic() - started[0] < seconds
+        if down and matches.search(f"{method} {route}"):
+            served.append(503)
+            return "503"
+        return pick(method, path, route)
+
+    knobs.pick_error = pick_error  # type: ignore[method-assign]
+    return served
+
+
+def per_session(localfw: LocalFlywheel, batch_id: str) -> Counter[str]:
+    return Counter(str(j["parents"]["session"]) for j in tagged(localfw, batch_id))  # type: ignore[index]
+
+
+def test_an_outage_is_waited_out_and_every_session_gets_one_analysis(
+    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+) -> None:
+    """Issue 10: 503s on every creation and tag check for a while, then Flywheel is back.
+    Nothing fails; each session ends with exactly one analysis."""
+    services = make()
+    served = outage(localfw.knobs, 1.0, f"{CREATE}|{TAG_CHECK}")
+
+    batch_id = launch(services)
+
+    counts = sqlite_store.batches.target_counts(batch_id)
+    assert counts[TargetState.LAUNCHED] == DWI_SESSIONS and counts[TargetState.FAILED] == 0
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHED
+    jobs = per_session(localfw, batch_id)
+    assert len(jobs) == DWI_SESSIONS and set(jobs.values()) == {1}
+    assert len(served) > DWI_SESSIONS  # the outage outlasted the first round
+    assert localfw.requests.count("GET", "/users/self/jobs") > 2  # a tag check per round
+
+
+def test_random_faults_and_lost_answers_leave_no_duplicate_and_no_gap(
+    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+) -> None:
+    services = make()
+    localfw.knobs.set_errors(
+        0.1, ["500", "502", "503", "429", "drop", "drop-after"], route=CREATE, retry_after=0
+    )
+
+    batch_id = launch(services)
+
+    counts = sqlite_store.batches.target_counts(batch_id)
+    assert counts[TargetState.LAUNCHED] == DWI_SESSIONS and counts[TargetState.FAILED] == 0
+    jobs = per_session(localfw, batch_id)
+    assert len(jobs) == DWI_SESSIONS  # 0 missing
+    assert set(jobs.values()) == {1}  # 0 duplicates
+    assert localfw.requests.count("POST", "/sessions/{cid}/analyses") > DWI_SESSIONS
+
+
+def test_flywheel_refusing_a_session_fails_it_with_flywheels_reason(
+    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+) -> None:
+    """Sessions removed after planning answer 404: failed at once, with Flywheel's words;
+    the others launch despite transient faults around them."""
+    services = make()
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    gone = sqlite_store.batches.targets(ticket.batch.id)[:3]
+    with localfw.world.lock:
+        for target in gone:
+            del localfw.world.sessions[target.session_id]
+    localfw.knobs.set_errors(0.1, ["503", "drop-after"], route=CREATE)
+
+    services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    services.workers.wait_idle(30)
+
+    failed = sqlite_store.batches.targets(ticket.batch.id, [TargetState.FAILED])
+    assert {t.session_id: t.error for t in failed} == {
+        t.session_id: f"Container {t.session_id} not found" for t in gone
+    }
+    jobs = per_session(localfw, ticket.batch.id)
+    assert len(jobs) == DWI_SESSIONS - 3 and set(jobs.values()) == {1}
+    assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHED
+
+
+def test_past_the_deadline_the_sessions_still_failing_fail_with_the_deadline_reason(
+    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+) -> None:
+    services = make(deadline=2.0)
+    localfw.knobs.set_errors(1.0, ["503"], route=CREATE)
+    started = time.monotonic()
+
+    batch_id = launch(services)
+
+    assert time.monotonic() - started < 8  # the deadline, plus the round under way
+    failed = sqlite_store.batches.targets(batch_id, [TargetState.FAILED])
+    assert len(failed) == DWI_SESSIONS
+    [reason] = {t.error for t in failed}
+    site = ":".join(localfw.sdk_api_key.split(":")[:2])
+    assert reason == f"Flywheel kept failing for 2 s: Flywheel at {site} answered 503 injected 503."
+    assert tagged(localfw, batch_id) == []
+    assert localfw.requests.count("POST", "/sessions/{cid}/analyses") > DWI_SESSIONS
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.FAILED
+
+
+def test_stopping_during_the_backoff_leaves_the_rest_planned_for_the_next_run(
+    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+) -> None:
+    services = make()
+    localfw.knobs.set_errors(1.0, ["503"], route=CREATE)
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    while localfw.requests.count("POST", "/sessions/{cid}/analyses") < DWI_SESSIONS:
+        time.sleep(0.01)
+
+    services.workers.shutdown()  # the bot stops while Flywheel is down
+
+    assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHING
+    counts = sqlite_store.batches.target_counts(ticket.batch.id)
+    assert counts[TargetState.PLANNED] == DWI_SESSIONS and not counts.get(TargetState.FAILED)
+
+    localfw.knobs.clear()
+    restarted = make()
+    assert restarted.launches.resume_unfinished() == [ticket.batch.id]
+    restarted.workers.wait_idle(30)
+    jobs = per_session(localfw, ticket.batch.id)
+    assert len(jobs) == DWI_SESSIONS and set(jobs.values()) == {1}
