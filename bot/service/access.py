@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from bot.domain import ROLE_RANK, Actor, ProjectRef, ProjectRole
-from bot.errors import PermissionDenied
+from bot.errors import NotFound, PermissionDenied
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.policy import Policy
 from bot.service.use_cases import NEEDS, Access, UseCase
@@ -61,9 +61,14 @@ class Authorizer:
         target: str = "",
         launcher: str | None = None,
         details: dict[str, Any] | None = None,
+        unknown_to_outsiders: NotFound | None = None,
     ) -> ProjectRole:
         """Allow (and audit) or raise ``PermissionDenied`` (and audit), by the access the use
-        case declares (``bot.service.use_cases.NEEDS``). Returns the actor's role."""
+        case declares (``bot.service.use_cases.NEEDS``). Returns the actor's role.
+
+        With ``unknown_to_outsiders`` (what a nonexistent target answers), an actor with no
+        role on the project (and not a bot admin) is refused with that instead: the refusal
+        is audited, but says nothing of the project or the target."""
         access = NEEDS[use_case]
         where: dict[str, Any] = {
             "use_case": use_case,
@@ -78,6 +83,9 @@ class Authorizer:
             role = self.project_roles(project).get(actor.email, "none")
         reason = self._why_not(actor, access, role, launcher)
         if reason is not None:
+            if unknown_to_outsiders is not None and role == "none" and not actor.bot_admin:
+                self._record(actor, "refused", reason="no role on project", **where)
+                raise unknown_to_outsiders
             message = self._explain(access, role, project, launcher)
             self.refuse(actor, message, reason=reason, **where)
         self._record(actor, "allowed", reason=f"role {role}", **where)

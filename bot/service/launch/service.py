@@ -29,7 +29,7 @@ from bot.domain import (
     TargetSpec,
     batch_tag,
 )
-from bot.errors import Conflict, FlywheelRefused, UsageError
+from bot.errors import Conflict, FlywheelRefused, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.launch.launcher import Launcher
@@ -181,7 +181,7 @@ class LaunchService:
 
     def _confirm(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
         batch = self._batches.get_existing(batch_id)
-        project = _project_of(batch)
+        self._authorize(actor, UseCase.LAUNCH_CONFIRM, batch)
         if batch.is_under_way:
             return batch, False
         if batch.requester_email.casefold() != actor.email.casefold():
@@ -199,9 +199,6 @@ class LaunchService:
                 hint="An admin of the project can click Approve, or type "
                 f"`/fw approve {batch.id}`.",
             )
-        self._access.authorize(
-            actor, UseCase.LAUNCH_CONFIRM, project=project, target=batch.id
-        )
         return self._start(batch, BatchState.PLANNED)
 
     def approve(self, actor: Actor, batch_id: str) -> Batch:
@@ -214,6 +211,8 @@ class LaunchService:
 
     def _approve(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
         batch = self._batches.get_existing(batch_id)
+        # The requester passes this check, to be told below that someone else must approve.
+        self._authorize(actor, UseCase.LAUNCH_APPROVE, batch, launcher=batch.requester_email)
         if batch.is_under_way:
             return batch, False
         if batch.state is not BatchState.AWAITING_APPROVAL:
@@ -229,9 +228,6 @@ class LaunchService:
                 project_label=batch.project_label,
                 target=batch.id,
             )
-        self._access.authorize(
-            actor, UseCase.LAUNCH_APPROVE, project=_project_of(batch), target=batch.id
-        )
         return self._start(batch, BatchState.AWAITING_APPROVAL, approver=actor.email)
 
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
@@ -241,18 +237,12 @@ class LaunchService:
 
     def _cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         batch = self._batches.get_existing(batch_id)
+        self._authorize(actor, UseCase.LAUNCH_DROP, batch, launcher=batch.requester_email)
         if not batch.is_plan:
             raise Conflict(
                 f"Batch `{batch.id}` is {batch.state.value}; only a batch not yet launched "
                 "can be dropped this way."
             )
-        self._access.authorize(
-            actor,
-            UseCase.LAUNCH_DROP,
-            project=_project_of(batch),
-            target=batch.id,
-            launcher=batch.requester_email,
-        )
         return self._batches.transition(batch.id, BatchState.CANCELLED)
 
     def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> CancelOutcome:
@@ -261,6 +251,12 @@ class LaunchService:
         batch = self._batches.get_existing(batch_id)
         if batch.is_plan:
             return CancelOutcome(self.cancel_plan(actor, batch_id), CancelStep.DROPPED)
+        self._authorize(
+            actor,
+            UseCase.CANCEL_JOBS if confirmed else UseCase.CANCEL_PREVIEW,
+            batch,
+            launcher=batch.requester_email,
+        )
         if batch.state is BatchState.LAUNCHING:
             raise Conflict(
                 f"Batch `{batch.id}` is still launching; cancel it when the launch is done.",
@@ -268,13 +264,6 @@ class LaunchService:
             )
         if batch.is_final:
             raise Conflict(f"Batch `{batch.id}` is {batch.state.value}: nothing is pending.")
-        self._access.authorize(
-            actor,
-            UseCase.CANCEL_JOBS if confirmed else UseCase.CANCEL_PREVIEW,
-            project=_project_of(batch),
-            target=batch.id,
-            launcher=batch.requester_email,
-        )
         jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
         pending = [j.job_id for j in jobs if j.state in QUEUED_JOB_STATES]
         if not confirmed:
@@ -305,10 +294,22 @@ class LaunchService:
     def status(self, actor: Actor, batch_id: str) -> BatchView:
         """One batch's progress for anyone who may read its project."""
         batch = self._batches.get_existing(batch_id)
-        self._access.authorize(
-            actor, UseCase.STATUS_SHOW, project=_project_of(batch), target=batch.id
-        )
+        self._authorize(actor, UseCase.STATUS_SHOW, batch)
         return self._reporter.view(batch_id)
+
+    def _authorize(
+        self, actor: Actor, use_case: UseCase, batch: Batch, *, launcher: str | None = None
+    ) -> None:
+        """The access check every batch-id use case makes before it says anything about the
+        batch; to an actor with no role on its project the batch does not exist."""
+        self._access.authorize(
+            actor,
+            use_case,
+            project=_project_of(batch),
+            target=batch.id,
+            launcher=launcher,
+            unknown_to_outsiders=NotFound("batch", batch.id),
+        )
 
     # -- running -------------------------------------------------------------------
     def _start(

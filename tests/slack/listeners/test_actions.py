@@ -113,6 +113,7 @@ def test_a_refused_click_is_answered_on_the_side(
     slack_services: Services, slack_gateway: FakeFlywheelGateway, sqlite_store: Store
 ) -> None:
     batch_id = planned_batch(sqlite_store, slack_gateway)
+    slack_gateway.roles["p-gear_testing"]["eve@lab.org"] = "read-write"  # a colleague's click
     other = Actor(email="eve@lab.org", slack_user_id="U0EVE")
     value = ButtonValue(batch=batch_id, action=ButtonAction.CONFIRM, requester=REQUESTER)
 
