@@ -11,6 +11,9 @@ scheduler until the bot stops.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from typing import Any
 
 from bot.settings import Settings, require_slack
 from bot.slack.app import create_app, create_web_client
@@ -34,6 +37,7 @@ def serve(
 
     client = create_web_client(settings)
     runtime = build_runtime(settings, demo=demo, notifier=SlackNotifier(client))
+    previous = stop_on_sigterm()
     scheduler = None
     try:
         app = create_app(settings, runtime.services, client=client)
@@ -55,4 +59,19 @@ def serve(
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         runtime.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def stop_on_sigterm() -> Any:
+    """SIGTERM (docker stop, Kubernetes) takes the Ctrl-C path: launches stop at their next
+    session and give their leases back, so a new process resumes them at once. Returns
+    the handler it replaced (None off the main thread, where none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)

@@ -16,7 +16,9 @@ from bot.domain.batches import (
 from bot.store.models import BatchRow, utcnow
 from bot.store.repo import StoreBacked, batch_from_row
 
-LAUNCH_LEASE = timedelta(minutes=2)  # a launcher silent this long is taken to be dead
+# A launcher whose heartbeat (every 5 s) is silent this long is taken to be dead: a
+# restart after kill -9 resumes its launches within about this long.
+LAUNCH_LEASE = timedelta(seconds=25)
 
 
 class BatchClaims(StoreBacked):

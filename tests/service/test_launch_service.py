@@ -535,3 +535,35 @@ def test_confirm_reads_the_batch_once_and_changes_it_in_one_transaction(
     assert len(batch_reads) == 2  # the batch, then the row the compare-and-set changed
     assert [w.split()[0:2] for w in writes if "audit" not in w] == [["UPDATE", "batches"]]
     assert len(begins) == 2  # the unit of work, then its audit row on its own
+
+
+def test_a_running_launch_beats_its_lease_whatever_it_is_doing(
+    localfw: LocalFlywheel,
+    sqlite_store: Store,
+    configs_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The heartbeat renews the lease on its own clock: a launcher stuck in slow requests
+    (here 0.6 s each) keeps its batch; only a dead one's lease lapses (25 s)."""
+    import bot.service.launch.launcher as launcher_module
+    from bot.store.models import BatchRow
+
+    monkeypatch.setattr(launcher_module, "RENEW_EVERY", 0.05)
+    services = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    localfw.knobs.latency = 0.6  # every request hangs: the launch makes no progress
+    services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+    beats: set[object] = set()
+    until = time.monotonic() + 1.5
+    while time.monotonic() < until:
+        with sqlite_store.reading() as s:
+            row = s.get(BatchRow, ticket.batch.id)
+            assert row is not None
+            beats.add(row.launch_heartbeat)
+        time.sleep(0.02)
+    services.workers.shutdown()  # stops at the next session, gives the lease back
+
+    assert len(beats - {None}) >= 6  # beats while no session could be launched
+    with sqlite_store.reading() as s:
+        row = s.get(BatchRow, ticket.batch.id)
+        assert row is not None and row.launch_owner is None

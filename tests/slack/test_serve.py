@@ -116,3 +116,19 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     assert isinstance(seen["notifier"], SlackNotifier)
     assert seen["resumed"] and seen["interval"] == 7
     assert not seen["scheduler"].running and seen["server_shut"]
+
+
+def test_sigterm_takes_the_ctrl_c_path() -> None:
+    """docker stop and Kubernetes send SIGTERM: serve stops as on Ctrl-C (launches give
+    their leases back), instead of dying with its leases held."""
+    import os
+    import signal
+
+    from bot.slack.serve import stop_on_sigterm
+
+    previous = stop_on_sigterm()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -53,7 +53,7 @@ DEADLINE = 1800.0  # seconds: transient errors are retried this long, then the t
 FIRST_BACKOFF = 1.0  # seconds before the first retry round; doubles each round nothing got
 MAX_BACKOFF = 60.0  # through, up to this; the pause is drawn in [0, that) (full jitter)
 MAX_BUSY_WAIT = 60.0  # seconds; a longer Retry-After is capped
-RENEW_EVERY = 10.0  # seconds between renewals of the launch lease (see BatchRepo.claim_launch)
+RENEW_EVERY = 5.0  # seconds between heartbeats of the launch lease (see BatchRepo.claim_launch)
 
 
 class Launcher:
@@ -97,10 +97,25 @@ class Launcher:
             return
         self._renewed[batch_id] = time.monotonic()
         self._lost.discard(batch_id)
+        done = threading.Event()
+        heartbeat = threading.Thread(
+            target=self._heartbeat, args=(batch_id, done), name="fwbot-lease", daemon=True
+        )
+        heartbeat.start()
         try:
             self._run(self._batches.get_existing(batch_id))  # as the previous holder left it
         finally:
+            done.set()
+            heartbeat.join()
             self._batches.release_launch(batch_id, self._owner)
+
+    def _heartbeat(self, batch_id: str, done: threading.Event) -> None:
+        """Renew the lease every few seconds while this run lives, whatever it is doing
+        (a long backoff, requests hanging on a slow Flywheel): only a dead process lets
+        its lease lapse, so a restarted bot takes over within the lease (25 s)."""
+        while not done.wait(RENEW_EVERY):
+            if not self._still_ours(batch_id):
+                return
 
     def _run(self, batch: Batch) -> None:
         batch_id = batch.id
