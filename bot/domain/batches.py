@@ -133,13 +133,26 @@ def idempotency_key(
     project_id: str,
     session_ids: Iterable[str],
     *,
+    vm_tag: str | None = None,
+    label: str = "",
     extra: str = "",
 ) -> str:
-    """Same gear, version, config, project and target set -> same key.
+    """Same gear, version, config (and inputs), project, targets, VM size and analysis
+    label -> same key: everything that changes what would be launched. A request that
+    differs in any of them is a new batch, never the old one shown beside a new plan.
 
     ``extra`` lets a deliberate relaunch (e.g. a retry attempt) opt out.
     """
-    payload = [gear_name, gear_version, config_hash, project_id, sorted(set(session_ids)), extra]
+    payload = [
+        gear_name,
+        gear_version,
+        config_hash,
+        project_id,
+        sorted(set(session_ids)),
+        vm_tag or "",
+        label,
+        extra,
+    ]
     return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
@@ -186,6 +199,8 @@ class BatchSpec:
             self.config_hash,
             self.project_id,
             (t.session_id for t in targets),
+            vm_tag=self.vm_tag,
+            label=self.analysis_label,
             extra=self.key_extra,
         )
 

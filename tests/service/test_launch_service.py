@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,28 @@ def test_a_repeated_request_before_confirming_returns_the_same_batch(services: S
     second = services.launches.request(EDITOR_ACTOR, QSI)
 
     assert second.batch.id == first.batch.id and second.created is False
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        replace(QSI, size="small"),  # another VM: another launch
+        replace(QSI, label="QSI_rerun"),  # another analysis label: another launch
+    ],
+    ids=["size", "label"],
+)
+def test_a_request_that_differs_in_size_or_label_is_a_new_batch(
+    services: Services, changed: LaunchRequest
+) -> None:
+    """The old batch was shown beside the new plan, and confirming launched the old one."""
+    first = services.launches.request(EDITOR_ACTOR, QSI)
+    second = services.launches.request(EDITOR_ACTOR, changed)
+
+    assert second.created and second.batch.id != first.batch.id
+    assert (second.batch.size, second.batch.analysis_label) == (
+        second.plan.size,
+        second.plan.label,
+    )
 
 
 def test_complete_runs_are_skipped_and_failed_ones_relaunched(
