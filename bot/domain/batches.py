@@ -193,6 +193,14 @@ class BatchSpec:
         return config_hash(self.config, self.inputs)
 
     def idempotency_key(self, targets: Sequence[TargetSpec]) -> str:
+        """The launch and who asked for it: a second user asking the same thing gets a
+        batch of their own (told that the same launch is planned or running)."""
+        return hashlib.sha256(
+            _canonical([self.launch_key(targets), self.requester_email.casefold()])
+        ).hexdigest()
+
+    def launch_key(self, targets: Sequence[TargetSpec]) -> str:
+        """What would be launched, whoever asks: equal keys would make the same jobs."""
         return idempotency_key(
             self.gear_name,
             self.gear_version,
@@ -240,6 +248,9 @@ class Batch:
     summary_claimed_by: str | None
     summary_claimed_at: datetime | None
     summary_posted_at: datetime | None
+    launch_key: str | None = None
+    cancel_requested_by: str | None = None
+    cancel_requested_at: datetime | None = None
 
     @property
     def is_final(self) -> bool:

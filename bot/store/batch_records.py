@@ -55,7 +55,7 @@ class BatchRecords(StoreBacked):
                 now = utcnow()
                 try:
                     with s.begin_nested():
-                        s.execute(insert(BatchRow).values(**self._row(spec, batch_id, key, now)))
+                        s.execute(insert(BatchRow).values(**self._row(spec, batch_id, key, now, targets)))
                 except IntegrityError:
                     existing = self._by_key(s, key)
                     if existing is not None:
@@ -68,10 +68,13 @@ class BatchRecords(StoreBacked):
         raise RuntimeError(f"no free batch id after {ID_ATTEMPTS} attempts")
 
     @staticmethod
-    def _row(spec: BatchSpec, batch_id: str, key: str, now: datetime) -> dict[str, Any]:
+    def _row(
+        spec: BatchSpec, batch_id: str, key: str, now: datetime, targets: Sequence[TargetSpec]
+    ) -> dict[str, Any]:
         return {
             "id": batch_id,
             "idempotency_key": key,
+            "launch_key": spec.launch_key(targets),
             "gear_name": spec.gear_name,
             "gear_version": spec.gear_version,
             "gear_id": spec.gear_id,
@@ -128,6 +131,22 @@ class BatchRecords(StoreBacked):
     @staticmethod
     def _by_key(s: Session, key: str) -> BatchRow | None:
         return s.scalar(select(BatchRow).where(BatchRow.idempotency_key == key))
+
+    def same_launch(self, launch_key: str, *, besides: str) -> list[Batch]:
+        """Other batches that would launch the same jobs (asked by someone else), not over
+        yet, newest first: what a second requester is told about, and what stops their
+        confirm from launching the same sessions twice."""
+        stmt = (
+            select(BatchRow)
+            .where(
+                BatchRow.launch_key == launch_key,
+                BatchRow.id != besides,
+                BatchRow.state.not_in([s.value for s in FINAL_BATCH_STATES]),
+            )
+            .order_by(BatchRow.created_at.desc(), BatchRow.id.desc())
+        )
+        with self._store.reading() as s:
+            return [batch_from_row(r) for r in s.scalars(stmt.limit(10))]
 
     def get(self, batch_id: str) -> Batch | None:
         with self._store.reading() as s:

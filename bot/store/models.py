@@ -118,6 +118,11 @@ class BatchRow(Base):
     # Which process is launching the batch, and when it last said so (a lease).
     launch_owner: Mapped[str | None] = mapped_column(String(100))
     launch_heartbeat: Mapped[datetime | None]
+    # The launch without who asked for it: another user's identical request shares it.
+    launch_key: Mapped[str | None] = mapped_column(String(64))
+    # `/fw cancel` during the launch: who asked; the launcher stops and cancels what it made.
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(320))
+    cancel_requested_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(_in("state", [s.value for s in BatchState]), name="state"),
@@ -128,6 +133,7 @@ class BatchRow(Base):
         Index(None, "project_label", "created_at"),
         Index(None, "requester_email", "created_at"),
         Index(None, "state"),
+        Index(None, "launch_key"),
     )
 
 

@@ -82,6 +82,9 @@ def batch_from_row(row: BatchRow) -> Batch:
         summary_claimed_by=row.summary_claimed_by,
         summary_claimed_at=row.summary_claimed_at,
         summary_posted_at=row.summary_posted_at,
+        launch_key=row.launch_key,
+        cancel_requested_by=row.cancel_requested_by,
+        cancel_requested_at=row.cancel_requested_at,
     )
 
 
