@@ -97,6 +97,18 @@ class IllegalTransition(Conflict):
         super().__init__(f"Batch `{batch_id}` is {current.value}; it cannot become {wanted.value}.")
 
 
+class SameLaunchUnderWay(Conflict):
+    """Another batch that would make the same jobs is launching or launched already
+    (the store's unique index on under-way launch keys said so)."""
+
+    def __init__(self, batch_id: str) -> None:
+        self.batch_id = batch_id
+        super().__init__(
+            f"Batch `{batch_id}` cannot launch: the same launch is already under way.",
+            hint="`/fw status` shows it.",
+        )
+
+
 def sources_of(wanted: BatchState) -> frozenset[BatchState]:
     """States from which ``wanted`` is reachable (used for the SQL compare-and-set)."""
     return frozenset(s for s, targets in TRANSITIONS.items() if wanted in targets)

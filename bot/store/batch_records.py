@@ -24,6 +24,7 @@ from bot.domain.batches import (
     BatchState,
     IllegalTransition,
     LaunchMode,
+    SameLaunchUnderWay,
     TargetSpec,
     check_transition,
     sources_of,
@@ -55,7 +56,8 @@ class BatchRecords(StoreBacked):
                 now = utcnow()
                 try:
                     with s.begin_nested():
-                        s.execute(insert(BatchRow).values(**self._row(spec, batch_id, key, now, targets)))
+                        values = self._row(spec, batch_id, key, now, targets)
+                        s.execute(insert(BatchRow).values(**values))
                 except IntegrityError:
                     existing = self._by_key(s, key)
                     if existing is not None:
@@ -212,7 +214,12 @@ class BatchRecords(StoreBacked):
             .execution_options(synchronize_session=False)
         )
         with self._store.session() as s:
-            if s.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
+            try:
+                with s.begin_nested():
+                    changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
+            except IntegrityError as err:  # uq_batches_launch_key_under_way
+                raise SameLaunchUnderWay(batch_id) from err
+            if changed == 0:
                 current = s.scalar(select(BatchRow.state).where(BatchRow.id == batch_id))
                 if current is None:
                     raise NotFound("batch", batch_id)

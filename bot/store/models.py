@@ -24,11 +24,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.domain import BatchState, LaunchMode, TargetState
+from bot.domain import UNDER_WAY_STATES, BatchState, LaunchMode, TargetState
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -70,6 +71,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+UNDER_WAY_SQL = _in("state", sorted(s.value for s in UNDER_WAY_STATES))
 
 
 class Base(DeclarativeBase):
@@ -134,6 +138,15 @@ class BatchRow(Base):
         Index(None, "requester_email", "created_at"),
         Index(None, "state"),
         Index(None, "launch_key"),
+        # One batch at a time may launch the same jobs: two people confirming the same
+        # launch at the same moment cannot both start it (the second gets a Conflict).
+        Index(
+            "uq_batches_launch_key_under_way",
+            "launch_key",
+            unique=True,
+            sqlite_where=text(UNDER_WAY_SQL),
+            postgresql_where=text(UNDER_WAY_SQL),
+        ),
     )
 
 

@@ -4,6 +4,8 @@ progress message that is updated in place. Counts first, so a phone shows the ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain import Batch, BatchState
 from bot.service.launch.plan import LaunchPlan
 from bot.service.launch.progress import BatchView
@@ -128,9 +130,26 @@ def preview(plan: LaunchPlan) -> Reply:
     return reply(_fallback(plan), blocks, text)
 
 
-def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
+def same_launch_note(others: Sequence[Batch]) -> str | None:
+    """Someone else asked for exactly this launch: say who and where it stands, so two
+    people do not both wait for (or both pay for) the same jobs."""
+    if not others:
+        return None
+    first = others[0]
+    if first.is_under_way:
+        where = f"is already {first.state.value} as batch `{first.id}`"
+        then = "launching yours would be refused"
+    else:
+        where = f"is already planned as batch `{first.id}` ({STATE_WORDS[first.state]})"
+        then = "whichever of you launches first runs it; the other is then refused"
+    more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+    return f"Heads-up: the same launch{more} {where}, asked by {first.requester_email}: {then}."
+
+
+def ask_to_confirm(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] = ()) -> Reply:
     """The requester's Launch / Cancel pair (ephemeral: only they can click it)."""
     note = CONFIRM_NOTE.format(batch=batch.id)
+    heads_up = same_launch_note(same_launch)
     buttons = {
         "type": "actions",
         "block_id": f"confirm-{batch.id}",
@@ -139,10 +158,12 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
             _button("Cancel", ButtonAction.CANCEL_PLAN, batch, "danger"),
         ],
     }
-    blocks = [*_plan_blocks(plan), context(note), buttons]
+    warning = [section(escape(heads_up))] if heads_up else []
+    blocks = [*_plan_blocks(plan), *warning, context(note), buttons]
     text = "\n".join(
         [
             *_plan_console(plan),
+            *([heads_up] if heads_up else []),
             "",
             f"Launch: `{ButtonAction.CONFIRM.typed(batch.id)}`   "
             f"drop it: `{ButtonAction.CANCEL_PLAN.typed(batch.id)}`",
@@ -151,11 +172,14 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch) -> Reply:
     return reply(_fallback(plan), blocks, text)
 
 
-def ask_for_approval(plan: LaunchPlan, batch: Batch) -> Reply:
+def ask_for_approval(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] = ()) -> Reply:
     """Posted in the channel, so a project admin can see it and click Approve."""
     note = APPROVAL_NOTE.format(
         requester=batch.requester_email, batch=batch.id, reasons="; ".join(plan.approval_reasons)
     )
+    heads_up = same_launch_note(same_launch)
+    if heads_up:
+        note = f"{note}\n{heads_up}"
     buttons = {
         "type": "actions",
         "block_id": f"approve-{batch.id}",

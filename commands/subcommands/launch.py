@@ -60,7 +60,7 @@ def run(inv: Invocation, ctx: CommandContext) -> Reply:
         return render.preview(launches.preview(ctx.actor, request))
     ticket = launches.request(ctx.actor, request)
     if ticket.batch.state is BatchState.AWAITING_APPROVAL:
-        return render.ask_for_approval(ticket.plan, ticket.batch)
+        return render.ask_for_approval(ticket.plan, ticket.batch, ticket.same_launch)
     if ticket.batch.state is BatchState.PLANNED:
-        return render.ask_to_confirm(ticket.plan, ticket.batch)
+        return render.ask_to_confirm(ticket.plan, ticket.batch, ticket.same_launch)
     return render.already_recorded(ticket.batch)

@@ -18,6 +18,7 @@ from bot.domain import (
     BatchState,
     IllegalTransition,
     LaunchMode,
+    SameLaunchUnderWay,
     TargetSpec,
     TargetState,
     new_batch_id,
@@ -276,3 +277,52 @@ def test_released_claim_can_be_taken_again(store: Store) -> None:
     assert store.batches.claim_batches_needing_summary(5, "a")
     store.batches.release_summary_claim(batch.id, "a")
     assert [b.id for b in store.batches.claim_batches_needing_summary(5, "b")] == [batch.id]
+
+
+def test_two_people_asking_the_same_launch_get_two_batches_with_one_launch_key(
+    store: Store,
+) -> None:
+    mine, _ = store.batches.create_or_get(spec(), targets(4))
+    theirs, created = store.batches.create_or_get(spec(requester_email="bo@lab.org"), targets(4))
+
+    assert created and theirs.id != mine.id
+    assert theirs.launch_key == mine.launch_key is not None
+    assert [b.id for b in store.batches.same_launch(mine.launch_key, besides=mine.id)] == [
+        theirs.id
+    ]
+
+
+def test_only_one_batch_of_the_same_launch_can_be_under_way_even_when_racing(
+    store: Store,
+) -> None:
+    """The unique index on under-way launch keys: two people's batches for the same jobs,
+    confirmed at the same moment, cannot both start launching."""
+    n = 4
+    batches = [
+        store.batches.create_or_get(spec(requester_email=f"u{i}@lab.org"), targets(3))[0]
+        for i in range(n)
+    ]
+    barrier = threading.Barrier(n)
+    won: list[str] = []
+    refused: list[str] = []
+
+    def confirm(batch_id: str) -> None:
+        barrier.wait()
+        try:
+            store.batches.transition(batch_id, BatchState.LAUNCHING)
+            won.append(batch_id)
+        except SameLaunchUnderWay:
+            refused.append(batch_id)
+
+    threads = [threading.Thread(target=confirm, args=(b.id,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(won) == 1 and len(refused) == n - 1
+    states = [store.batches.get_existing(b.id).state for b in batches]
+    assert states.count(BatchState.LAUNCHING) == 1
+    # once that launch is over, the same jobs may be asked for (and launched) again
+    store.batches.transition(won[0], BatchState.CANCELLED)
+    assert store.batches.transition(refused[0], BatchState.LAUNCHING).is_under_way

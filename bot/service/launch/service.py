@@ -26,6 +26,7 @@ from bot.domain import (
     JobState,
     LaunchMode,
     ProjectRef,
+    SameLaunchUnderWay,
     TargetSpec,
     batch_tag,
 )
@@ -73,6 +74,8 @@ class LaunchTicket:
     batch: Batch
     plan: LaunchPlan
     created: bool
+    # The same launch asked by someone else, not over yet (newest first): the confirm says so.
+    same_launch: tuple[Batch, ...] = ()
 
 
 class LaunchService:
@@ -157,7 +160,13 @@ class LaunchService:
                 # or finished and `skip: none` asks for a rerun): a new batch, not a repeat.
                 spec = replace(spec, key_extra=f"after:{batch.id}")
                 batch, created = self._batches.create_or_get(spec, targets)
-        return LaunchTicket(batch=batch, plan=plan, created=created)
+            same = self._same_launch(batch)
+        return LaunchTicket(batch=batch, plan=plan, created=created, same_launch=tuple(same))
+
+    def _same_launch(self, batch: Batch) -> list[Batch]:
+        if not batch.launch_key:  # recorded before launch keys existed
+            return []
+        return self._batches.same_launch(batch.launch_key, besides=batch.id)
 
     def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
         """The actor's most recent batch (in one of ``states``): `/fw confirm` with no id."""
@@ -316,11 +325,20 @@ class LaunchService:
         self, batch: Batch, expected: BatchState, approver: str | None = None
     ) -> tuple[Batch, bool]:
         """Move the batch to launching; True when this call did (the caller launches it
-        once its unit of work has committed)."""
+        once its unit of work has committed). Refused while someone else's batch that
+        makes the same jobs is under way: a session is never launched twice."""
+        under_way = [b for b in self._same_launch(batch) if b.is_under_way]
+        if under_way:
+            raise _same_launch_running(batch, under_way[0])
         try:
             started = self._batches.transition(
                 batch.id, BatchState.LAUNCHING, approver_email=approver
             )
+        except SameLaunchUnderWay as race:  # confirmed at the same moment as its twin
+            twins = [b for b in self._same_launch(batch) if b.is_under_way]
+            if twins:
+                raise _same_launch_running(batch, twins[0]) from race
+            raise
         except IllegalTransition:
             current = self._batches.get_existing(batch.id)
             if current.is_under_way:
@@ -350,6 +368,16 @@ class LaunchService:
         for batch_id in unfinished:
             self.launch_in_background(batch_id)
         return unfinished
+
+
+def _same_launch_running(batch: Batch, twin: Batch) -> Conflict:
+    return Conflict(
+        f"Batch `{batch.id}` would launch the same jobs as batch `{twin.id}`, which "
+        f"{twin.requester_email} launched already ({twin.state.value}); it was not launched "
+        "again.",
+        hint=f"Follow that one with `/fw status {twin.id}`, or drop yours with "
+        f"`/fw cancel {batch.id}`.",
+    )
 
 
 def _project_of(batch: Batch) -> ProjectRef:

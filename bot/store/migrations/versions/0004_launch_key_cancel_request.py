@@ -15,6 +15,8 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+UNDER_WAY = "state IN ('launched', 'launching')"  # frozen here: later code may change
+
 
 def upgrade() -> None:
     with op.batch_alter_table("batches") as batch:
@@ -24,10 +26,19 @@ def upgrade() -> None:
             sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True)
         )
         batch.create_index("ix_batches_launch_key", ["launch_key"])
+        # at most one batch under way per launch: a double confirm by two people fails
+        batch.create_index(
+            "uq_batches_launch_key_under_way",
+            ["launch_key"],
+            unique=True,
+            sqlite_where=sa.text(UNDER_WAY),
+            postgresql_where=sa.text(UNDER_WAY),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("batches") as batch:
+        batch.drop_index("uq_batches_launch_key_under_way")
         batch.drop_index("ix_batches_launch_key")
         batch.drop_column("cancel_requested_at")
         batch.drop_column("cancel_requested_by")
