@@ -1,8 +1,9 @@
-"""Slack's ack under load: 20 `/fw` commands in flight while a 1,329-session launch runs.
+"""Slack's ack under load: 50 `/fw` commands from 20 users in flight while a 1,329-session
+launch runs.
 
 Run from the repository root::
 
-    python -m bench.ack                              # 20 in flight for 5 s, per-session launch
+    python -m bench.ack                              # 50 in flight for 5 s, per-session launch
     python -m bench.ack --launch-mode auto           # the batch-API launch (over in ~2 s)
     python -m bench.ack --seconds 10 --concurrency 40
     python -m bench.ack --no-launch                  # the same load, no launch (a baseline)
@@ -13,9 +14,9 @@ test suite (``doubles/mock_slack.py``: Web API and response URLs), and the real
 bolt app behind the real HTTP runner, over the real services on a temporary SQLite
 store. Requests are signed exactly as Slack signs them (``doubles/signing.py``).
 
-1. Cold: one `/fw gears` per user, one at a time. A user's first command resolves
-   who they are (``users.info``, then a Flywheel user lookup) before the ack; the
-   very first also makes bolt's deferred ``auth.test``.
+1. Cold: one `/fw gears` per user, one at a time. The ack waits for nothing (who the
+   user is, ``users.info`` then a Flywheel user lookup, is found after it, in fwbot's
+   answer pool); bolt's ``auth.test`` was made when the app was built.
 2. Load: `/fw launch qsiprep-hpc project=gear_testing` is planned, then `/fw confirm`
    starts the launch of 1,329 sessions in the background, and at the same moment
    ``--concurrency`` clients start posting a mix of commands. Each client posts a
@@ -27,7 +28,7 @@ store. Requests are signed exactly as Slack signs them (``doubles/signing.py``).
 time, so the launch outlasts the whole window; ``auto`` uses the batch API and is
 over in about 2 s, after which the load runs next to an idle launcher. The figures
 are printed, never asserted; the budget (DESIGN.md, "Budgets") is an ack p99 under
-300 ms with 20 commands in flight during the launch.
+300 ms with 50 commands from 20 users in flight during the launch.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ USERS: tuple[tuple[str, str, str], ...] = (
     ("U0ADA", DEMO_ADMIN, "Ada"),
     ("U0VERA", DEMO_VIEWER, "Vera"),
 )
+
+
+def lab_users(n: int) -> list[tuple[str, str, str]]:
+    """``n`` Slack users with Flywheel accounts: the three above, then lab members with
+    read-write on gear_testing (added to the world by ``start_bench``)."""
+    extra = [(f"U0LAB{i:02d}", f"member{i:02d}@pennlinc.example", f"Member {i}") for i in range(n)]
+    return [*USERS, *extra][: max(n, 1)]
 
 
 def command_mix(batch_id: str) -> tuple[str, ...]:
@@ -139,6 +147,7 @@ class Bench:
     url: str
     services: Services
     store: Store
+    users: list[tuple[str, str, str]]
     tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def post(self, text: str, user: str, *, wait: bool = True) -> tuple[Sample, str]:
@@ -166,7 +175,12 @@ class Bench:
 
 
 def start_bench(
-    latency: float, tmp: Path, launch_mode: str, listener_threads: int | None
+    latency: float,
+    tmp: Path,
+    launch_mode: str,
+    listener_threads: int | None,
+    users: Sequence[tuple[str, str, str]] = USERS,
+    answer_threads: int | None = None,
 ) -> tuple[Bench, LocalFlywheel, Callable[[], None]]:
     from bot.bootstrap import build_services
     from bot.flywheel.sdk_gateway import SdkGateway
@@ -178,12 +192,18 @@ def start_bench(
     from localfw.demo_world import build_demo_world
     from localfw.simulator import SimClock
 
-    lf = LocalFlywheel(build_demo_world(), api_key=API_KEY, clock=SimClock())
+    world = build_demo_world()
+    project = next(p for p in world.projects.values() if p["label"] == DEMO_PROJECT)
+    for _, email, name in users:
+        if email not in world.users:
+            world.add_user(email, name, "Lab")
+            world.grant(project, email, "read-write")
+    lf = LocalFlywheel(world, api_key=API_KEY, clock=SimClock())
     lf.start(host="127.0.0.1", port=0)
     lf.knobs.latency = latency
     mock = TimedMockSlack()
     mock.start()
-    for user_id, email, name in USERS:
+    for user_id, email, name in users:
         mock.add_user(user_id, email, name)
 
     store = Store.for_data_dir(tmp)
@@ -201,6 +221,8 @@ def start_bench(
     extra: dict[str, Any] = {}
     if listener_threads is not None:
         extra["slack_listener_threads"] = listener_threads
+    if answer_threads is not None:
+        extra["answer_threads"] = answer_threads
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         slack_bot_token=SecretStr(BOT_TOKEN),
@@ -219,7 +241,7 @@ def start_bench(
         mock.stop()
         lf.stop()
 
-    return Bench(mock, http.url, services, store), lf, stop
+    return Bench(mock, http.url, services, store, list(users)), lf, stop
 
 
 def buttons(answer: dict[str, Any]) -> dict[str, str]:
@@ -267,7 +289,7 @@ def run_load(
     deadline = 0.0
 
     def client(index: int) -> None:
-        user = USERS[index % len(USERS)][0]
+        user = bench.users[index % len(bench.users)][0]
         shift = index % len(commands)  # clients start at different commands
         turn = itertools.cycle([*commands[shift:], *commands[:shift]])
         go.wait()
@@ -362,7 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="how long the clients post (5)")
     parser.add_argument(
-        "--concurrency", type=int, default=20, help="commands in flight at once (20)"
+        "--concurrency", type=int, default=50, help="commands in flight at once (50)"
+    )
+    parser.add_argument(
+        "--users", type=int, default=20, help="Slack users the commands come from (20)"
     )
     parser.add_argument(
         "--latency", type=float, default=0.05, help="seconds added to every Flywheel request (0.05)"
@@ -386,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="bolt's listener pool (default: the setting's default, slack_listener_threads)",
     )
+    parser.add_argument(
+        "--answer-threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fwbot's answer pool (default: the setting's default, answer_threads)",
+    )
     args = parser.parse_args(argv)
     if args.concurrency < 1 or args.seconds <= 0:
         parser.error("--concurrency needs at least 1 and --seconds more than 0")
@@ -393,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"fwbot HTTP mode, local Flywheel at {args.latency * 1000:.0f} ms per request, "
-        f"{args.concurrency} commands in flight for {args.seconds:g} s "
+        f"{args.concurrency} commands from {args.users} users in flight for {args.seconds:g} s "
         + (
             "and no launch (baseline)"
             if args.no_launch
@@ -403,7 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         bench, _lf, stop = start_bench(
-            args.latency, Path(tmp), args.launch_mode, args.listener_threads
+            args.latency,
+            Path(tmp),
+            args.launch_mode,
+            args.listener_threads,
+            lab_users(args.users),
+            args.answer_threads,
         )
         try:
             return measure(bench, args)
@@ -414,9 +451,9 @@ def main(argv: list[str] | None = None) -> int:
 def measure(bench: Bench, args: argparse.Namespace) -> int:
     analyst = USERS[0][0]
 
-    # 1. cold: each user's first command resolves who they are before the ack
-    cold = [bench.post("gears", user)[0] for user, _, _ in USERS]
-    warm = [bench.post("gears", user)[0] for user, _, _ in USERS]
+    # 1. cold: each user's first command (who they are is found after the ack)
+    cold = [bench.post("gears", user)[0] for user, _, _ in bench.users]
+    warm = [bench.post("gears", user)[0] for user, _, _ in bench.users]
 
     # 2. plan the launch, then confirm it as the load starts
     planned, token = bench.post(LAUNCH, analyst)

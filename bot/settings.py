@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     watch_interval: float = Field(default=30.0, gt=0)
     # bolt runs listeners (and so acks) on this pool: too small and acks queue behind answers
     slack_listener_threads: int = Field(default=32, ge=1)
+    # Commands and clicks answered at once (after their ack), and how many more may wait;
+    # beyond that the user is told fwbot is busy. Few threads: answers are mostly CPU under
+    # one interpreter lock, and every extra busy thread slows the acks (see bench.ack).
+    answer_threads: int = Field(default=8, ge=1, le=256)
+    answer_backlog: int = Field(default=128, ge=0)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data directory."""

@@ -107,6 +107,11 @@ class MockSlack:
         self.users[user_id] = SlackUser(user_id, email, name, is_bot)
 
     # -- records ---------------------------------------------------------
+    def forget(self) -> None:
+        """Drop what was recorded so far (e.g. the app's start-up ``auth.test``)."""
+        with self._changed:
+            self._records = _Records()
+
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self._changed:
             return [c for c in self._records.api if method is None or c.method == method]

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.bootstrap import build_services
 from bot.domain import (
     ConfigOption,
+    FlywheelBatchRef,
     GearDetail,
     GearInput,
     GearSummary,
@@ -191,6 +192,7 @@ class FakeFlywheelGateway:
         self.proposals: dict[str, list[JobSpec]] = {}
         self.explode = False
         self.gate: threading.Event | None = None
+        self.user_gate: threading.Event | None = None  # find_user waits for it, when set
 
     def _enter(self, name: str, *, held: bool = True) -> None:
         self.calls.append(name)
@@ -247,6 +249,8 @@ class FakeFlywheelGateway:
 
     def find_user(self, email: str) -> UserRef | None:
         self._enter("find_user", held=False)
+        if self.user_gate is not None and not self.user_gate.wait(timeout=10):
+            raise TimeoutError("test user gate never opened")
         if self.users is not None and email not in self.users:
             return None
         return UserRef(user_id=email, email=email, display_name=email.split("@")[0])
@@ -279,6 +283,10 @@ class FakeFlywheelGateway:
 
     def batch_state(self, flywheel_batch_id: str) -> str:
         return "pending" if flywheel_batch_id in self.proposals else "running"
+
+    def own_batches(self) -> list[FlywheelBatchRef]:
+        self._enter("own_batches")
+        return [FlywheelBatchRef(batch_id=b, state="pending", premade=True) for b in self.proposals]
 
     def cancel_batch(self, flywheel_batch_id: str) -> int:
         return 0

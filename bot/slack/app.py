@@ -15,9 +15,9 @@ from slack_sdk import WebClient
 from bot.service import UseCases
 from bot.settings import Settings
 from bot.slack import errors
+from bot.slack.answers import Answering, AnswerPool, favour_acks
 from bot.slack.identity import ResolveActor, resolve_actor_via
 from bot.slack.listeners import actions, fw_command
-from bot.slack.middleware import actor_middleware
 
 BOLT_LOGGER = logging.getLogger("fwbot.bolt")
 BOLT_LOGGER.setLevel(logging.WARNING)
@@ -35,10 +35,14 @@ def create_app(
     resolve_actor: ResolveActor | None = None,
     *,
     client: WebClient | None = None,
+    verify_token: bool = True,
 ) -> App:
-    """A ready bolt app; ``auth.test`` is deferred to the first request (no call here).
+    """A ready bolt app. ``verify_token`` makes bolt's ``auth.test`` here, so no request
+    waits for it before its ack (only tests without a Slack to call turn it off).
 
-    ``resolve_actor`` defaults to the identity service's cached resolver.
+    Listeners ack at once and answer in an ``AnswerPool`` of ``answer_threads`` threads
+    (``answer_backlog`` more may wait); ``resolve_actor`` (who is asking) runs there too,
+    and defaults to the identity service's cached resolver.
     """
     app = App(
         name="fwbot",
@@ -46,14 +50,20 @@ def create_app(
         logger=BOLT_LOGGER,
         client=client or create_web_client(settings),
         signing_secret=settings.secret("slack_signing_secret"),
-        token_verification_enabled=False,
+        # `auth.test` now, not before the first request's ack (bolt would make it there)
+        token_verification_enabled=verify_token,
         process_before_response=False,
         listener_executor=ThreadPoolExecutor(
             max_workers=settings.slack_listener_threads, thread_name_prefix="fwbot-slack"
         ),
     )
     errors.register(app)
-    app.use(actor_middleware(resolve_actor or resolve_actor_via(services.identity)))
-    fw_command.register(app, services)
-    actions.register(app, services)
+    favour_acks()
+    answering = Answering(
+        services,
+        AnswerPool(settings.answer_threads, settings.answer_backlog),
+        resolve_actor or resolve_actor_via(services.identity),
+    )
+    fw_command.register(app, answering)
+    actions.register(app, answering)
     return app

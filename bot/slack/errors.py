@@ -2,8 +2,8 @@
 
 ``FwbotError`` is the user's mistake or a known condition: show its text.
 Anything else is ours: log it with a short reference and show only the
-reference, never a traceback. Errors before the ack (middleware, e.g. identity)
-are answered in the ack itself; errors after it go by ``response_url``, or by
+reference, never a traceback. Errors before the ack (bolt's middleware) are
+answered in the ack itself; errors after it go by ``response_url``, or by
 ``chat.postEphemeral`` when the request has none.
 """
 
@@ -50,7 +50,7 @@ def handle_error(
     context = request.context
     text = error_text(error, context=context)
     if response is not None and context.ack.response is None:
-        # Not acked yet (a middleware failed): the answer rides on the ack.
+        # Not acked yet (bolt's middleware failed): the answer rides on the ack.
         return BoltResponse(
             status=200,
             body={"response_type": "ephemeral", "text": text},

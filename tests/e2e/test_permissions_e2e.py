@@ -134,10 +134,9 @@ def test_help_offers_each_role_only_what_it_may_run(slash: Slash, role: str) -> 
 def test_a_slack_user_without_a_flywheel_account_is_refused_and_audited(
     slash: Slash, sqlite_store: Store
 ) -> None:
-    call = slash("gears", user_id="U0STRANGER")
+    answer = slash("gears", user_id="U0STRANGER").answer()
 
-    ack = json.loads(call.http.body)
-    assert "no Flywheel account for stranger@elsewhere.example" in ack["text"]
+    assert "no Flywheel account for stranger@elsewhere.example" in answer["text"]
     [event] = sqlite_store.audit.recent()
     assert (event.action, event.outcome) == ("identify", "refused")
 

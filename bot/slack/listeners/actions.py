@@ -2,10 +2,10 @@
 
 Each button's ``action_id`` is a ``commands.buttons.ButtonAction`` and its ``value``
 a ``ButtonValue`` (compact JSON; a bare batch id on messages posted before that is
-still read). ``handle_click`` acks, reads the button (``read_click``: anything we
-never made is refused with a short error) and calls ``commands.clicks.run_click``
-as the clicker, which calls the same service method and renderer as the typed
-command: the same permission checks, audit rows and error replies.
+still read). ``handle_click`` acks, then in the answer pool reads the button
+(``read_click``: anything we never made is refused with a short error) and calls
+``commands.clicks.run_click`` as the clicker, which calls the same service method and
+renderer as the typed command: the same permission checks, audit rows and error replies.
 
 A click that worked replaces the message the button was on (the ephemeral plan
 becomes "Launching ...", the approval request says who approved or rejected it);
@@ -22,8 +22,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain import Actor
-from bot.service import UseCases
-from bot.slack import errors
+from bot.slack.answers import Answering
 from commands.buttons import read_click
 from commands.clicks import run_click
 from commands.context import CommandContext
@@ -40,19 +39,23 @@ def handle_click(
     body: dict[str, Any],
     action: dict[str, Any],
     respond: Respond,
-    actor: Actor,
     context: BoltContext,
-    services: UseCases,
+    answering: Answering,
 ) -> None:
-    """One ``block_actions`` click on an ``fw_*`` button (bolt injects all but ``services``)."""
+    """One ``block_actions`` click on an ``fw_*`` button (bolt injects all but
+    ``answering``): an empty ack, then the click's use case in the answer pool."""
     ack()
-    try:
-        value = read_click(str(action.get("action_id") or ""), str(action.get("value") or ""))
-        reply = run_click(value, CommandContext(actor, services))
-        on_ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    action_id = str(action.get("action_id") or "")
+    raw_value = str(action.get("value") or "")
+    on_ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+
+    def answer(actor: Actor) -> None:
+        reply = run_click(
+            read_click(action_id, raw_value), CommandContext(actor, answering.services)
+        )
         answer_click(respond, reply, on_ephemeral=on_ephemeral)
-    except Exception as error:  # not swallowed: the global handler's own path
-        errors.report_after_ack(error, context)
+
+    answering.answer_later(f"click {action_id[:20]}", context, respond, answer)
 
 
 def answer_click(respond: Respond, reply: Reply, *, on_ephemeral: bool) -> None:
@@ -79,17 +82,16 @@ def answer_click(respond: Respond, reply: Reply, *, on_ephemeral: bool) -> None:
         logger.warning("could not replace the clicked message (%s)", result.status_code)
 
 
-def register(app: App, services: UseCases) -> None:
-    """Wire ``handle_click`` to every ``fw_*`` action, with ``services`` bound."""
+def register(app: App, answering: Answering) -> None:
+    """Wire ``handle_click`` to every ``fw_*`` action."""
 
     def on_click(
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
-        actor: Actor,
         context: BoltContext,
     ) -> None:
-        handle_click(ack, body, action, respond, actor, context, services)
+        handle_click(ack, body, action, respond, context, answering)
 
     app.action(ACTION_IDS)(on_click)

@@ -1,9 +1,11 @@
 """`/fw`: ack at once, then answer by ``response_url`` with what ``commands`` rendered.
 
-The listener runs on bolt's thread pool after an empty ack, so Slack's 3 s
-budget never depends on Flywheel. User errors come back from ``dispatch`` as a
-``Reply``; anything unexpected goes to the global error handler's post-ack path
-(see ``errors.report_after_ack`` for why it is called directly).
+The listener acks with nothing done (no Slack, Flywheel or database call before it), so
+Slack's 3 s budget never depends on them; who is asking, the permission checks and the
+answer run in fwbot's answer pool (``bot.slack.answers``), which says "busy" rather than
+drop a command when full. User errors come back from ``dispatch`` as a ``Reply``;
+anything unexpected goes to the global error handler's post-ack path (see
+``errors.report_after_ack`` for why it is called directly).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain import Actor
 from bot.service import UseCases
-from bot.slack import errors
+from bot.slack.answers import Answering
 from commands.context import CommandContext
 from commands.dispatch import dispatch
 from commands.reply import Reply
@@ -63,27 +65,30 @@ def handle_fw(
     ack: Ack,
     command: dict[str, Any],
     respond: Respond,
-    actor: Actor,
     context: BoltContext,
-    services: UseCases,
+    answering: Answering,
 ) -> None:
-    """One `/fw ...`: ack at once, then answer on the response_url (bolt injects all but
-    ``services``). Errors go to the global handler's after-ack path, never swallowed."""
+    """One `/fw ...` (bolt injects all but ``answering``): an empty ack, then the answer
+    in the pool."""
     ack()
-    try:
-        text = command_text(command.get("text") or "")
-        reply = dispatch(text, CommandContext(actor, services))
-        send_reply(respond, reply)
-    except Exception as error:
-        errors.report_after_ack(error, context)
+    text = command_text(command.get("text") or "")
+    answering.answer_later(
+        f"/fw {text.split(' ', 1)[0][:20]}",
+        context,
+        respond,
+        lambda actor: answer_fw(text, respond, actor, answering.services),
+    )
 
 
-def register(app: App, services: UseCases) -> None:
-    """Wire ``handle_fw`` to the /fw command, with ``services`` bound."""
+def answer_fw(text: str, respond: Respond, actor: Actor, services: UseCases) -> None:
+    """Run the command as ``actor`` and post its reply on the response_url."""
+    send_reply(respond, dispatch(text, CommandContext(actor, services)))
 
-    def on_fw(
-        ack: Ack, command: dict[str, Any], respond: Respond, actor: Actor, context: BoltContext
-    ) -> None:
-        handle_fw(ack, command, respond, actor, context, services)
+
+def register(app: App, answering: Answering) -> None:
+    """Wire ``handle_fw`` to the /fw command."""
+
+    def on_fw(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        handle_fw(ack, command, respond, context, answering)
 
     app.command(COMMAND)(on_fw)

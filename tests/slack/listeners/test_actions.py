@@ -13,6 +13,7 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.domain import Actor, BatchState
 from bot.service import Services, UseCases
+from bot.slack.answers import Answering, AnswerPool
 from bot.slack.listeners.actions import handle_click
 from bot.slack.runner import HttpServer
 from bot.store.db import Store
@@ -49,15 +50,16 @@ def call_handle_click(
     )
     body = {"type": "block_actions", "container": {"is_ephemeral": is_ephemeral}}
     action = {"type": "button", "action_id": action_id, "value": value}
+    pool = AnswerPool(threads=1, backlog=0)
     handle_click(
         cast(Ack, ack),
         body,
         action,
         cast(Respond, respond),
-        actor,
         context,
-        services,
+        Answering(services, pool, lambda client, user, channel: actor),
     )
+    pool.shutdown(wait=True)
     return ack, respond, late
 
 

@@ -11,10 +11,13 @@ from slack_bolt import BoltContext
 
 from bot.domain import Actor
 from bot.service import Services
+from bot.settings import Settings
+from bot.slack.answers import Answering, AnswerPool
+from bot.slack.app import create_app
 from bot.slack.listeners.fw_command import handle_fw
-from bot.slack.runner import HttpServer
+from bot.slack.runner import HttpServer, run_http
 from doubles.mock_slack import MockSlack
-from doubles.signing import PAYLOADS, captured_form, post_form
+from doubles.signing import PAYLOADS, captured_form, post_form, slash_command_form
 from tests.fakes import FakeFlywheelGateway
 from tests.fixtures.slack import SIGNING_SECRET, Slash
 
@@ -55,15 +58,25 @@ def test_ack_returns_before_the_answer_is_computed(
     assert "qsiprep-hpc" in call.answer()["text"]
 
 
-def test_first_request_checks_the_bot_token_once_with_auth_test(
-    slash: Slash, mock_slack: MockSlack
+def test_the_bot_token_is_checked_once_when_the_app_is_built_never_before_an_ack(
+    slack_settings: Settings, slack_services: Services, mock_slack: MockSlack
 ) -> None:
-    slash("gears").answer()
-    slash("gears").answer()
-
+    app = create_app(slack_settings, slack_services)
     auth = mock_slack.calls("auth.test")
-    assert len(auth) == 1
-    assert auth[0].token == "xoxb-fwbot-test"
+    assert len(auth) == 1 and auth[0].token == "xoxb-fwbot-test"
+    mock_slack.forget()
+    server = run_http(app, port=0, host="127.0.0.1").start_in_thread()
+    try:
+        for n in range(2):
+            form = slash_command_form(
+                "help", response_url=mock_slack.response_url(f"t{n}"), user_id="U0ALICE"
+            )
+            assert post_form(server.url, form, SIGNING_SECRET).status == 200
+        mock_slack.wait_for(lambda: len(mock_slack.responses()) == 2)
+    finally:
+        server.shutdown()
+
+    assert mock_slack.calls("auth.test") == []
 
 
 ODD_INPUT = {
@@ -133,15 +146,17 @@ def test_handle_fw_imported_acks_then_answers_on_the_response_url(
     """The listener is a module-level function: called as bolt would, without Slack."""
     calls: list[tuple[str, dict[str, Any]]] = []
     context = BoltContext({"response_url": "https://hooks.slack.test/x", "user_id": "U01ADA"})
+    pool = AnswerPool(threads=1, backlog=0)
+    ada = Actor(email="ada@lab.org", slack_user_id="U01ADA")
 
     handle_fw(
         lambda *a, **k: calls.append(("ack", k)),  # type: ignore[arg-type]
         {"text": "help gears"},
         lambda *a, **k: calls.append(("respond", k)),  # type: ignore[arg-type]
-        Actor(email="ada@lab.org", slack_user_id="U01ADA"),
         context,
-        slack_services,
+        Answering(slack_services, pool, lambda client, user, channel: ada),
     )
+    pool.shutdown(wait=True)
 
     assert [name for name, _ in calls] == ["ack", "respond"]
     assert "/fw gears" in calls[1][1]["text"]
