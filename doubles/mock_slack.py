@@ -1,11 +1,14 @@
 """A local stand-in for Slack: Web API, response URLs and a Socket Mode WebSocket.
 
 One stdlib ``ThreadingHTTPServer`` on a free port records every Web API call
-(``/api/<method>``), every ``response_url`` post (``/response/<token>``), and
-speaks just enough RFC 6455 on ``/ws/<ticket>`` for slack_sdk's builtin Socket
-Mode client: handshake, masked client frames, ping/pong, close. Tests read the
-records through ``calls()``, ``responses()`` and ``socket_acks()``, and wait
-for out-of-band answers with ``wait_for``.
+(``/api/<method>``), every ``response_url`` post (``/response/<token>``), every file
+shared through ``files_upload_v2``'s three steps (``files.getUploadURLExternal``, the
+upload to ``/upload/<file id>``, ``files.completeUploadExternal``), answers 429 with
+``Retry-After`` where a test asks (``rate_limit``) and a channel's error where the bot
+was removed (``channel_errors``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
+for slack_sdk's builtin Socket Mode client: handshake, masked client frames, ping/pong,
+close. Tests read the records through ``calls()``, ``responses()``, ``files()`` and
+``socket_acks()``, and wait for out-of-band answers with ``wait_for``.
 """
 
 from __future__ import annotations
@@ -52,11 +55,29 @@ class SlackUser:
     is_bot: bool = False
 
 
+@dataclass(frozen=True)
+class SharedFile:
+    """A file shared by ``files_upload_v2``: its bytes, and where it was shared."""
+
+    file_id: str
+    filename: str
+    title: str
+    content: bytes
+    channel: str | None
+    thread_ts: str | None
+    initial_comment: str | None
+
+
 @dataclass
 class _Records:
     api: list[ApiCall] = field(default_factory=list)
     responses: list[ResponsePost] = field(default_factory=list)
     socket_in: list[dict[str, Any]] = field(default_factory=list)
+    files: list[SharedFile] = field(default_factory=list)
+
+
+# Methods that name a channel, and so answer a channel's error (``channel_errors``).
+CHANNEL_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
 class MockSlack:
@@ -65,6 +86,13 @@ class MockSlack:
     def __init__(self) -> None:
         self.users: dict[str, SlackUser] = {}
         self.api_errors: dict[str, str] = {}  # method -> Slack error code to answer with
+        # channel -> error code for every chat.* call and file share there, as Slack answers
+        # a channel the bot was removed from ("not_in_channel", "channel_not_found", ...)
+        self.channel_errors: dict[str, str] = {}
+        # method -> [calls still to refuse, Retry-After seconds]: HTTP 429, as Slack's
+        # rate limiter answers (the call is recorded but does nothing)
+        self.rate_limited: dict[str, list[int]] = {}
+        self._uploads: dict[str, tuple[str, bytes | None]] = {}  # file id -> (name, bytes)
         self.reject_blocks = False  # response_url posts with blocks get 400 invalid_blocks
         self._records = _Records()
         self._changed = threading.Condition()
@@ -120,6 +148,24 @@ class MockSlack:
         with self._changed:
             return [r for r in self._records.responses if token is None or r.token == token]
 
+    def files(self, channel: str | None = None) -> list[SharedFile]:
+        """Files shared (upload completed), optionally only those in ``channel``."""
+        with self._changed:
+            return [f for f in self._records.files if channel is None or f.channel == channel]
+
+    def rate_limit(self, method: str, *, calls: int = 1, retry_after: int = 1) -> None:
+        """Answer the next ``calls`` calls of ``method`` with 429 and ``Retry-After``."""
+        with self._changed:
+            self.rate_limited[method] = [calls, retry_after]
+
+    def _take_rate_limit(self, method: str) -> int | None:
+        with self._changed:
+            left = self.rate_limited.get(method)
+            if not left or left[0] <= 0:
+                return None
+            left[0] -= 1
+            return left[1]
+
     def socket_messages(self) -> list[dict[str, Any]]:
         """Every JSON text frame a Socket Mode client sent (acks carry ``envelope_id``)."""
         with self._changed:
@@ -163,6 +209,19 @@ class MockSlack:
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method in self.api_errors:
             return {"ok": False, "error": self.api_errors[method]}
+        channel_arg = str(args.get("channel") or args.get("channel_id") or "")
+        if channel_arg in self.channel_errors and (
+            method in CHANNEL_METHODS or method == "files.completeUploadExternal"
+        ):
+            return {"ok": False, "error": self.channel_errors[channel_arg]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            with self._changed:
+                self._uploads[file_id] = (str(args.get("filename") or ""), None)
+            url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         if method == "auth.test":
             return {
                 "ok": True,
@@ -191,6 +250,30 @@ class MockSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws/ticket-{next(self._ts)}"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        listed = json.loads(args.get("files") or "[]")
+        shared = []
+        with self._changed:
+            for entry in listed:
+                name, content = self._uploads.pop(str(entry.get("id")), ("", None))
+                if content is None:  # never uploaded: Slack refuses the completion
+                    return {"ok": False, "error": "file_not_found"}
+                shared.append(
+                    SharedFile(
+                        file_id=str(entry["id"]),
+                        filename=name,
+                        title=str(entry.get("title") or name),
+                        content=content,
+                        channel=args.get("channel_id") or None,
+                        thread_ts=args.get("thread_ts") or None,
+                        initial_comment=args.get("initial_comment") or None,
+                    )
+                )
+        for item in shared:
+            self._record("files", item)
+        files = [{"id": f.file_id, "name": f.filename, "title": f.title} for f in shared]
+        return {"ok": True, "files": files}
 
     def _user_info(self, user_id: str) -> dict[str, Any]:
         user = self.users.get(user_id)
@@ -236,6 +319,16 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
                 args = dict(parse_qsl(path.query))
                 args.update(self._parse_body(body))
                 self._api(path.path[5:], args)
+            elif path.path.startswith("/upload/"):
+                file_id = path.path[len("/upload/") :]
+                with mock._changed:
+                    known = file_id in mock._uploads
+                    if known:
+                        mock._uploads[file_id] = (mock._uploads[file_id][0], body)
+                if known:
+                    self._send(200, b"OK - " + str(len(body)).encode(), "text/plain")
+                else:
+                    self._send(404, b"unknown upload", "text/plain")
             elif path.path.startswith("/response/"):
                 token = path.path[len("/response/") :]
                 payload = json.loads(body or b"{}")
@@ -261,6 +354,16 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
             bearer = auth.startswith("Bearer ")
             token = auth[len("Bearer ") :] if bearer else args.pop("token", None)
             mock._record("api", ApiCall(method, args, token))
+            retry_after = mock._take_rate_limit(method)
+            if retry_after is not None:
+                data = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                self.send_response(429)
+                self.send_header("Retry-After", str(retry_after))
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             self._send_json(200, mock.answer(method, args))
 
         def _send_json(self, status: int, payload: dict[str, Any]) -> None:
