@@ -4,6 +4,11 @@ classic proposals (``POST /batch``), run, cancel and read.
 Premade jobs are queued exactly as given (the SDK's InputJob has no analysis field and
 core's batch run only enqueues them): a job whose destination is a session stays on the
 session, analysis gear or not. Only classic proposals of analysis gears make analyses.
+
+What a batch shows, as core stores and projects it: the proposal (its premade jobs with
+their tags, or a classic proposal's targets) only in the answer to ``POST /batch/jobs``;
+``GET /batch`` and ``GET /batch/{id}`` project it away (``{'proposal': 0}``). A premade
+batch has no ``gear_id`` nor ``config``, and no batch has ``jobs`` until it has run.
 """
 
 from __future__ import annotations
@@ -35,19 +40,18 @@ def register(router: Router, ctx: Context) -> None:
         access.require_batch_owner(world, req.user, batch)
         return batch
 
-    def new_batch(req: Request, gear_id: str | None, config: Doc, extra: Doc) -> Doc:
-        bid = world.ids.new()
+    def new_batch(req: Request, extra: Doc, bid: str | None = None) -> Doc:
+        """Core's batch.insert: the proposal doc plus ``created`` / ``modified``; ``jobs``
+        only once it runs (batch.run sets them)."""
+        bid = bid or world.ids.new()
         now = iso(ctx.clock.now())
         batch = {
             "_id": bid,
-            "gear_id": gear_id,
             "state": "pending",
             "origin": ctx.origin(req),
-            "config": config,
-            "jobs": [],
+            **extra,
             "created": now,
             "modified": now,
-            **extra,
         }
         world.batches[bid] = batch
         return batch
@@ -57,7 +61,7 @@ def register(router: Router, ctx: Context) -> None:
         job did not fail, failed if all did."""
         if batch["state"] in ("pending", "cancelled"):
             return str(batch["state"])
-        states = [world.jobs[j]["state"] for j in batch["jobs"] if j in world.jobs]
+        states = [world.jobs[j]["state"] for j in batch.get("jobs", []) if j in world.jobs]
         if any(s not in TERMINAL for s in states):
             return "running"
         return "complete" if any(s != "failed" for s in states) else "failed"
@@ -68,20 +72,24 @@ def register(router: Router, ctx: Context) -> None:
         return out
 
     def batch_from_jobs(req: Request) -> Doc:
-        """Core's post_with_jobs: every job is checked as ``POST /jobs/add`` checks it."""
+        """Core's post_with_jobs: every job gets ``batch`` (the new batch's id) and is
+        checked as ``POST /jobs/add`` checks it; the answer is the stored document, its
+        proposal included (SDK: PremadeJobsBatchProposal), the only time Flywheel shows it."""
         jobs = body_of(req).get("jobs")
         if not isinstance(jobs, list) or not jobs:
             raise HttpError(400, "A batch needs a non-empty list of jobs")
         with world.lock:
+            bid = world.ids.new()
             for number, spec in enumerate(jobs):
                 try:
                     launch.prepare(ctx, spec, uid=req.user)
                 except HttpError as exc:
                     raise HttpError(exc.status, f"Job {number}: {exc.message}") from exc
+                spec["batch"] = bid
             batch = new_batch(
-                req, None, {}, {"proposal": {"preconstructed_jobs": jobs}, "kind": "premade"}
+                req, {"proposal": {"preconstructed_jobs": jobs}, "kind": "premade"}, bid
             )
-            return {k: v for k, v in shown(batch).items() if k not in ("gear_id", "config")}
+            return {k: v for k, v in render.json_copy(batch).items() if k != "kind"}
 
     def propose_batch(req: Request) -> Doc:
         """A classic proposal. Inputs are not matched to files: strictest reading, a gear
@@ -116,9 +124,9 @@ def register(router: Router, ctx: Context) -> None:
                 return answer
             batch = new_batch(
                 req,
-                gear["_id"],
-                config,
                 {
+                    "gear_id": gear["_id"],
+                    "config": config,
                     "proposal": {
                         "jobs": [{"destination": m} for m in matched],
                         "analysis": body.get("analysis") or {},
@@ -207,7 +215,7 @@ def register(router: Router, ctx: Context) -> None:
             if state_of(batch) != "running":
                 raise HttpError(400, "Can only cancel started batch jobs.")
             n = 0
-            for jid in batch["jobs"]:
+            for jid in batch.get("jobs", []):
                 job = world.jobs.get(jid)
                 if job is not None and job["state"] == "pending":
                     cancel(ctx, job)

@@ -35,6 +35,7 @@ class TargetState(StrEnum):
     LAUNCHED = "launched"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # not launched: `/fw cancel` stopped the launch first
 
 
 class LaunchMode(StrEnum):
@@ -263,6 +264,19 @@ class Batch:
     launch_key: str | None = None
     cancel_requested_by: str | None = None
     cancel_requested_at: datetime | None = None
+    # The batch-API intent: fwbot's pending Flywheel batches before its proposal (None: none).
+    proposals_before: tuple[str, ...] | None = None
+    retry_of: str | None = None  # the batch whose failed sessions this one relaunches
+
+    @property
+    def proposal_intent_open(self) -> bool:
+        """A proposal may have been made in Flywheel whose id fwbot never heard (the
+        intent was written, the answer never recorded)."""
+        return (
+            self.launch_mode is LaunchMode.BATCH_API
+            and self.flywheel_batch_id is None
+            and self.proposals_before is not None
+        )
 
     @property
     def is_final(self) -> bool:

@@ -122,6 +122,17 @@ class LaunchedJob(Frozen):
     session_id: str
     job_id: str | None = None
     analysis_id: str | None = None
+    tags: tuple[str, ...] = ()  # as Flywheel made the job (read where the answer has them)
+
+
+class FlywheelBatchRef(Frozen):
+    """One of fwbot's own Flywheel batches as ``GET /batch`` lists it. Flywheel never
+    shows a proposal's jobs there (nor in ``GET /batch/{id}``): only its id, state and
+    times; a batch of premade jobs has no ``gear_id`` (a classic proposal has one)."""
+
+    batch_id: str
+    state: str
+    premade: bool
 
 
 class JobRecord(Frozen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.domain import (
+    FlywheelBatchRef,
     GearDetail,
     GearSummary,
     JobRecord,
@@ -96,6 +97,13 @@ class FlywheelGateway(Protocol):
 
     def batch_state(self, flywheel_batch_id: str) -> str:
         """``pending`` (proposed, not run), ``running``, ``complete``, ``cancelled`` ..."""
+        ...
+
+    def own_batches(self) -> list[FlywheelBatchRef]:
+        """The Flywheel batches fwbot's own account created (``GET /batch``: a plain user
+        sees only its own), each with its state; never a proposal's jobs, which Flywheel
+        shows only in its answer to the proposal. Raises ``BatchApiUnsupported`` when the
+        site has no batch API (405/501)."""
         ...
 
     def launch_one(self, job: JobSpec) -> LaunchedJob:

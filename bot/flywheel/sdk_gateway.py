@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.domain import (
     ROLE_RANK,
+    FlywheelBatchRef,
     GearDetail,
     GearSummary,
     JobRecord,
@@ -337,12 +338,36 @@ class SdkGateway:
                 or "",
                 job_id=j.get("id") or j.get("_id"),
                 analysis_id=parse.analysis_of(j),
+                tags=tuple(str(t) for t in j.get("tags") or ()),
             )
             for j in started
         ]
 
     def batch_state(self, flywheel_batch_id: str) -> str:
         return str(self._raw(self._fw.get_batch, flywheel_batch_id).get("state", ""))
+
+    def own_batches(self) -> list[FlywheelBatchRef]:
+        """``GET /batch``: Flywheel core lists the caller's own batches (``origin.id``; a
+        site admin gets everyone's, so those of other origins are left out here too), with
+        the proposal projected away. A batch of premade jobs carries no ``gear_id``."""
+        try:
+            docs = self._raw(self._fw.get_all_batches)
+        except FlywheelRefused as exc:
+            if exc.status in (405, 501):
+                raise BatchApiUnsupported(
+                    f"Flywheel at {self.site} has no batch API for premade jobs."
+                ) from exc
+            raise
+        me = self.service_account()
+        return [
+            FlywheelBatchRef(
+                batch_id=str(d.get("_id") or d["id"]),
+                state=str(d.get("state") or ""),
+                premade=not d.get("gear_id"),
+            )
+            for d in docs
+            if me is None or (d.get("origin") or {}).get("id") in (None, me)
+        ]
 
     def cancel_batch(self, flywheel_batch_id: str) -> int:
         result = self._raw(self._fw.cancel_batch, flywheel_batch_id)

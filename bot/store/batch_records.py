@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -239,3 +239,104 @@ class BatchRecords(StoreBacked):
         """Job outcomes as last seen in Flywheel (written by the watcher)."""
         self._update(batch_id, complete_count=complete, failed_count=failed)
 
+
+    # -- `/fw cancel` during the launch ------------------------------------------------
+    def request_cancel(self, batch_id: str, by: str, *, now: datetime | None = None) -> bool:
+        """Record that ``by`` asked to cancel a batch still launching; the launcher (in
+        whichever process holds the launch) reads it and stops. A compare-and-set: only
+        while the batch is launching, and the first request is the one kept.
+
+        True when the batch is launching with a cancel requested (by this call or an
+        earlier one); False when it is not launching (any more): the launch ended first."""
+        now = now or utcnow()
+        stmt = (
+            update(BatchRow)
+            .where(
+                BatchRow.id == batch_id,
+                BatchRow.state == BatchState.LAUNCHING.value,
+                BatchRow.cancel_requested_at.is_(None),
+            )
+            .values(cancel_requested_by=by, cancel_requested_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        with self._store.session() as s:
+            if s.execute(stmt).rowcount:  # type: ignore[attr-defined]
+                return True
+            row = s.execute(
+                select(BatchRow.state, BatchRow.cancel_requested_at).where(BatchRow.id == batch_id)
+            ).first()
+            if row is None:
+                raise NotFound("batch", batch_id)
+            return row.state == BatchState.LAUNCHING.value and row.cancel_requested_at is not None
+
+    def cancel_requested_by(self, batch_id: str) -> str | None:
+        """Who asked to cancel the batch while it was launching (None: nobody)."""
+        with self._store.reading() as s:
+            return s.scalar(select(BatchRow.cancel_requested_by).where(BatchRow.id == batch_id))
+
+    def finish_launch(
+        self, batch_id: str, to: BatchState, *, now: datetime | None = None
+    ) -> Batch | None:
+        """The launcher settled every target: ``launching -> to`` (launched or failed),
+        unless a cancel was requested first (then None: the launcher stops it instead).
+        The same row as `request_cancel`'s compare-and-set, so exactly one of them wins."""
+        check_transition(batch_id, BatchState.LAUNCHING, to)
+        now = now or utcnow()
+        values: dict[str, Any] = {"state": to.value, "updated_at": now}
+        values["launched_at" if to is BatchState.LAUNCHED else "finished_at"] = now
+        stmt = (
+            update(BatchRow)
+            .where(
+                BatchRow.id == batch_id,
+                BatchRow.state == BatchState.LAUNCHING.value,
+                BatchRow.cancel_requested_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        with self._store.session() as s:
+            changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
+            row = s.get(BatchRow, batch_id, populate_existing=True)
+            if row is None:
+                raise NotFound("batch", batch_id)
+            if changed:
+                return batch_from_row(row)
+            if row.state == BatchState.LAUNCHING.value:
+                return None  # cancel_requested_at is set
+            raise IllegalTransition(batch_id, BatchState(row.state), to)
+
+    # -- batch-API proposals: the intent before the proposal ---------------------------
+    def record_proposal_intent(self, batch_id: str, pending_before: Sequence[str] | None) -> None:
+        """Before proposing the batch's jobs to Flywheel (``POST /batch/jobs``): the launch
+        goes through the batch API, no proposal id is known, and ``pending_before`` (fwbot's
+        pending Flywheel batches now) tells the proposal about to be made apart from older
+        ones if its answer is lost. None withdraws the intent (Flywheel made nothing)."""
+        self._update(
+            batch_id,
+            launch_mode=LaunchMode.BATCH_API.value,
+            flywheel_batch_id=None,
+            # SQL NULL, not JSON null, so "no intent" reads the same to SQL and to Python
+            proposals_before=list(pending_before) if pending_before is not None else null(),
+        )
+
+    def recorded_proposals(self, flywheel_batch_ids: Iterable[str]) -> set[str]:
+        """Those of these Flywheel batch ids that some fwbot batch recorded as its own."""
+        wanted = list(flywheel_batch_ids)
+        if not wanted:
+            return set()
+        stmt = select(BatchRow.flywheel_batch_id).where(BatchRow.flywheel_batch_id.in_(wanted))
+        with self._store.reading() as s:
+            return {str(v) for v in s.scalars(stmt)}
+
+    def open_proposal_intents(self, *, besides: str) -> list[str]:
+        """Other batches still launching whose proposal may exist unrecorded in Flywheel
+        (intent written, no Flywheel batch id): their orphan and ours look alike."""
+        stmt = select(BatchRow.id).where(
+            BatchRow.id != besides,
+            BatchRow.state == BatchState.LAUNCHING.value,
+            BatchRow.launch_mode == LaunchMode.BATCH_API.value,
+            BatchRow.flywheel_batch_id.is_(None),
+            BatchRow.proposals_before.is_not(None),
+        )
+        with self._store.reading() as s:
+            return list(s.scalars(stmt))

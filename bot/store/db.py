@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.store.batches import BatchRepo
     from bot.store.identities import IdentityRepo
     from bot.store.messages import MessageRepo
+    from bot.store.post_claims import PostClaims
     from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
@@ -215,3 +216,9 @@ class Store:
         from bot.store.subscriptions import SubscriptionRepo
 
         return SubscriptionRepo(self)
+
+    @cached_property
+    def post_claims(self) -> PostClaims:
+        from bot.store.post_claims import PostClaims
+
+        return PostClaims(self)

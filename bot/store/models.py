@@ -127,6 +127,12 @@ class BatchRow(Base):
     # `/fw cancel` during the launch: who asked; the launcher stops and cancels what it made.
     cancel_requested_by: Mapped[str | None] = mapped_column(String(320))
     cancel_requested_at: Mapped[datetime | None]
+    # A batch-API launch's intent, written before it proposes its jobs to Flywheel: the ids
+    # of fwbot's pending Flywheel batches that existed then, so a proposal whose answer was
+    # lost is told apart from older ones on resume. NULL: no proposal intended.
+    proposals_before: Mapped[list[str] | None]
+    # `/fw retry`: the batch whose failed sessions this one relaunches.
+    retry_of: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         CheckConstraint(_in("state", [s.value for s in BatchState]), name="state"),
@@ -138,6 +144,7 @@ class BatchRow(Base):
         Index(None, "requester_email", "created_at"),
         Index(None, "state"),
         Index(None, "launch_key"),
+        Index(None, "retry_of"),
         # One batch at a time may launch the same jobs: two people confirming the same
         # launch at the same moment cannot both start it (the second gets a Conflict).
         Index(
@@ -197,6 +204,7 @@ class SubscriptionRow(Base):
     gear: Mapped[str] = mapped_column(String(200))
     events: Mapped[list[str]]
     digest_time: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")  # Area/City
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
 
@@ -204,6 +212,18 @@ class SubscriptionRow(Base):
         UniqueConstraint("channel", "project_label", "gear"),
         Index(None, "project_label"),
     )
+
+
+class PostClaimRow(Base):
+    """One scheduled post (a digest, a stuck alert, an event on a subscribed channel),
+    claimed by one process before it is posted, so replicas post it once."""
+
+    __tablename__ = "post_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
 
 
 class AuditEventRow(Base):

@@ -85,6 +85,10 @@ def batch_from_row(row: BatchRow) -> Batch:
         launch_key=row.launch_key,
         cancel_requested_by=row.cancel_requested_by,
         cancel_requested_at=row.cancel_requested_at,
+        proposals_before=(
+            tuple(row.proposals_before) if row.proposals_before is not None else None
+        ),
+        retry_of=row.retry_of,
     )
 
 

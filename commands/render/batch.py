@@ -39,6 +39,15 @@ CANCEL_PREVIEW = (
 CANCEL_NOTHING = "Batch `{batch}` has no pending jobs; {running:,} running will finish."
 CANCELLED = "Cancelled {count:,} pending jobs of `{batch}`."
 CANCELLING = "Cancelling {count:,} pending jobs of `{batch}`…"
+STOP_PREVIEW = (
+    "Stop launching `{batch}` ({gear} on {project})? {not_launched:,} sessions not launched "
+    "yet will not be; {pending:,} jobs already created would be cancelled."
+)
+STOPPING = (
+    "Stopping the launch of `{batch}`: {not_launched:,} sessions not launched yet will not "
+    "be; {pending:,} jobs already created are being cancelled."
+)
+RUNNING_FINISH = " {running:,} running will finish."
 STATE_WORDS = {
     BatchState.PLANNED: "planned, not launched",
     BatchState.AWAITING_APPROVAL: "waiting for approval",
@@ -235,12 +244,17 @@ def cancel_outcome(outcome: CancelOutcome, *, by: str) -> Reply:
         return cancel_preview(outcome)
     if outcome.step is CancelStep.DONE:
         return cancel_done(outcome)
+    if outcome.step is CancelStep.STOPPING:
+        return cancel_stopping(outcome)
     return dropped(outcome.batch, by=by)
 
 
 def cancel_preview(preview: CancelOutcome) -> Reply:
-    """How many pending jobs `yes` would cancel; running ones finish either way."""
+    """How many pending jobs `yes` would cancel; running ones finish either way. For a
+    batch still launching: what stopping the launch would leave out and cancel."""
     b = preview.batch
+    if b.state is BatchState.LAUNCHING:
+        return _stop_preview(preview)
     if not preview.pending:
         message = CANCEL_NOTHING.format(batch=b.id, running=preview.running)
         return reply(message, [section(escape(message))], message)
@@ -263,6 +277,40 @@ def cancel_preview(preview: CancelOutcome) -> Reply:
     }
     text = f"{message}\nCancel them: `{ButtonAction.CANCEL_JOBS.typed(b.id)}`"
     return reply(message, [section(escape(message)), buttons], text)
+
+
+def _stop_preview(preview: CancelOutcome) -> Reply:
+    b = preview.batch
+    message = STOP_PREVIEW.format(
+        batch=b.id,
+        gear=b.gear_name,
+        project=b.project_label,
+        not_launched=preview.not_launched,
+        pending=preview.pending,
+    )
+    if preview.running:
+        message += RUNNING_FINISH.format(running=preview.running)
+    buttons = {
+        "type": "actions",
+        "block_id": f"cancel-{b.id}",
+        "elements": [_button("Stop the launch", ButtonAction.CANCEL_JOBS, b, "danger")],
+    }
+    text = f"{message}\nStop it: `{ButtonAction.CANCEL_JOBS.typed(b.id)}`"
+    return reply(message, [section(escape(message)), buttons], text)
+
+
+def cancel_stopping(stopping: CancelOutcome) -> Reply:
+    """`/fw cancel BATCH yes` while the batch is launching: what happens now."""
+    b = stopping.batch
+    message = STOPPING.format(
+        batch=b.id, not_launched=stopping.not_launched, pending=stopping.pending
+    )
+    if stopping.running:
+        message += RUNNING_FINISH.format(running=stopping.running)
+    hint = f"`/fw status {b.id}` shows the batch."
+    return reply(
+        f"{message} {hint}", [section(escape(message)), context(hint)], f"{message}\n{hint}"
+    )
 
 
 def cancel_done(done: CancelOutcome) -> Reply:
@@ -302,6 +350,8 @@ def progress_line(view: BatchView) -> str:
         parts.append(f"{view.active:,} running or queued")
     if view.launch_failed:
         parts.append(f"{view.launch_failed:,} not launched")
+    if view.launch_cancelled:
+        parts.append(f"{view.launch_cancelled:,} cancelled before launch")
     if view.complete_without_outputs:
         parts.append(f"{view.complete_without_outputs:,} complete without expected outputs")
     return " · ".join(parts)
@@ -321,6 +371,8 @@ def progress(view: BatchView) -> Reply:
     who = f"launched by {b.requester_email}" + (
         f", approved by {b.approver_email}" if b.approver_email else ""
     )
+    if b.cancel_requested_by:
+        who += f", launch cancelled by {b.cancel_requested_by}"
     extra = f"{b.skipped_count:,} sessions skipped as already run" if b.skipped_count else ""
     blocks = [
         section(f"*{escape(heading)}*\n{escape(line)}"),

@@ -1,7 +1,10 @@
-"""`/fw cancel BATCH [yes]`: drop a plan, or cancel a launched batch's pending jobs.
+"""`/fw cancel BATCH [yes]`: drop a plan, stop a launch, or cancel a launched batch's
+pending jobs.
 
 A launched batch gets a preview first (how many pending jobs would be cancelled, how
 many are running and will finish anyway) and a button; `yes` (or the button) cancels.
+A batch still launching gets the same: the preview says how many sessions would not be
+launched and how many jobs already made would be cancelled; `yes` stops the launch.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from commands.subcommands.batch_actions import BATCH_ARG
 
 SPEC = CommandSpec(
     name="cancel",
-    summary="Drop a planned batch, or cancel a launched batch's pending jobs",
+    summary="Drop a plan, stop a launch, or cancel pending jobs",
     usage="/fw cancel BATCH [yes]",
     help=(
         "A batch not yet launched is dropped; nothing reaches Flywheel. For a launched "
         "batch, fwbot first shows how many pending jobs it would cancel (running jobs "
-        "finish); add `yes` or click the button to cancel them. Only the launcher or a "
-        "project admin can cancel."
+        "finish); add `yes` or click the button to cancel them. A batch still launching "
+        "is stopped the same way: the sessions not launched yet never are, and the jobs "
+        "already made are cancelled. Only the launcher or a project admin can cancel."
     ),
     args=(BATCH_ARG,),
     flags=(FlagSpec("yes", "cancel the pending jobs without asking again"),),

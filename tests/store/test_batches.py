@@ -223,6 +223,7 @@ def test_bulk_target_updates(store: Store) -> None:
         TargetState.LAUNCHED: 1000,
         TargetState.FAILED: 300,
         TargetState.SKIPPED: 0,
+        TargetState.CANCELLED: 0,
     }
     first = store.batches.targets(batch.id, [TargetState.LAUNCHED])[0]
     assert (first.job_id, first.analysis_id, first.error) == ("job-0", "an-0", None)

@@ -46,7 +46,7 @@ def test_database_url_picks_postgresql_with_psycopg() -> None:
 def test_migrate_twice_is_a_no_op(store: Store) -> None:
     store.migrate()
     with store.session() as s:
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
 
 
 def test_nested_sessions_share_one_transaction(store: Store) -> None:

@@ -15,10 +15,22 @@ Transient errors (429, 5xx, dropped connections) are retried until a deadline (t
 nothing), anything else in retry rounds with exponential backoff and full jitter, each
 round after one tag check, since the lost answer may hide a job that was made. A target
 fails only for Flywheel's refusal (a 4xx) or when the deadline passes.
+
+`/fw cancel` during the launch is a request in the store (``cancel_requested_by``), so the
+process holding the launch learns it wherever it runs: from its heartbeat (every
+``RENEW_EVERY`` seconds), once per retry round, and at once when the request was made in
+this process. It then launches nothing more, cancels the jobs it made that are still
+queued, and ends the batch ``cancelled``; a run that finds the request already recorded
+(the bot had died) does the same instead of launching.
+
+A utility gear's batch-API proposal is announced in the store before it is made (the
+intent, with fwbot's pending Flywheel batches of that moment), so a proposal whose answer
+was lost is found again on resume and run, never left runnable beside a second one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -29,11 +41,14 @@ from functools import partial
 
 from bot.domain import (
     ANALYSIS_CATEGORY,
+    QUEUED_JOB_STATES,
     Batch,
     BatchState,
     FileRef,
+    IllegalTransition,
     JobRecord,
     JobSpec,
+    JobState,
     LaunchedJob,
     LaunchMode,
     ModeSetting,
@@ -42,7 +57,7 @@ from bot.domain import (
     after_launch,
     batch_tag,
 )
-from bot.errors import FlywheelBusy, FlywheelUnavailable
+from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
 from bot.service.launch.reporting import BatchReporter
 from bot.store.batches import BatchRepo, TargetUpdate
@@ -54,6 +69,8 @@ FIRST_BACKOFF = 1.0  # seconds before the first retry round; doubles each round 
 MAX_BACKOFF = 60.0  # through, up to this; the pause is drawn in [0, that) (full jitter)
 MAX_BUSY_WAIT = 60.0  # seconds; a longer Retry-After is capped
 RENEW_EVERY = 5.0  # seconds between heartbeats of the launch lease (see BatchRepo.claim_launch)
+PAUSE_SLICE = 0.1  # seconds: a pause (backoff, Retry-After) looks for a cancel this often
+CANCEL_CONCURRENCY = 8  # job cancellations in flight at once
 
 
 class Launcher:
@@ -81,6 +98,7 @@ class Launcher:
         self._clock = clock
         self._renewed: dict[str, float] = {}
         self._lost: set[str] = set()
+        self._cancelling: set[str] = set()  # batches whose cancel this process has seen
         self._lock = threading.Lock()
 
     def run(self, batch_id: str) -> None:
@@ -97,6 +115,8 @@ class Launcher:
             return
         self._renewed[batch_id] = time.monotonic()
         self._lost.discard(batch_id)
+        with self._lock:
+            self._cancelling.discard(batch_id)  # the store says, read just below
         done = threading.Event()
         heartbeat = threading.Thread(
             target=self._heartbeat, args=(batch_id, done), name="fwbot-lease", daemon=True
@@ -108,17 +128,30 @@ class Launcher:
             done.set()
             heartbeat.join()
             self._batches.release_launch(batch_id, self._owner)
+            with self._lock:
+                self._cancelling.discard(batch_id)
+
+    def notice_cancel(self, batch_id: str) -> None:
+        """A cancel of the batch was just recorded in this process: if this process is
+        launching it, stop now rather than at the next heartbeat."""
+        with self._lock:
+            self._cancelling.add(batch_id)
 
     def _heartbeat(self, batch_id: str, done: threading.Event) -> None:
         """Renew the lease every few seconds while this run lives, whatever it is doing
         (a long backoff, requests hanging on a slow Flywheel): only a dead process lets
-        its lease lapse, so a restarted bot takes over within the lease (25 s)."""
+        its lease lapse, so a restarted bot takes over within the lease (25 s). Each beat
+        also reads whether someone asked to cancel the launch (from any replica)."""
         while not done.wait(RENEW_EVERY):
             if not self._still_ours(batch_id):
                 return
+            self._cancel_requested(batch_id)
 
     def _run(self, batch: Batch) -> None:
         batch_id = batch.id
+        if batch.cancel_requested_at is not None:  # asked while nobody held the launch
+            self._stop_launch(batch)
+            return
         with ThreadPoolExecutor(1, thread_name_prefix="fwbot-gear") as pool:
             gear_kind = pool.submit(self._is_analysis_gear, batch)  # read during the tag check
             found = self._reconcile(batch)
@@ -134,9 +167,15 @@ class Launcher:
                 else:
                     self._launch_each(batch, pending, analysis=analysis)
             except FlywheelUnavailable as err:
-                # Nothing is lost: the targets stay planned and the next run checks the tag.
-                log.warning("launch of %s interrupted: %s", batch_id, err.message)
-                return
+                if not self._cancel_requested(batch_id):
+                    # Nothing is lost: the targets stay planned and the next run checks the tag.
+                    log.warning("launch of %s interrupted: %s", batch_id, err.message)
+                    return
+        if batch_id in self._lost:
+            return  # another process holds the launch now
+        if self._cancel_requested(batch_id):
+            self._stop_launch(self._batches.get_existing(batch_id))
+            return
         self._finish(batch_id)
 
     # -- the two ways to launch ------------------------------------------------
@@ -151,35 +190,101 @@ class Launcher:
         return batch.launch_mode is not LaunchMode.PER_SESSION
 
     def _launch_as_batch(self, batch: Batch, pending: Sequence[Target]) -> None:
-        """Premade jobs in one Flywheel batch, then one call to run it: two requests.
-        Utility gears only: Flywheel runs premade jobs exactly as given."""
-        resumable = batch.launch_mode is LaunchMode.BATCH_API and batch.flywheel_batch_id
-        if resumable and self._gateway.batch_state(batch.flywheel_batch_id or "") == "pending":
-            self._mark(pending, self._gateway.start_batch(batch.flywheel_batch_id or ""))
-            return
+        """Premade jobs in one Flywheel batch, then one call to run it (utility gears only:
+        Flywheel runs premade jobs exactly as given).
+
+        The intent is written before the proposal is made, so a proposal whose answer was
+        lost (or whose maker died) is found on resume and run instead of a second one."""
+        proposal = batch.flywheel_batch_id if batch.launch_mode is LaunchMode.BATCH_API else None
+        if proposal is not None and self._gateway.batch_state(proposal) != "pending":
+            proposal = None  # run (its jobs were found by tag) or over: propose the rest anew
         try:
-            flywheel_batch = self._gateway.create_batch(
-                [self._spec(batch, t, analysis=False) for t in pending]
-            )
+            if proposal is None and batch.proposal_intent_open:
+                proposal = self._find_lost_proposal(batch)
+            if proposal is None:
+                if self._cancel_requested(batch.id):
+                    return
+                proposal = self._propose(batch, pending)
         except BatchApiUnsupported:
             log.info("%s: no batch API on this site, launching per session", batch.id)
             self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
             self._launch_each(batch, pending, analysis=False)
             return
         except LaunchRejected as err:
+            self._batches.record_proposal_intent(batch.id, None)  # Flywheel made nothing
             self._fail(pending, err.detail)
             return
-        self._batches.record_launch(
-            batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id=flywheel_batch
+        if self._stopping.is_set() or self._cancel_requested(batch.id):
+            return  # proposed, not run: the next run starts it (or the cancel leaves it)
+        self._run_proposal(batch, pending, proposal)
+
+    def _propose(self, batch: Batch, pending: Sequence[Target]) -> str:
+        """Write the intent (with fwbot's pending Flywheel batches of this moment), then
+        propose the jobs and record the proposal's id; a lost answer leaves the intent."""
+        before = [b.batch_id for b in self._gateway.own_batches() if b.state == "pending"]
+        self._batches.record_proposal_intent(batch.id, before)
+        proposal = self._gateway.create_batch(
+            [self._spec(batch, t, analysis=False) for t in pending]
         )
-        if self._stopping.is_set():
-            return  # proposed, not run: the next run starts it
-        self._mark(pending, self._gateway.start_batch(flywheel_batch))
+        self._batches.record_launch(
+            batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id=proposal
+        )
+        return proposal
+
+    def _find_lost_proposal(self, batch: Batch) -> str | None:
+        """The proposal an earlier run made but never heard back about: among fwbot's own
+        Flywheel batches (``GET /batch``; Flywheel shows no proposal's jobs there), the
+        pending premade ones that existed neither before the intent nor in any fwbot batch.
+
+        Exactly one, and no other batch launching with an intent of its own: it is this
+        batch's, recorded (and then run). Several, or another open intent, cannot be told
+        apart; they are left as they are (Flywheel cancels only running batches, and fwbot
+        never runs a proposal it has not recorded) and a new proposal is made."""
+        known = set(batch.proposals_before or ())
+        fresh = [
+            b.batch_id
+            for b in self._gateway.own_batches()
+            if b.state == "pending" and b.premade and b.batch_id not in known
+        ]
+        recorded = self._batches.recorded_proposals(fresh)
+        fresh = [b for b in fresh if b not in recorded]
+        if not fresh:
+            return None  # the proposal was never made
+        rivals = self._batches.open_proposal_intents(besides=batch.id)
+        if len(fresh) == 1 and not rivals:
+            log.info("%s: found its proposal %s, whose answer was lost", batch.id, fresh[0])
+            self._batches.record_launch(
+                batch.id, launch_mode=LaunchMode.BATCH_API, flywheel_batch_id=fresh[0]
+            )
+            return fresh[0]
+        log.warning(
+            "%s: cannot tell which of fwbot's pending Flywheel batches %s is its lost proposal "
+            "(other launches with an unanswered proposal: %s); leaving them pending, "
+            "never run, and proposing anew",
+            batch.id,
+            ", ".join(fresh),
+            ", ".join(rivals) or "none",
+        )
+        return None
+
+    def _run_proposal(self, batch: Batch, pending: Sequence[Target], proposal: str) -> None:
+        """Run the recorded proposal and mark its sessions launched. Its jobs carry the
+        batch's tag; a proposal whose jobs do not (someone else's, taken for ours) is
+        cancelled at once, before any of them can start, and its sessions are not marked."""
+        jobs = self._gateway.start_batch(proposal)
+        tag = batch_tag(batch.id)
+        if jobs and all(j.tags and tag not in j.tags for j in jobs):
+            log.error("%s: proposal %s was not this batch's; cancelling it", batch.id, proposal)
+            with contextlib.suppress(FlywheelRefused):
+                self._gateway.cancel_batch(proposal)
+            return
+        self._mark(pending, jobs)
 
     def _launch_each(self, batch: Batch, pending: Sequence[Target], *, analysis: bool) -> None:
         """One analysis (or utility job) per session, ``concurrency`` requests at a time,
         in rounds: the transient failures of a round are retried after a backoff and a tag
-        check, until none remain, the deadline passes, the bot stops or the lease is lost."""
+        check, until none remain, the deadline passes, the bot stops, the lease is lost or
+        a cancel is requested (read from the store once per round)."""
         if batch.launch_mode is not LaunchMode.PER_SESSION:
             self._batches.record_launch(batch.id, launch_mode=LaunchMode.PER_SESSION)
         deadline = self._clock() + self._deadline
@@ -190,6 +295,8 @@ class Launcher:
             failed = self._launch_round(batch, remaining, analysis=analysis, deadline=deadline)
             if self._stopping.is_set() or batch.id in self._lost:
                 return  # what is left stays planned for the next run
+            if self._cancel_requested(batch.id):
+                return  # the caller stops the launch
             stalled = stalled + 1 if failed and len(failed) == len(remaining) else 0
             errors.update(failed)
             remaining = [t for t in remaining if t.id in failed]
@@ -198,7 +305,7 @@ class Launcher:
                 if left <= 0:
                     self._give_up(batch, remaining, errors)
                     return
-                if self._stopping.wait(min(_backoff(max(stalled - 1, 0)), left)):
+                if self._pause(batch.id, min(_backoff(max(stalled - 1, 0)), left)):
                     return
                 if not self._still_ours(batch.id):
                     return
@@ -254,7 +361,7 @@ class Launcher:
         lost answer): the caller checks the batch tag before trying that session again."""
         spec = self._spec(batch, target, analysis=analysis)
         attempt = 0
-        while not self._stopping.is_set() and self._still_ours(batch.id):
+        while self._may_go_on(batch.id):
             try:
                 launched = self._gateway.launch_one(spec)
             except LaunchRejected as err:
@@ -266,7 +373,7 @@ class Launcher:
                     return err.message
                 pause = err.retry_after if err.retry_after is not None else _backoff(attempt)
                 attempt += 1
-                if self._stopping.wait(min(pause, MAX_BUSY_WAIT, left)):
+                if self._pause(batch.id, min(pause, MAX_BUSY_WAIT, left)):
                     return None
                 continue
             except FlywheelUnavailable as err:
@@ -276,6 +383,36 @@ class Launcher:
         return None
 
     # -- bookkeeping -------------------------------------------------------------
+    def _may_go_on(self, batch_id: str) -> bool:
+        """Launch another session: the bot is not stopping, nobody asked to cancel (as far
+        as this process has seen), and the lease is still this process's."""
+        if self._stopping.is_set() or batch_id in self._cancelling:
+            return False
+        return self._still_ours(batch_id)
+
+    def _pause(self, batch_id: str, seconds: float) -> bool:
+        """Wait ``seconds`` (a backoff, a Retry-After); True as soon as the launch must stop
+        instead: the bot stops, or a cancel was requested."""
+        end = time.monotonic() + seconds
+        while batch_id not in self._cancelling:
+            left = end - time.monotonic()
+            if left <= 0:
+                return self._stopping.is_set()
+            if self._stopping.wait(min(left, PAUSE_SLICE)):
+                return True
+        return True
+
+    def _cancel_requested(self, batch_id: str) -> bool:
+        """Whether someone asked to cancel the launch (read from the store, where any
+        replica's `/fw cancel` writes it, until this process has seen it)."""
+        if batch_id in self._cancelling:
+            return True
+        if self._batches.cancel_requested_by(batch_id) is None:
+            return False
+        with self._lock:
+            self._cancelling.add(batch_id)
+        return True
+
     def _still_ours(self, batch_id: str) -> bool:
         """Renew the launch lease every few seconds; a lost lease stops this run."""
         with self._lock:
@@ -294,12 +431,16 @@ class Launcher:
     def _reconcile(self, batch: Batch) -> list[JobRecord] | None:
         """Mark launched every planned target that already has a job with the batch's tag;
         returns the batch's jobs it read (None: nothing planned, nothing read)."""
-        planned = {t.session_id: t for t in self._batches.targets(batch.id, [TargetState.PLANNED])}
+        planned = self._batches.targets(batch.id, [TargetState.PLANNED])
         if not planned:
             return None
         found = self._gateway.jobs_tagged(batch_tag(batch.id))
+        self._mark_found(planned, found)
+        return found
+
+    def _mark_found(self, planned: Sequence[Target], found: Sequence[JobRecord]) -> None:
         self._mark(
-            list(planned.values()),
+            planned,
             [
                 LaunchedJob(
                     session_id=j.session_id or "", job_id=j.job_id, analysis_id=j.analysis_id
@@ -307,7 +448,6 @@ class Launcher:
                 for j in found
             ],
         )
-        return found
 
     def _mark(self, targets: Sequence[Target], launched: Sequence[LaunchedJob]) -> None:
         by_session = {t.session_id: t for t in targets}
@@ -343,9 +483,58 @@ class Launcher:
         if counts.get(TargetState.PLANNED, 0):
             return  # stopped part-way: stays launching until the next run
         final = after_launch(counts.get(TargetState.LAUNCHED, 0))
-        self._batches.transition(batch_id, final)
+        if self._batches.finish_launch(batch_id, final) is None:  # a cancel came first
+            self._stop_launch(self._batches.get_existing(batch_id))
+            return
         view = self._reporter.publish(batch_id, self._reporter.view_just_launched(batch_id))
         self._reporter.publish_failures(view)
+
+    def _stop_launch(self, batch: Batch) -> None:
+        """`/fw cancel` during the launch: nothing more is launched, the jobs already made
+        that are still queued are cancelled (running ones finish), the sessions not launched
+        end ``cancelled``, and so does the batch. Safe to repeat: if Flywheel fails part-way
+        the batch stays launching, with its request, and the next run finishes the stop."""
+        try:
+            jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
+            # a job made for a session still planned (its answer was lost) is cancelled too
+            self._mark_found(self._batches.targets(batch.id, [TargetState.PLANNED]), jobs)
+            queued = [j.job_id for j in jobs if j.state in QUEUED_JOB_STATES]
+            cancelled: set[str] = set()
+            if queued:
+                workers = min(CANCEL_CONCURRENCY, len(queued))
+                with ThreadPoolExecutor(workers, thread_name_prefix="fwbot-cancel") as pool:
+                    done = pool.map(self._cancel_job, queued)
+                    cancelled = {j for j, ok in zip(queued, done, strict=True) if ok}
+        except FlywheelUnavailable as err:
+            log.warning("stopping the launch of %s interrupted: %s", batch.id, err.message)
+            return
+        who = batch.cancel_requested_by or self._batches.cancel_requested_by(batch.id) or "?"
+        self._batches.update_targets(
+            [
+                TargetUpdate(
+                    target_id=t.id,
+                    state=TargetState.CANCELLED,
+                    error=f"not launched: {who} cancelled the launch",
+                )
+                for t in self._batches.targets(batch.id, [TargetState.PLANNED])
+            ]
+        )
+        with contextlib.suppress(IllegalTransition):  # stopped already (a repeated run)
+            self._batches.transition(batch.id, BatchState.CANCELLED)
+        log.info("launch of %s stopped: %s cancelled it", batch.id, who)
+        now = [  # the jobs as they are now, without asking Flywheel again
+            j.model_copy(update={"state": JobState.CANCELLED}) if j.job_id in cancelled else j
+            for j in jobs
+        ]
+        view = self._reporter.publish(batch.id, self._reporter.view(batch.id, now))
+        self._reporter.publish_failures(view)
+
+    def _cancel_job(self, job_id: str) -> bool:
+        try:
+            return self._gateway.cancel_job(job_id)
+        except FlywheelRefused as err:  # not fwbot's to cancel after all: it runs its course
+            log.warning("cannot cancel job %s: %s", job_id, err.message)
+            return False
 
     @staticmethod
     def _spec(batch: Batch, target: Target, *, analysis: bool) -> JobSpec:

@@ -42,6 +42,7 @@ class BatchView:
     jobs: dict[str, int] = field(default_factory=dict)
     complete_without_outputs: int = 0
     failures: tuple[FailedSession, ...] = ()
+    launch_cancelled: int = 0  # sessions a `/fw cancel` during the launch kept from launching
 
     @property
     def complete(self) -> int:
@@ -79,6 +80,7 @@ class BatchView:
             self.cancelled,
             self.active,
             self.complete_without_outputs,
+            self.launch_cancelled,
         )
 
 
@@ -115,6 +117,7 @@ def build_view(
         jobs=counts,
         complete_without_outputs=missing_outputs,
         failures=failures,
+        launch_cancelled=sum(1 for t in targets if t.state is TargetState.CANCELLED),
     )
 
 

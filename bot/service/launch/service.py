@@ -23,17 +23,19 @@ from bot.domain import (
     BatchSpec,
     BatchState,
     IllegalTransition,
+    JobRecord,
     JobState,
     LaunchMode,
     ProjectRef,
     SameLaunchUnderWay,
     TargetSpec,
+    TargetState,
     batch_tag,
 )
-from bot.errors import Conflict, FlywheelRefused, NotFound, UsageError
+from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
-from bot.service.launch.launcher import Launcher
+from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
@@ -43,21 +45,23 @@ from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
 
-CANCEL_CONCURRENCY = 8
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
 
 class CancelStep(StrEnum):
     DROPPED = "dropped"  # a plan nobody launched: dropped
-    PREVIEW = "preview"  # a launched batch: how many pending jobs `yes` would cancel
+    PREVIEW = "preview"  # launched or launching: what `yes` would cancel (or stop)
     DONE = "done"  # its pending jobs cancelled (or being cancelled, in the background)
+    STOPPING = "stopping"  # a launch under way: it stops, its queued jobs are cancelled
 
 
 @dataclass(frozen=True)
 class CancelOutcome:
     """What `/fw cancel BATCH` did: one type whatever the step, so callers render by step.
 
-    ``cancelled`` is None while the cancellation runs in the background."""
+    ``cancelled`` is None while the cancellation runs in the background. For a batch still
+    launching, ``not_launched`` counts its sessions not launched yet (they never will be)
+    and ``pending`` the jobs it already made that are still queued."""
 
     batch: Batch
     step: CancelStep
@@ -65,6 +69,7 @@ class CancelOutcome:
     running: int = 0
     finished: int = 0
     cancelled: int | None = None
+    not_launched: int = 0
 
 
 @dataclass(frozen=True)
@@ -255,8 +260,8 @@ class LaunchService:
         return self._batches.transition(batch.id, BatchState.CANCELLED)
 
     def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> CancelOutcome:
-        """`/fw cancel BATCH`: drop a plan, or cancel a launched batch's pending jobs
-        (first a preview of how many, then, ``confirmed``, the cancellation)."""
+        """`/fw cancel BATCH`: drop a plan, stop a launch under way, or cancel a launched
+        batch's pending jobs (first a preview of what, then, ``confirmed``, the deed)."""
         batch = self._batches.get_existing(batch_id)
         if batch.is_plan:
             return CancelOutcome(self.cancel_plan(actor, batch_id), CancelStep.DROPPED)
@@ -267,10 +272,55 @@ class LaunchService:
             launcher=batch.requester_email,
         )
         if batch.state is BatchState.LAUNCHING:
-            raise Conflict(
-                f"Batch `{batch.id}` is still launching; cancel it when the launch is done.",
-                hint=f"`/fw status {batch.id}` shows when it is launched (seconds, usually).",
-            )
+            stopped = self._stop_launch(actor, batch, confirmed=confirmed)
+            if stopped is not None:
+                return stopped
+            batch = self._batches.get_existing(batch_id)  # the launch ended meanwhile
+        return self._cancel_jobs(batch, confirmed=confirmed)
+
+    def _stop_launch(
+        self, actor: Actor, batch: Batch, *, confirmed: bool
+    ) -> CancelOutcome | None:
+        """A batch still launching: the preview says what stopping it does; confirmed, the
+        request goes to the store, where the launcher (in whichever process holds the
+        launch, or this one's run if none does) reads it, launches nothing more and cancels
+        the jobs it made. None when the launch ended before the request was recorded."""
+        try:
+            jobs: list[JobRecord] | None = self._gateway.jobs_tagged(batch_tag(batch.id))
+        except FlywheelUnavailable:
+            if not confirmed:
+                raise
+            jobs = None  # Flywheel is down: the request is recorded all the same
+        counts = self._launch_counts(batch.id, jobs)
+        if batch.cancel_requested_at is not None:  # asked already: say what is happening
+            return CancelOutcome(batch, CancelStep.STOPPING, **counts)
+        if not confirmed:
+            return CancelOutcome(batch, CancelStep.PREVIEW, **counts)
+        if not self._batches.request_cancel(batch.id, actor.email):
+            return None
+        self._launcher.notice_cancel(batch.id)  # this process's run stops at once
+        self.launch_in_background(batch.id)  # nobody holds the launch: a run here stops it
+        return CancelOutcome(self._batches.get_existing(batch.id), CancelStep.STOPPING, **counts)
+
+    def _launch_counts(self, batch_id: str, jobs: list[JobRecord] | None) -> dict[str, int]:
+        """A launch under way: its sessions not launched yet, and its jobs by state (from the
+        store alone when Flywheel could not say: each launched session's job still queued)."""
+        planned = self._batches.targets(batch_id, [TargetState.PLANNED])
+        if jobs is None:
+            launched = self._batches.target_counts(batch_id)[TargetState.LAUNCHED]
+            return {"pending": launched, "not_launched": len(planned)}
+        made = {j.session_id for j in jobs}
+        queued = sum(1 for j in jobs if j.state in QUEUED_JOB_STATES)
+        running = sum(1 for j in jobs if j.state is JobState.RUNNING)
+        return {
+            "pending": queued,
+            "running": running,
+            "finished": len(jobs) - queued - running,
+            "not_launched": sum(1 for t in planned if t.session_id not in made),
+        }
+
+    def _cancel_jobs(self, batch: Batch, *, confirmed: bool) -> CancelOutcome:
+        """A launched batch: its pending jobs, previewed, then cancelled."""
         if batch.is_final:
             raise Conflict(f"Batch `{batch.id}` is {batch.state.value}: nothing is pending.")
         jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
@@ -363,7 +413,8 @@ class LaunchService:
         self._workers.submit(f"launch {batch_id}", run)
 
     def resume_unfinished(self) -> list[str]:
-        """After a restart: finish every batch left launching (the tag check prevents doubles)."""
+        """After a restart: finish every batch left launching (the tag check prevents doubles),
+        or stop it if someone asked to cancel it meanwhile."""
         unfinished = [b.id for b in self._batches.find(states=[BatchState.LAUNCHING], limit=100)]
         for batch_id in unfinished:
             self.launch_in_background(batch_id)
