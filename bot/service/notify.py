@@ -37,3 +37,13 @@ class SilentNotifier:
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         return None
+
+
+class ChannelGone(Exception):
+    """Slack will not take posts in this channel any more (the bot was removed, the
+    channel archived or deleted): whoever posts there should stop, and say so in the log."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(f"channel {channel} refuses posts: {reason}")
+        self.channel = channel
+        self.reason = reason

@@ -1,0 +1,74 @@
+"""Posting within Slack's limits, against the mock Slack's Web API."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.service.notify import ChannelGone
+from bot.slack.posting import SlackPoster
+from doubles.mock_slack import MockSlack
+
+
+@pytest.fixture
+def slept() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def poster(mock_slack: MockSlack, slept: list[float]) -> SlackPoster:
+    client = WebClient(token="xoxb-test", base_url=mock_slack.api_url)
+    return SlackPoster(client, sleep=slept.append)
+
+
+def test_posts_to_one_channel_are_a_second_apart_other_channels_do_not_wait(
+    poster: SlackPoster, slept: list[float]
+) -> None:
+    poster.post_message("C1", "one")
+    poster.post_message("C2", "elsewhere")
+    poster.post_message("C1", "two")
+
+    assert len(slept) == 1 and 0.9 < slept[0] <= 1.0  # only C1's second post waited
+
+
+def test_a_rate_limited_post_is_sent_again_after_retry_after(
+    poster: SlackPoster, mock_slack: MockSlack, slept: list[float]
+) -> None:
+    mock_slack.rate_limit("chat.postMessage", calls=2, retry_after=7)
+
+    ts = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
+
+    assert ts
+    assert slept.count(7.0) == 2  # (the fake sleep leaves the clock alone: pacing adds more)
+    posts = mock_slack.calls("chat.postMessage")
+    assert len(posts) == 3 and posts[-1].args["reply_broadcast"] in (True, "true", "1")
+
+
+def test_a_channel_the_bot_left_raises_channel_gone(
+    poster: SlackPoster, mock_slack: MockSlack
+) -> None:
+    mock_slack.channel_errors["C1"] = "not_in_channel"
+
+    with pytest.raises(ChannelGone) as gone:
+        poster.post_message("C1", "hello")
+
+    assert (gone.value.channel, gone.value.reason) == ("C1", "not_in_channel")
+
+
+def test_a_file_is_shared_in_a_thread(poster: SlackPoster, mock_slack: MockSlack) -> None:
+    assert poster.share_file("C1", "failed.csv", b"session,reason\n", thread_ts="9.9")
+
+    [shared] = mock_slack.files("C1")
+    assert (shared.filename, shared.thread_ts, shared.content) == (
+        "failed.csv",
+        "9.9",
+        b"session,reason\n",
+    )
+
+
+def test_other_errors_are_not_delivered_and_not_raised(
+    poster: SlackPoster, mock_slack: MockSlack
+) -> None:
+    mock_slack.api_errors["chat.postMessage"] = "invalid_blocks"
+
+    assert poster.post_message("C1", "x") == ""
