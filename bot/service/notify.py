@@ -7,6 +7,7 @@ shows (Slack's chat.postMessage / chat.update, or lines in the console).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.service.launch.progress import BatchView
@@ -47,3 +48,23 @@ class ChannelGone(Exception):
         super().__init__(f"channel {channel} refuses posts: {reason}")
         self.channel = channel
         self.reason = reason
+
+
+class BatchEvents(Protocol):
+    """Who else hears that a fwbot batch ended or is stuck (channels subscribed to its
+    project), besides the batch's own message and thread. Called once per event, by the
+    process that claimed it."""
+
+    def batch_ended(self, view: BatchView) -> None: ...
+
+    def batch_stuck(self, view: BatchView, stuck_sessions: Sequence[str]) -> None: ...
+
+
+class NoBatchEvents:
+    """Nobody else to tell."""
+
+    def batch_ended(self, view: BatchView) -> None:
+        return None
+
+    def batch_stuck(self, view: BatchView, stuck_sessions: Sequence[str]) -> None:
+        return None
