@@ -2,6 +2,9 @@
 the embedded local Flywheel.
 
 Everything is built here, at run time, never at import (STYLE: no import-time wiring).
+``fwbot serve`` builds its runtime without calling Flywheel (``defer_flywheel``): its
+gateway is a ``DeferredGateway`` that answers every call with ``FlywheelUnavailable``
+until the start-up work (``bot.startup``) has connected it.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.domain import ModeSetting
+from bot.errors import FlywheelUnavailable, FwbotError
 from bot.flywheel.gateway import FlywheelGateway
-from bot.flywheel.sdk_gateway import SdkGateway
+from bot.flywheel.sdk_gateway import SdkGateway, site_of
 from bot.service import Services
 from bot.service.access import Authorizer
 from bot.service.configs import ConfigLibrary, ConfigService
@@ -39,14 +45,73 @@ log = logging.getLogger(__name__)
 DEMO_API_KEY = "fwbot-demo-key"
 
 
+class DeferredGateway:
+    """The gateway of a bot that starts before Flywheel has answered.
+
+    Until ``connect()`` succeeds (Flywheel's login check), every gateway method fails at
+    once with ``FlywheelUnavailable``, the short error commands already render, naming the
+    last reason; after, every call goes to the connected ``SdkGateway``. Nothing here
+    retries: the start-up work (``bot.startup.Startup``) calls ``connect()`` until it works.
+    """
+
+    def __init__(
+        self, api_key: str, connect: Callable[[str], SdkGateway] = SdkGateway.connect
+    ) -> None:
+        self.site = site_of(api_key)
+        self._api_key = api_key
+        self._connect = connect
+        self._gateway: SdkGateway | None = None
+        self._lock = threading.Lock()
+        self.last_error: str | None = None  # why the last connect() failed
+
+    @property
+    def connected(self) -> bool:
+        return self._gateway is not None
+
+    def connect(self) -> SdkGateway:
+        """Flywheel's login check (once); raises ``FwbotError`` while Flywheel is down."""
+        with self._lock:
+            if self._gateway is None:
+                try:
+                    self._gateway = self._connect(self._api_key)
+                except FwbotError as err:
+                    self.last_error = err.message
+                    raise
+            return self._gateway
+
+    def __getattr__(self, name: str) -> Any:
+        gateway = self.__dict__.get("_gateway")
+        if gateway is not None:
+            return getattr(gateway, name)
+        if name.startswith("_") or not callable(getattr(SdkGateway, name, None)):
+            raise AttributeError(name)
+
+        def unavailable(*args: Any, **kwargs: Any) -> Any:
+            why = self.last_error
+            raise FlywheelUnavailable(
+                f"fwbot cannot reach Flywheel at {self.site} yet ({why.rstrip('.')})."
+                if why
+                else f"fwbot is still connecting to Flywheel at {self.site}.",
+                hint="fwbot keeps trying on its own; try again in a minute.",
+            )
+
+        return unavailable
+
+
 @dataclass
 class Runtime:
     """The running pieces of one fwbot process, and how to stop them."""
 
     services: Services
-    gateway: SdkGateway
+    gateway: SdkGateway | DeferredGateway
     store: Store
     localfw: Any = None  # localfw.server.LocalFlywheel when embedded
+
+    def connect_flywheel(self) -> None:
+        """Make sure Flywheel has answered fwbot's login check (at once when it has);
+        raises ``FwbotError`` while it cannot be reached."""
+        if isinstance(self.gateway, DeferredGateway):
+            self.gateway.connect()
 
     def close(self) -> None:
         self.services.workers.shutdown()
@@ -143,9 +208,13 @@ def build_runtime(
     demo_speed: float = 60.0,
     policy: Policy | None = None,
     notifier: BatchNotifier | None = None,
+    defer_flywheel: bool = False,
 ) -> Runtime:
     """Connect to Flywheel (or, with ``demo`` and no key, start the embedded one), open the
     store, load the policy and build the services. Fails fast with a ``FwbotError``.
+
+    With ``defer_flywheel`` nothing calls Flywheel here: the gateway is a
+    ``DeferredGateway`` and ``Runtime.connect_flywheel()`` makes the first call later.
 
     Without a key and without ``demo`` this refuses to start: a production bot that
     quietly served a demo world would look healthy while launching nothing real."""
@@ -163,7 +232,9 @@ def build_runtime(
         localfw = start_embedded_flywheel(speed=demo_speed)
         api_key = localfw.sdk_api_key
     try:
-        gateway = SdkGateway.connect(api_key)
+        gateway: SdkGateway | DeferredGateway = (
+            DeferredGateway(api_key) if defer_flywheel else SdkGateway.connect(api_key)
+        )
         store = open_store(settings)
     except Exception:
         if localfw is not None:
@@ -171,7 +242,7 @@ def build_runtime(
         raise
     return Runtime(
         services=build_services(
-            gateway,
+            cast(FlywheelGateway, gateway),  # a DeferredGateway forwards every method
             store,
             policy,
             settings.configs_dir,

@@ -53,7 +53,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from bot.slack.serve import serve
 
         return serve(settings, http_port=args.http, host=args.host, demo=args.demo)
-    except FwbotError as err:  # bad settings, or Flywheel unreachable: one line, no traceback
+    except FwbotError as err:  # bad settings: one line, no traceback (Flywheel is retried)
         print(f"fwbot: {err.user_text()}", file=sys.stderr)
         return 2
 

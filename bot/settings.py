@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Commands and clicks answered at once (after their ack), and how many more may wait;
     # beyond that the user is told fwbot is busy. Few threads: answers are mostly CPU under
     # one interpreter lock, and every extra busy thread slows the acks (see bench.ack).
-    answer_threads: int = Field(default=8, ge=1, le=256)
+    answer_threads: int = Field(default=4, ge=1, le=256)
     answer_backlog: int = Field(default=128, ge=0)
 
     def resolved_database_url(self) -> str:

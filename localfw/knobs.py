@@ -89,6 +89,11 @@ class Knobs:
         self.error_route: re.Pattern[str] | None = None
         self.retry_after = 1
         self.hidden_routes: re.Pattern[str] | None = None
+        # an outage: every matching request fails, on top of set_errors' random faults
+        self.outage_kinds: tuple[str, ...] = ()
+        self.outage_route: re.Pattern[str] | None = None
+        # error kind ("outage 503" in an outage) -> the requests it was injected into
+        self.injected: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -110,6 +115,20 @@ class Knobs:
         self.error_route = re.compile(route) if route else None
         self.retry_after = retry_after
 
+    def set_outage(self, route: str | None = None, kinds: tuple[str, ...] = ("503",)) -> None:
+        """Fail every request (those matching the ``route`` regex, if given) with one of
+        ``kinds`` until ``clear_outage()``, whatever ``set_errors`` does to the others: e.g.
+        job creation down (``route=r"^POST /sessions/\\{cid\\}/analyses$"``) on a flaky site."""
+        bad = [k for k in kinds if k not in ERROR_KINDS]
+        if bad or not kinds:
+            raise ValueError(f"unknown error kinds {bad}; choose from {ERROR_KINDS}")
+        self.outage_route = re.compile(route) if route else None
+        self.outage_kinds = tuple(kinds)
+
+    def clear_outage(self) -> None:
+        self.outage_kinds = ()
+        self.outage_route = None
+
     def hide_routes(self, pattern: str | None) -> None:
         """Answer 405 for paths matching ``pattern``, like a Flywheel site that predates
         those endpoints (e.g. ``^/batch`` for a site without the batch API; a 404 from a
@@ -123,16 +142,26 @@ class Knobs:
         self.latency = 0.0
         self.error_rate = 0.0
         self.error_route = None
+        self.clear_outage()
 
     def pick_error(self, method: str, path: str, route: str) -> str | None:
         """The error to inject for this request, or None to serve it."""
-        if self.error_rate <= 0:
-            return None
-        if self.error_route is not None and not (
-            self.error_route.search(path) or self.error_route.search(f"{method} {route}")
-        ):
+        outage, pattern = self.outage_kinds, self.outage_route
+        if outage and _matches(pattern, method, path, route):
+            with self._lock:
+                kind = self._rng.choice(outage)
+                self.injected[f"outage {kind}"] += 1
+                return kind
+        if self.error_rate <= 0 or not _matches(self.error_route, method, path, route):
             return None
         with self._lock:
             if self._rng.random() >= self.error_rate:
                 return None
-            return self._rng.choice(self.error_kinds)
+            kind = self._rng.choice(self.error_kinds)
+            self.injected[kind] += 1
+            return kind
+
+
+def _matches(pattern: re.Pattern[str] | None, method: str, path: str, route: str) -> bool:
+    """No pattern matches everything; else the path or "METHOD /route/{template}"."""
+    return pattern is None or bool(pattern.search(path) or pattern.search(f"{method} {route}"))

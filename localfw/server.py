@@ -215,6 +215,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         return
 
+    def handle(self) -> None:
+        # a client that goes away (killed, say) is no error of the server's
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
     def _serve(self) -> None:
         self.lf.requests.started()
         try:

@@ -5,7 +5,9 @@ slow request never delays another's ack. Each request is checked before bolt see
 it (``bot.slack.http_requests``: size, UTF-8, timestamp, the form parsed as a form),
 then bolt's signature check answers a bad or stale request with 401 before any
 listener runs. Idle connections are dropped after 15 s, and at most
-``MAX_CONNECTIONS`` are served at once. ``GET /healthz`` answers 200 for probes.
+``MAX_CONNECTIONS`` are served at once. ``GET /healthz`` answers 200 for probes
+(liveness); ``GET /readyz`` answers 503 with the reason until the start-up work that
+needs Flywheel has succeeded (``bot.startup``), then 200 (readiness).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+# None when ready, else why not ("starting: Flywheel unreachable (...)")
+Readiness = Callable[[], str | None]
 
 
 def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
@@ -86,8 +91,9 @@ class _QuietHandler(WSGIRequestHandler):
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """bolt behind fwbot's own checks (``bot.slack.http_requests``), plus a health check."""
+def wsgi_app(app: App, readiness: Readiness | None = None) -> WsgiApp:
+    """bolt behind fwbot's own checks (``bot.slack.http_requests``), plus a health check
+    and a readiness check (ready at once without ``readiness``)."""
 
     def answer(start_response: Callable[..., Any], status: str, body: str) -> Iterable[bytes]:
         data = body.encode()
@@ -102,6 +108,11 @@ def wsgi_app(app: App) -> WsgiApp:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         if method == "GET" and path == HEALTH_PATH:
             return answer(start_response, "200 OK", "ok")
+        if method == "GET" and path == READY_PATH:
+            why = readiness() if readiness is not None else None
+            if why is None:
+                return answer(start_response, "200 OK", "ready")
+            return answer(start_response, "503 Service Unavailable", why)
         if method != "POST" or path != EVENTS_PATH:
             return answer(start_response, "404 Not Found", "Not Found")
         body = http_requests.read_body(environ)
@@ -121,11 +132,11 @@ def wsgi_app(app: App) -> WsgiApp:
 class HttpServer:
     """A running HTTP-mode server: ``port``, ``url``, ``serve_forever()``, ``shutdown()``."""
 
-    def __init__(self, app: App, port: int, host: str) -> None:
+    def __init__(self, app: App, port: int, host: str, readiness: Readiness | None = None) -> None:
         self._server = make_server(
             host,
             port,
-            wsgi_app(app),
+            wsgi_app(app, readiness),
             server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )
@@ -152,8 +163,10 @@ class HttpServer:
             self._thread.join(timeout=5)
 
 
-def run_http(app: App, port: int, host: str = "0.0.0.0") -> HttpServer:
+def run_http(
+    app: App, port: int, host: str = "0.0.0.0", *, readiness: Readiness | None = None
+) -> HttpServer:
     """Bind the server (port 0 picks a free one); then ``serve_forever`` or ``start_in_thread``."""
-    server = HttpServer(app, port, host)
+    server = HttpServer(app, port, host, readiness)
     logger.info("fwbot: HTTP mode on http://%s:%s%s", host, server.port, EVENTS_PATH)
     return server

@@ -3,9 +3,13 @@
 Settings are checked before anything starts, so a missing token is one clear
 line naming the env var, not a traceback from deep inside slack_sdk. The Web
 API client is built first and shared: the bolt app answers with it, and the
-batch messages (``SlackNotifier``) are posted with it. Launches this process had
-begun before a restart are resumed at start, and the batch watcher runs on the
-scheduler until the bot stops.
+batch messages (``SlackNotifier``) are posted with it.
+
+Nothing here waits for Flywheel: Slack is served at once, and the work that needs
+Flywheel (its login check, resuming the launches this bot had begun before a restart,
+then the batch watcher on the scheduler) runs in the background until it succeeds
+(``bot.startup``); meanwhile commands that need Flywheel get the short "cannot reach
+Flywheel" answer and, in HTTP mode, ``GET /readyz`` answers 503 with the reason.
 """
 
 from __future__ import annotations
@@ -34,21 +38,24 @@ def serve(
     require_slack(settings, "http" if http_port is not None else "socket")
     from bot.bootstrap import build_runtime  # lazy: the Flywheel wiring is heavy
     from bot.scheduler import start_scheduler
+    from bot.startup import Startup
 
     client = create_web_client(settings)
-    runtime = build_runtime(settings, demo=demo, notifier=SlackNotifier(client))
+    runtime = build_runtime(
+        settings, demo=demo, notifier=SlackNotifier(client), defer_flywheel=True
+    )
     previous = stop_on_sigterm()
-    scheduler = None
+    startup = None
     try:
         app = create_app(settings, runtime.services, client=client)
-        resumed = runtime.services.launches.resume_unfinished()
-        if resumed:
-            logger.info("fwbot: resuming launches %s", ", ".join(resumed))
-        scheduler = start_scheduler(runtime.services.watcher, interval=settings.watch_interval)
+        startup = Startup(
+            runtime,
+            lambda: start_scheduler(runtime.services.watcher, interval=settings.watch_interval),
+        ).start()
         if http_port is None:
             run_socket_mode(app, settings)
         else:
-            server = run_http(app, http_port, host)
+            server = run_http(app, http_port, host, readiness=startup.not_ready)
             try:
                 server.serve_forever()
             finally:
@@ -56,8 +63,8 @@ def serve(
     except KeyboardInterrupt:
         logger.info("fwbot: stopping")
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if startup is not None:
+            startup.stop()
         runtime.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -115,6 +115,25 @@ class BatchClaims(StoreBacked):
         )
         with self._store.session() as s:
             return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def launch_lease_left(
+        self, batch_id: str, *, lease: timedelta = LAUNCH_LEASE, now: datetime | None = None
+    ) -> float | None:
+        """Seconds until the current holder's launch lease lapses if it is not renewed
+        (0 if it has); None when nobody holds it or the batch is not launching."""
+        with self._store.reading() as s:
+            row = s.execute(
+                select(BatchRow.launch_owner, BatchRow.launch_heartbeat).where(
+                    BatchRow.id == batch_id, BatchRow.state == BatchState.LAUNCHING.value
+                )
+            ).first()
+        if row is None or row.launch_owner is None or row.launch_heartbeat is None:
+            return None
+        heartbeat = row.launch_heartbeat
+        if heartbeat.tzinfo is None:  # SQLite keeps no offset; the store writes UTC
+            heartbeat = heartbeat.replace(tzinfo=UTC)
+        left = (heartbeat + lease - (now or utcnow())).total_seconds()
+        return min(max(left, 0.0), lease.total_seconds())
 
     def release_launch(self, batch_id: str, owner: str) -> None:
         """Give the batch back (the launch ended or this process is stopping)."""

@@ -591,3 +591,35 @@ def test_a_running_launch_beats_its_lease_whatever_it_is_doing(
     with sqlite_store.reading() as s:
         row = s.get(BatchRow, ticket.batch.id)
         assert row is not None and row.launch_owner is None
+
+
+def test_a_launch_held_by_a_dead_process_is_taken_over_when_its_lease_lapses(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
+) -> None:
+    """After kill -9 the dead process's lease still stands; the restarted bot does not wait
+    for a watcher pass (30 s) but tries again the moment the lease would lapse."""
+    from datetime import timedelta
+
+    from bot.store.models import BatchRow, utcnow
+
+    services = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    ticket = services.launches.request(EDITOR_ACTOR, QSI)
+    batch_id = ticket.batch.id
+    sqlite_store.batches.transition(batch_id, BatchState.LAUNCHING)
+    with sqlite_store.session() as s:  # the dead process's last heartbeat: 24.7 s ago
+        row = s.get(BatchRow, batch_id)
+        assert row is not None
+        row.launch_owner = "dead-host:4242:cafe"
+        row.launch_heartbeat = utcnow() - timedelta(seconds=24.7)
+
+    services.launches.resume_unfinished()  # once, as a restarted bot does at start
+
+    deadline = time.monotonic() + 20
+    while sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHING:
+        assert time.monotonic() < deadline, "the lapsed lease was never taken over"
+        time.sleep(0.05)
+    services.workers.shutdown()
+    assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHED
+    assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == len(
+        ticket.plan.to_launch
+    )

@@ -4,6 +4,7 @@ messages, resumes launches and runs the watcher until stopped."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +84,20 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
 
     class InterruptedServer:
         def serve_forever(self) -> None:
+            # the start-up work runs in the background: ready once Flywheel answered
+            deadline = time.monotonic() + 30
+            while seen["readiness"]() is not None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert seen["readiness"]() is None
             assert seen["scheduler"].running  # the watcher runs while the bot serves
             raise KeyboardInterrupt
 
         def shutdown(self) -> None:
             seen["server_shut"] = True
 
-    def fake_run_http(app: Any, port: int, host: str) -> InterruptedServer:
+    def fake_run_http(app: Any, port: int, host: str, *, readiness: Any) -> InterruptedServer:
         seen["client"] = app.client
+        seen["readiness"] = readiness
         return InterruptedServer()
 
     monkeypatch.setattr(bot.bootstrap, "build_runtime", recording_runtime)

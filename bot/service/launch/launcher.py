@@ -101,18 +101,22 @@ class Launcher:
         self._cancelling: set[str] = set()  # batches whose cancel this process has seen
         self._lock = threading.Lock()
 
-    def run(self, batch_id: str) -> None:
+    def run(self, batch_id: str) -> float | None:
         """Launch whatever of the batch is not launched yet; safe to call again after a stop.
 
         Only one process launches a batch at a time: the run starts by claiming it in the
         store and gives it back at the end, so replicas resuming launches never overlap.
+        Returns None, or, when another process holds the launch, the seconds until its
+        lease lapses unless renewed: the caller tries again then, so a launch whose process
+        died (kill -9) is taken over as soon as its lease allows, not a watcher pass later.
         """
         batch = self._batches.get_existing(batch_id)
         if batch.state is not BatchState.LAUNCHING:
-            return
+            return None
         if not self._batches.claim_launch(batch_id, self._owner):
+            left = self._batches.launch_lease_left(batch_id)
             log.info("batch %s is being launched by another process", batch_id)
-            return
+            return left
         self._renewed[batch_id] = time.monotonic()
         self._lost.discard(batch_id)
         with self._lock:
@@ -130,6 +134,7 @@ class Launcher:
             self._batches.release_launch(batch_id, self._owner)
             with self._lock:
                 self._cancelling.discard(batch_id)
+        return None
 
     def notice_cancel(self, batch_id: str) -> None:
         """A cancel of the batch was just recorded in this process: if this process is

@@ -45,6 +45,7 @@ from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
 
+LEASE_MARGIN = 0.5  # seconds after a holder's lease would lapse before trying to take it
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
 
@@ -105,6 +106,7 @@ class LaunchService:
         self._workers = workers
         self._unit_of_work = unit_of_work  # each use case's changes in one transaction
         self._in_flight: set[str] = set()
+        self._retry_timers: dict[str, threading.Timer] = {}
         self._lock = threading.Lock()
 
     # -- planning ----------------------------------------------------------------
@@ -405,12 +407,33 @@ class LaunchService:
 
         def run() -> None:
             try:
-                self._launcher.run(batch_id)
+                lease_left = self._launcher.run(batch_id)
             finally:
                 with self._lock:
                     self._in_flight.discard(batch_id)
+            if lease_left is not None:
+                self._try_again_after(batch_id, lease_left + LEASE_MARGIN)
 
         self._workers.submit(f"launch {batch_id}", run)
+
+    def _try_again_after(self, batch_id: str, seconds: float) -> None:
+        """Another process holds the launch: try again when its lease would lapse (it
+        renews every few seconds while alive, so this only takes over from a dead one).
+        One timer per batch, no worker thread held while waiting."""
+        with self._lock:
+            if batch_id in self._retry_timers or self._workers.stopping.is_set():
+                return
+
+            def fire() -> None:
+                with self._lock:
+                    self._retry_timers.pop(batch_id, None)
+                if not self._workers.stopping.is_set():
+                    self.launch_in_background(batch_id)
+
+            timer = threading.Timer(seconds, fire)
+            timer.daemon = True
+            self._retry_timers[batch_id] = timer
+        timer.start()
 
     def resume_unfinished(self) -> list[str]:
         """After a restart: finish every batch left launching (the tag check prevents doubles),

@@ -1,0 +1,210 @@
+"""A real `fwbot serve --http` process, spoken to the way Slack speaks to it.
+
+The process runs fwbot's own entry point (what the ``fwbot`` script runs), configured
+only through ``FWBOT_*`` variables (none inherited from the caller, no ``.env``: its
+working directory is a fresh one), with its log in a file. Commands are slash commands
+signed with the signing secret (``doubles.signing``), answered on the mock Slack's
+response URLs (``doubles.mock_slack``). Shared by tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commands.buttons import ButtonValue
+from doubles.mock_slack import MockSlack
+from doubles.signing import HttpResult, post_form, slash_command_form
+
+REPO = Path(__file__).resolve().parent.parent
+ENTRY = "import sys; from bot.cli import main; sys.exit(main())"  # the `fwbot` script
+LISTENING = re.compile(r"HTTP mode on http://[^:]+:(\d+)/")
+SIGNING_SECRET = "fwbot-process-signing-secret"
+BOT_TOKEN = "xoxb-fwbot-process"
+
+
+def fwbot_env(
+    mock: MockSlack,
+    *,
+    flywheel_api_key: str,
+    data_dir: Path,
+    configs_dir: Path = REPO / "configs",
+    policy_file: Path | None = None,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of a fwbot process: the caller's, minus every ``FWBOT_*`` and
+    ``FLYWHEEL_SDK_*`` variable (a test suite's SDK retry settings included), plus these.
+    ``settings`` are more ``FWBOT_*`` values, by field name (``watch_interval="5"``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FWBOT_", "FLYWHEEL_SDK_"))}
+    env.update(
+        {
+            "FWBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "FWBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "FWBOT_SLACK_API_URL": mock.api_url,
+            "FWBOT_FLYWHEEL_API_KEY": flywheel_api_key,
+            "FWBOT_DATA_DIR": str(data_dir),
+            "FWBOT_CONFIGS_DIR": str(configs_dir),
+            "FWBOT_LOG_LEVEL": "INFO",
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+            ),
+        }
+    )
+    if policy_file is not None:
+        env["FWBOT_POLICY_FILE"] = str(policy_file)
+    env.update({f"FWBOT_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+@dataclass(frozen=True)
+class Command:
+    """One posted slash command: its ack and the response_url token of its answers."""
+
+    http: HttpResult
+    token: str
+
+
+class FwbotProcess:
+    """``fwbot serve --http 0`` in a process of its own; ``start()``, then post commands."""
+
+    _tokens = itertools.count(1)
+
+    def __init__(self, env: dict[str, str], workdir: Path, mock: MockSlack, name: str = "fwbot"):
+        self.env = env
+        self.workdir = workdir
+        self.mock = mock
+        self.log_path = workdir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> FwbotProcess:
+        """Spawn the process and wait until it listens (not until it is ready)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", ENTRY, "serve", "--http", "0", "--host", "127.0.0.1"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            match = LISTENING.search(self.log())
+            if match:
+                self.port = int(match.group(1))
+                return self
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"fwbot serve never listened:\n{self.log()[-3000:]}")
+            time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """``kill -9``: no clean-up of any kind (leases stay held, writes stay unwritten)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM (docker stop), then SIGKILL if it does not end in ``timeout`` seconds."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    # -- HTTP ------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> tuple[int, str]:
+        """``GET path``: (status, body); (0, reason) when nothing answers."""
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=5) as resp:
+                return int(resp.status), resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+        except OSError as err:
+            return 0, str(err)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until ``GET /readyz`` answers 200; raises with the log on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        while self.get("/readyz")[0] != 200:
+            if not self.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"fwbot never became ready:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def post(self, text: str, user_id: str, channel_id: str = "C0LAB") -> Command:
+        """``/fw text`` from ``user_id``, signed as Slack signs it."""
+        token = f"p{os.getpid()}-{next(self._tokens)}"
+        form = slash_command_form(
+            text,
+            response_url=self.mock.response_url(token),
+            user_id=user_id,
+            channel_id=channel_id,
+        )
+        return Command(post_form(self.base_url + "/slack/events", form, SIGNING_SECRET), token)
+
+    def answer(self, command: Command, timeout: float = 60.0) -> dict[str, Any]:
+        """The first answer posted to the command's response_url."""
+        posts = self.mock.wait_for(lambda: self.mock.responses(command.token), timeout)
+        return posts[0].body
+
+    def ask(self, text: str, user_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Post a command, check its ack and return its first answer."""
+        command = self.post(text, user_id)
+        if command.http.status != 200:
+            raise RuntimeError(f"/fw {text}: HTTP {command.http.status} {command.http.body!r}")
+        return self.answer(command, timeout)
+
+
+def button_batches(answer: dict[str, Any]) -> dict[str, str]:
+    """action_id -> the batch id, for every button of an answer."""
+    return {
+        element["action_id"]: ButtonValue.model_validate_json(element["value"]).batch
+        for block in answer.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+        if "action_id" in element
+    }
+
+
+def answer_text(answer: dict[str, Any]) -> str:
+    """All the text of an answer: its ``text`` and every block's."""
+    parts = [str(answer.get("text") or "")]
+    for block in answer.get("blocks") or []:
+        text = block.get("text")
+        if isinstance(text, dict):
+            parts.append(str(text.get("text") or ""))
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(p for p in parts if p)
