@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SQLITE_FILENAME = "fwbot.sqlite3"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x66776274  # "fwbt": the advisory lock replicas take turns on to migrate
 
 
 def normalize_url(url: str) -> str:
@@ -121,8 +122,14 @@ class Store:
         return cfg
 
     def migrate(self, revision: str = "head") -> None:
-        """Run Alembic upgrade programmatically, with the migrations shipped in the package."""
+        """Run Alembic upgrade programmatically, with the migrations shipped in the package.
+
+        On PostgreSQL, replicas starting together take turns: a transaction-scoped advisory
+        lock is held while migrating, so the second finds the schema at head instead of
+        failing on the first one's half-made tables."""
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             command.upgrade(self.alembic_config(conn), revision)
 
     @contextmanager

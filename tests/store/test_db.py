@@ -46,7 +46,14 @@ def test_database_url_picks_postgresql_with_psycopg() -> None:
 def test_migrate_twice_is_a_no_op(store: Store) -> None:
     store.migrate()
     with store.session() as s:
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+
+
+# The newest migration's revision: each file in versions/ is named after its revision.
+HEAD = max(
+    p.name.split("_")[0]
+    for p in (Path(__file__).parents[2] / "bot/store/migrations/versions").glob("0*.py")
+)
 
 
 def test_nested_sessions_share_one_transaction(store: Store) -> None:
@@ -94,3 +101,45 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_store: Store) -> None:
 
     assert finished_while_locked
     assert seen == [None, []]  # and it saw only committed data
+
+
+def test_replicas_migrating_an_empty_postgresql_together_both_start(pg_admin_url: str) -> None:
+    """Two replicas of a new deployment start at once: they take turns (an advisory lock),
+    so neither fails on the other's half-made tables."""
+    import secrets
+
+    from sqlalchemy import create_engine
+
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    stores = [
+        Store.from_url(pg_admin_url, connect_args={"options": f"-csearch_path={schema}"})
+        for _ in range(2)
+    ]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.migrate()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with stores[0].session() as s:
+            assert s.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        for store in stores:
+            store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
