@@ -179,6 +179,45 @@ def run_fwbot(latency: float, concurrency: int) -> tuple[Result, Phase]:
     return result, status
 
 
+# -- planning a utility gear over every DICOM acquisition ---------------------------
+def run_dcm2niix_plan(latency: float) -> tuple[Phase, str]:
+    """Plan ``configs/dcm2niix.yml`` (``target: acquisition``, ``dcm2niix_input: {type:
+    dicom}``) on the demo project: every acquisition is a candidate, each must have
+    exactly one DICOM archive; matching is done from the paged listings, never one
+    request per acquisition."""
+    from bot.bootstrap import build_services
+    from bot.domain import Actor
+    from bot.flywheel.sdk_gateway import SdkGateway
+    from bot.service.launch.plan import LaunchRequest
+    from bot.service.policy import Policy
+    from bot.store.db import Store
+
+    actor = Actor(email=ACTOR_EMAIL, slack_user_id="U1", channel_id="C1")
+    result = Result("dcm2niix plan")
+    with local_flywheel(latency) as server, tempfile.TemporaryDirectory() as tmp:
+        gateway = SdkGateway.connect(server.sdk_api_key)
+        store = Store.for_data_dir(Path(tmp))
+        store.migrate()
+        services = build_services(
+            gateway, store, Policy(max_batch_without_approval=50_000), REPO / "configs"
+        )
+        try:
+            with Meter(server, result).phase("plan (dry-run)"):
+                plan = services.launches.preview(
+                    actor, LaunchRequest(gear="dcm2niix", project=DEMO_PROJECT)
+                )
+        finally:
+            services.workers.shutdown()
+            store.dispose()
+    by_state = plan.skipped_by_state()
+    note = (
+        f"{len(plan.matched):,} acquisitions: {len(plan.to_launch):,} to launch (one DICOM "
+        f"archive each), {by_state.get('no input', 0):,} without one, "
+        f"{by_state.get('ambiguous input', 0):,} with several"
+    )
+    return result.phases[0], note
+
+
 # -- the tutorial's loop ---------------------------------------------------------
 def run_tutorial(latency: float, limit: int | None) -> Result:
     """The tutorial's code, through the real SDK, on the first ``limit`` sessions."""
@@ -303,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-tutorial", action="store_true", help="measure fwbot only")
     parser.add_argument(
+        "--dcm2niix-only",
+        action="store_true",
+        help="only plan dcm2niix over every DICOM acquisition (requests and time)",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=8, help="fwbot's launch requests in flight (8)"
     )
     args = parser.parse_args(argv)
@@ -310,6 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tutorial-sessions needs at least 1")
     logging.basicConfig(level=logging.WARNING)
 
+    if args.dcm2niix_only:
+        phase, note = run_dcm2niix_plan(args.latency)
+        print(
+            f"dcm2niix over every DICOM acquisition of {DEMO_PROJECT}: planned in "
+            f"{phase.count} requests, {phase.seconds:.2f} s ({args.latency * 1000:.0f} ms "
+            f"per request)\n  {note}\n  requests by route: {dict(phase.requests)}"
+        )
+        return 0
     print(
         f"Launching {GEAR} on {DEMO_PROJECT}'s {DEMO_DWI_SESSIONS:,} sessions with "
         f"{DWI_LABEL} (of {DEMO_SESSIONS:,}), local Flywheel, "
@@ -317,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     fwbot, status = run_fwbot(args.latency, args.concurrency)
+    dcm2niix, dcm2niix_note = run_dcm2niix_plan(args.latency)
     rows = [fwbot]
     tutorial: Result | None = None
     if not args.skip_tutorial:
@@ -386,6 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     print(routes_text(fwbot))
     print()
     print(f"status requests by route: {dict(status.requests)}")
+    print()
+    print(
+        f"dcm2niix over every DICOM acquisition of {DEMO_PROJECT} (configs/dcm2niix.yml, "
+        f"target: acquisition): planned in {dcm2niix.count} requests, {dcm2niix.seconds:.2f} s"
+    )
+    print(f"  {dcm2niix_note}")
+    print(f"  requests by route: {dict(dcm2niix.requests)}")
     for r in rows[1:2]:
         print()
         print(phases_text(r))

@@ -16,11 +16,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from bot.domain import ModeSetting
 from bot.errors import FlywheelUnavailable, FwbotError
+from bot.flywheel.calls import web_url_of
 from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway, site_of
 from bot.service import Services
@@ -33,9 +35,14 @@ from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import Planner
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
+from bot.service.launch.stuck import StuckRule, StuckWatch
+from bot.service.launch.summary import SummaryPoster
 from bot.service.launch.watcher import BatchWatcher
-from bot.service.notify import BatchNotifier, SilentNotifier
+from bot.service.notify import BatchEvents, BatchNotifier, SilentNotifier
 from bot.service.policy import Policy, load_policy
+from bot.service.project_status import ProjectStatusService
+from bot.service.subscriptions import build_notifications, utc_now
+from bot.service.subscriptions.ports import SubscriptionNotifier
 from bot.service.workers import WorkerPool
 from bot.settings import Settings, SettingsError, env_name
 from bot.store.db import Store
@@ -164,11 +171,37 @@ def build_services(
     launch_concurrency: int = 8,
     launch_deadline: float = 1800.0,
     worker_threads: int = 4,
+    subscription_notifier: SubscriptionNotifier | None = None,
+    clock: Callable[[], datetime] | None = None,
+    stuck_after: Callable[[str], timedelta] | None = None,
+    site_url: str = "",
+    events: BatchEvents | None = None,
 ) -> Services:
+    """``clock``: Flywheel's time (a simulated clock in tests and the demo); ``site_url``:
+    Flywheel's web UI, for links; ``events``: who else hears a batch ended or is stuck
+    (default: the channels subscribed to its project)."""
     access = Authorizer(gateway, policy, store.audit)
+    notifications = build_notifications(
+        gateway,
+        store,
+        access,
+        owner=process_name(),
+        notifier=subscription_notifier,
+        clock=clock or utc_now,
+        stuck_after=stuck_after or StuckRule().after,
+    )
     library = ConfigLibrary(configs_dir)
     workers = WorkerPool(worker_threads)
-    reporter = BatchReporter(gateway, store.batches, store.messages, notifier or SilentNotifier())
+    owner = process_name()
+    reporter = BatchReporter(
+        gateway,
+        store.batches,
+        store.messages,
+        notifier or SilentNotifier(),
+        clock=clock or utc_now,
+        site_url=site_url,
+    )
+    batch_events = events or notifications.events
     launcher = Launcher(
         gateway,
         store.batches,
@@ -196,8 +229,19 @@ def build_services(
         history=HistoryService(gateway, access, store.audit),
         configs=ConfigService(library, gateway, access),
         launches=launches,
-        watcher=BatchWatcher(reporter, store.batches, launches),
+        watcher=BatchWatcher(
+            reporter,
+            store.batches,
+            launches,
+            summaries=SummaryPoster(reporter, store.batches, batch_events, owner),
+            stuck=StuckWatch(
+                reporter, store.post_claims, batch_events, owner, stuck_after=stuck_after
+            ),
+        ),
         workers=workers,
+        subscriptions=notifications.service,
+        notifications=notifications,
+        project_status=ProjectStatusService(gateway, access, library, store.batches),
     )
 
 
@@ -209,6 +253,7 @@ def build_runtime(
     policy: Policy | None = None,
     notifier: BatchNotifier | None = None,
     defer_flywheel: bool = False,
+    subscription_notifier: SubscriptionNotifier | None = None,
 ) -> Runtime:
     """Connect to Flywheel (or, with ``demo`` and no key, start the embedded one), open the
     store, load the policy and build the services. Fails fast with a ``FwbotError``.
@@ -251,6 +296,10 @@ def build_runtime(
             launch_concurrency=settings.launch_concurrency,
             launch_deadline=settings.launch_deadline,
             worker_threads=settings.worker_threads,
+            subscription_notifier=subscription_notifier,
+            clock=localfw.clock.now if localfw is not None else None,
+            stuck_after=StuckRule(settings.stuck_after, settings.stuck_after_by_gear).after,
+            site_url=settings.flywheel_url or web_url_of(api_key),
         ),
         gateway=gateway,
         store=store,

@@ -7,17 +7,22 @@ just answers each line, so ``printf '/fw gears\\n' | fwbot demo`` works.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Actor
 from bot.service import UseCases
-from bot.service.launch.progress import BatchView
+from bot.service.launch.progress import BatchView, StuckReport
 from commands.context import CommandContext
 from commands.dispatch import dispatch
 from commands.render import batch as render_batch
+from commands.render import summary as render_summary
+from commands.render.message import with_note
+from commands.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +33,13 @@ MAX_WAIT = 600
 
 
 class ConsoleNotifier:
-    """Batch messages as lines in the terminal: a new line each time the progress changes."""
+    """Batch messages as lines in the terminal: a new line each time the progress changes,
+    and the completion summary and stuck-jobs alerts as they fire. The CSV of a summary's
+    failed sessions is written under ``exports_dir`` (none: not written, and it says so)."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, exports_dir: Path | None = None) -> None:
         self._out = out
+        self._exports_dir = exports_dir
         self._lock = threading.Lock()
         self._count = 0
 
@@ -48,20 +56,73 @@ class ConsoleNotifier:
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         self._write(render_batch.failures(view).console_text())
 
+    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+        self._write(f"[{view.batch.id}] finished\n{render_summary.summary(view).console_text()}")
+        return f"{thread_id or 'console'}-summary"
+
+    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
+        if not render_summary.needs_csv(view):
+            return True
+        name, content = render_summary.failures_csv(view)
+        if self._exports_dir is None:
+            self._write(f"[{view.batch.id}] {name} not written: this console has no data dir.")
+            return True
+        self._exports_dir.mkdir(parents=True, exist_ok=True)
+        path = self._exports_dir / name
+        path.write_bytes(content)
+        self._write(f"[{view.batch.id}] every failed session: {path}")
+        return True
+
+    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+        self._write(render_summary.stuck_alert(view, report).console_text())
+        return f"{thread_id or 'console'}-stuck"
+
     def _write(self, text: str) -> None:
         with self._lock:
             self._out.write(text.rstrip() + "\n")
             self._out.flush()
 
 
-def answer(line: str, actor: Actor, services: UseCases) -> str:
-    """One command in, the terminal rendering out; never a traceback."""
+def answer(
+    line: str, actor: Actor, services: UseCases, exports_dir: Path | None = None
+) -> str:
+    """One command in, the terminal rendering out; never a traceback. A reply's files (a
+    CSV) are written under ``exports_dir`` and the answer ends with where."""
     try:
-        return dispatch(line, CommandContext(actor=actor, services=services)).console_text()
+        reply = dispatch(line, CommandContext(actor=actor, services=services))
+        if reply.files:
+            reply = write_files(reply, exports_dir)
+        return reply.console_text()
     except Exception:
         ref = uuid.uuid4().hex[:6]
         log.exception("console command failed (ref %s): %r", ref, line[:200])
         return f"Something went wrong on our side (ref {ref}). The details are in the log."
+
+
+def write_files(reply: Reply, exports_dir: Path | None) -> Reply:
+    """Write the reply's files under ``exports_dir`` (a file of the same name is kept:
+    the new one gets a numbered name) and say where."""
+    if exports_dir is None:
+        names = ", ".join(f.name for f in reply.files)
+        return with_note(reply, f"{names} not written: this console has no data directory.")
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file in reply.files:
+        path = _free_path(exports_dir, file.name)
+        path.write_bytes(file.content)
+        written.append(str(path))
+    return with_note(reply, "Written to " + ", ".join(written))
+
+
+def _free_path(directory: Path, name: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name) or "export"
+    path = directory / safe
+    stem, suffix = path.stem, path.suffix
+    number = 1
+    while path.exists():
+        number += 1
+        path = directory / f"{stem}-{number}{suffix}"
+    return path
 
 
 def run_console(
@@ -71,8 +132,9 @@ def run_console(
     stdout: TextIO,
     *,
     interactive: bool,
+    exports_dir: Path | None = None,
 ) -> int:
-    """Answer commands until end of input or ``exit``."""
+    """Answer commands until end of input or ``exit``; files go under ``exports_dir``."""
     while True:
         if interactive:
             stdout.write(PROMPT)
@@ -92,7 +154,7 @@ def run_console(
             continue
         if not interactive:
             stdout.write(f"{PROMPT}{line}\n")  # echo, so piped output reads as a transcript
-        stdout.write(answer(line, actor, services).rstrip() + "\n\n")
+        stdout.write(answer(line, actor, services, exports_dir).rstrip() + "\n\n")
         stdout.flush()
 
 

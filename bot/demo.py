@@ -16,6 +16,7 @@ from pathlib import Path
 import bot
 from bot.bootstrap import build_runtime
 from bot.console import ConsoleNotifier, run_console
+from bot.console_subscriptions import ConsoleSubscriptionNotifier
 from bot.errors import FwbotError
 from bot.scheduler import start_scheduler
 from bot.service.policy import Policy
@@ -26,6 +27,7 @@ DEFAULT_DEMO_USER = f"analyst@{DEMO_DOMAIN}"
 # The demo's lab policy: one fwbot admin who has no role on any project.
 DEMO_POLICY = Policy(bot_admins=[f"ops@{DEMO_DOMAIN}"], max_batch_without_approval=1500)
 WATCH_INTERVAL = 2.0  # seconds: the demo's jobs run 60x faster than real ones
+OUTSIDE_RUNS_INTERVAL = 5.0  # seconds between looks for batches launched outside fwbot
 
 # The example configs at the top of the repository (a source checkout or editable install).
 EXAMPLE_CONFIGS = Path(bot.__file__).resolve().parent.parent / "configs"
@@ -36,6 +38,7 @@ fwbot demo: a local Flywheel with project gear_testing (1,329 sessions with acq-
   acting as {email} (--as EMAIL: admin@, analyst@, viewer@, outsider@, ops@{domain})
   try: `gears`, `gear qsiprep-hpc`, `configs`, `launch qsiprep-hpc project=gear_testing`,
        `confirm`, `status`, `history`, `help`, `exit` (`wait 10` lets progress lines arrive)
+  digest within a minute: `subscribe project=gear_testing events=done,failed,digest at=now`
 """
 
 
@@ -76,7 +79,10 @@ def run_demo(args: argparse.Namespace) -> int:
                 demo=True,
                 demo_speed=args.speed,
                 policy=DEMO_POLICY,
-                notifier=ConsoleNotifier(sys.stdout),
+                notifier=ConsoleNotifier(sys.stdout, Path(data_dir) / "exports"),
+                subscription_notifier=ConsoleSubscriptionNotifier(
+                    sys.stdout, Path(data_dir) / "files"
+                ),
             )
         except FwbotError as err:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)
@@ -87,7 +93,12 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)
             runtime.close()
             return 2
-        scheduler = start_scheduler(runtime.services.watcher, interval=WATCH_INTERVAL)
+        scheduler = start_scheduler(
+            runtime.services.watcher,
+            interval=WATCH_INTERVAL,
+            notifications=runtime.services.notifications,
+            outside_interval=OUTSIDE_RUNS_INTERVAL,
+        )
         try:
             interactive = sys.stdin.isatty()
             if interactive:
@@ -100,7 +111,12 @@ def run_demo(args: argparse.Namespace) -> int:
                     )
                 )
             code = run_console(
-                runtime.services, actor, sys.stdin, sys.stdout, interactive=interactive
+                runtime.services,
+                actor,
+                sys.stdin,
+                sys.stdout,
+                interactive=interactive,
+                exports_dir=settings.data_dir / "exports",
             )
             runtime.services.workers.wait_idle()  # let a launch that was confirmed finish
             return code

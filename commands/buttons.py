@@ -42,10 +42,19 @@ class ButtonAction(StrEnum):
     APPROVE = "fw_approve"  # Approve, on the approval request
     CANCEL_PLAN = "fw_cancel_plan"  # Cancel on the plan, Reject on the approval request
     CANCEL_JOBS = "fw_cancel_jobs"  # Cancel N pending jobs, on the cancel preview
+    RETRY = "fw_retry"  # Retry failed, on the completion summary
+    STATUS = "fw_status"  # Status, on the completion summary and the stuck alert
 
     def typed(self, batch_id: str) -> str:
         """The /fw command a click is equivalent to (the console shows it to type)."""
         return f"/fw {TYPED[self].format(batch=batch_id)}"
+
+    @property
+    def replaces_message(self) -> bool:
+        """A click that worked replaces the message its button sat on (the plan becomes
+        "Launching ..."); the summary's buttons answer beside it, only to the clicker,
+        and the summary stays for everyone."""
+        return self not in ANSWERED_ASIDE
 
 
 TYPED = {
@@ -53,7 +62,10 @@ TYPED = {
     ButtonAction.APPROVE: "approve {batch}",
     ButtonAction.CANCEL_PLAN: "cancel {batch}",
     ButtonAction.CANCEL_JOBS: "cancel {batch} yes",
+    ButtonAction.RETRY: "retry {batch}",
+    ButtonAction.STATUS: "status {batch}",
 }
+ANSWERED_ASIDE = frozenset({ButtonAction.RETRY, ButtonAction.STATUS})
 
 BatchId = Annotated[str, StringConstraints(pattern=BATCH_PATTERN)]
 # an email, or a Slack user id

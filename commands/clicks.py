@@ -11,11 +11,16 @@ outcome with the same renderer, so permission checks, audit rows and answers
   ``launches.cancel(confirmed=False)`` (drops a batch not yet launched)
 - Cancel N pending jobs (``fw_cancel_jobs``): ``/fw cancel BATCH yes``,
   ``launches.cancel(confirmed=True)``
+- Status (``fw_status``, on the completion summary and the stuck alert): ``/fw status BATCH``,
+  ``launches.status``; answered only to the clicker, beside the message
+- Retry failed (``fw_retry``, on the completion summary): ``/fw retry BATCH``,
+  ``launches.retry``; answered beside the message
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.errors import FwbotError
 from commands.buttons import ButtonAction, ButtonValue
@@ -23,7 +28,8 @@ from commands.context import CommandContext
 from commands.render import batch as render
 from commands.render.errors import error_reply
 from commands.reply import Reply
-from commands.subcommands import batch_actions, cancel
+from commands.subcommands import batch_actions, cancel, status
+from commands.subcommands import retry as retry_command
 
 ClickHandler = Callable[[str, CommandContext], Reply]
 
@@ -62,10 +68,25 @@ def cancel_jobs(batch_id: str, ctx: CommandContext) -> Reply:
     return render.cancel_outcome(outcome, by=ctx.actor.email)
 
 
+def show_status(batch_id: str, ctx: CommandContext) -> Reply:
+    """Status: ``/fw status BATCH``, seen by the clicker only."""
+    return replace(
+        render.progress(ctx.services.launches.status(ctx.actor, batch_id)), ephemeral=True
+    )
+
+
+def retry(batch_id: str, ctx: CommandContext) -> Reply:
+    """Retry failed: ``/fw retry BATCH``, ``launches.retry``: the new batch's plan with its
+    Launch button for the clicker (or, when it needs approval, the request in the channel)."""
+    return retry_command.retry(batch_id, ctx)
+
+
 # action -> (use case, the command whose help an error points to)
 CLICKS: dict[ButtonAction, tuple[ClickHandler, str]] = {
     ButtonAction.CONFIRM: (confirm, batch_actions.CONFIRM.name),
     ButtonAction.APPROVE: (approve, batch_actions.APPROVE.name),
     ButtonAction.CANCEL_PLAN: (cancel_plan, cancel.SPEC.name),
     ButtonAction.CANCEL_JOBS: (cancel_jobs, cancel.SPEC.name),
+    ButtonAction.STATUS: (show_status, status.SPEC.name),
+    ButtonAction.RETRY: (retry, retry_command.SPEC.name),
 }

@@ -10,6 +10,7 @@ from commands.grammar import CommandSpec, Grammar, Invocation
 from commands.reply import Reply
 from commands.subcommands import (
     batch_actions,
+    batches,
     cancel,
     config,
     configs,
@@ -18,7 +19,11 @@ from commands.subcommands import (
     help,
     history,
     launch,
+    retry,
     status,
+    subscribe,
+    subscriptions,
+    unsubscribe,
 )
 
 Handler = Callable[[Invocation, CommandContext], Reply]
@@ -52,8 +57,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(batch_actions.CONFIRM, batch_actions.confirm),
     Command(batch_actions.APPROVE, batch_actions.approve),
     Command(status.SPEC, status.run),
+    Command(batches.SPEC, batches.run),
     Command(cancel.SPEC, cancel.run),
+    Command(retry.SPEC, retry.run),
     Command(history.SPEC, history.run),
+    Command(subscribe.SPEC, subscribe.run),
+    Command(unsubscribe.SPEC, unsubscribe.run),
+    Command(subscriptions.SPEC, subscriptions.run),
 )
 
 REGISTRY = Registry(COMMANDS)

@@ -7,6 +7,16 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class ReplyFile:
+    """A file that goes with a reply (a CSV): shared privately with the user in Slack,
+    written under the data directory by the console."""
+
+    name: str  # e.g. ``gear_testing_qsiprep-hpc.csv``
+    content: bytes
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """An answer to show the user.
 
@@ -15,7 +25,8 @@ class Reply:
     is the plain-text rendering for the terminal adapter. ``ephemeral`` replies
     are seen only by the requester (errors, help); others go in the channel.
     ``error`` marks a refusal or mistake: a button click answered with one leaves
-    the message it was on (and its buttons) in place.
+    the message it was on (and its buttons) in place. ``files`` go with it; the adapter
+    says where they went (``commands.render.message.with_note``).
     """
 
     text: str
@@ -23,6 +34,7 @@ class Reply:
     console: str = ""
     ephemeral: bool = True
     error: bool = False
+    files: tuple[ReplyFile, ...] = ()
 
     def console_text(self) -> str:
         return self.console or self.text

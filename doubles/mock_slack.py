@@ -80,6 +80,11 @@ class _Records:
 CHANNEL_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
+def dm_channel(user_id: str) -> str:
+    """The id of a user's direct-message channel with the bot (``D`` ids, as Slack's)."""
+    return "D" + user_id.removeprefix("U")
+
+
 class MockSlack:
     """Start with ``MockSlack().start()``; ``api_url`` goes into ``Settings.slack_api_url``."""
 
@@ -243,6 +248,11 @@ class MockSlack:
             return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
         if method == "users.info":
             return self._user_info(str(args.get("user", "")))
+        if method == "conversations.open":  # a direct message with the user(s) named
+            users = str(args.get("users") or "")
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": dm_channel(users.split(",")[0])}}
         if method == "conversations.info":
             cid = str(args.get("channel", ""))
             channel = {"id": cid, "name": f"chan-{cid.lower()}", "is_member": True}

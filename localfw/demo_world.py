@@ -15,8 +15,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from localfw.demo_files import add_file_details
 from localfw.gear_catalog import gear_catalog
-from localfw.world import Doc, World
+from localfw.world import Doc, World, iso
 
 DEMO_DOMAIN = "pennlinc.example"
 DEMO_ADMIN = f"admin@{DEMO_DOMAIN}"
@@ -106,6 +107,10 @@ _USERS: tuple[tuple[str, str, str], ...] = (
 )
 
 _PNC_START = datetime(2009, 11, 2, tzinfo=UTC)
+EARLIER_RUNS_GEAR = "fmriprep-fwheudiconv"
+EARLIER_RUN_SESSIONS = 240  # gear_testing sessions with fMRIPrep runs made outside fwbot
+_EARLIER_RUNS_START = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)
+_EARLIER_RUNS_UPGRADE = datetime(2020, 2, 1, tzinfo=UTC)  # 0.2.0_1.5.0 before, 0.2.2_1.5.2 after
 _GRMPY_START = datetime(2017, 6, 5, tzinfo=UTC)
 
 
@@ -169,7 +174,89 @@ def build_demo_world(seed: int = 7) -> World:
 
     for doc, category, created in gear_catalog():
         world.add_gear(doc, category=category, created=created)
+    _add_earlier_runs(world, gear_testing, random.Random(f"{seed}:earlier-runs"))
+    add_file_details(world, gear_testing, grmpy, seed)  # classifications, ADC maps, qsiprep runs
     return world
+
+
+def _add_earlier_runs(world: World, project: Doc, rng: random.Random) -> None:
+    """fMRIPrep runs made in 2020 outside fwbot, as in the tutorial's "Munging Through a
+    Large List of Jobs": scripts (analyst@, the SDK's `gear.run`) and the web UI (admin@)
+    ran ``fmriprep-fwheudiconv`` on gear_testing's resting-state sessions, some more than
+    once; most completed with their ``.html.zip`` report, some failed or were cancelled,
+    a few completed without it. Every job is final; none is fwbot's. Drawn from its own
+    generator, so the rest of the world is the same with or without them."""
+    gears = {
+        g["gear"]["version"]: g
+        for g in world.gears.values()
+        if g["gear"]["name"] == EARLIER_RUNS_GEAR
+    }
+    rest = sorted(
+        a["parents"]["session"]
+        for a in world.acquisitions.values()
+        if a["label"] == "task-rest_bold" and a["parents"].get("project") == project["_id"]
+    )
+    for session_id in sorted(rng.sample(rest, EARLIER_RUN_SESSIONS)):
+        session = world.sessions[session_id]
+        when = _EARLIER_RUNS_START + timedelta(days=rng.randrange(0, 90), hours=rng.randrange(9))
+        attempts = rng.choices((1, 2, 3), weights=(70, 22, 8))[0]
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            if last:
+                outcome = rng.choices(
+                    ("complete", "no-report", "failed", "cancelled"), weights=(78, 5, 10, 7)
+                )[0]
+            else:
+                outcome = rng.choice(("failed", "cancelled"))
+            version = "0.2.0_1.5.0" if when < _EARLIER_RUNS_UPGRADE else "0.2.2_1.5.2"
+            _add_run(world, session, gears[version], when, outcome, rng)
+            when += timedelta(days=rng.randrange(1, 20), minutes=rng.randrange(600))
+
+
+def _add_run(
+    world: World, session: Doc, gear: Doc, when: datetime, outcome: str, rng: random.Random
+) -> None:
+    """One finished analysis and its job, as Flywheel keeps them after the run."""
+    by_script = rng.random() < 0.7
+    manifest = gear["gear"]
+    if by_script:  # the tutorial's label: BOLD_Preproc_<date>_<gear>_<version>
+        who = DEMO_ANALYST
+        label = f"BOLD_Preproc_{when:%Y-%m-%d_%H:%M}_{manifest['name']}_{manifest['version']}"
+    else:  # the web UI's label: "<gear> <date>"
+        who = DEMO_ADMIN
+        label = f"{manifest['name']} {when:%m/%d/%Y %H:%M:%S}"
+    config = {k: v["default"] for k, v in manifest["config"].items() if "default" in v}
+    analysis, job = world.add_analysis(
+        session,
+        label,
+        gear=gear,
+        config=config,
+        tags=["analysis", manifest["name"]],
+        origin={"type": "user", "id": who},
+        now=when,
+    )
+    assert job is not None
+    analysis["user"] = who
+    started = when + timedelta(seconds=rng.randrange(60, 900))
+    ended = started + timedelta(seconds=rng.randrange(60, 5400))
+    state = "complete" if outcome == "no-report" else outcome
+    job["state"] = state
+    job["transitions"] = {"running": iso(started), state: iso(ended)}
+    job["modified"] = analysis["modified"] = iso(ended)
+    if state == "failed":
+        job["failure_reason"] = "gear_failure"
+    if state == "complete":
+        subject = world.subjects[session["parents"]["subject"]]["label"]
+        report = f"{subject}_{session['label']}_fmriprep.html.zip"
+        names = [f"{manifest['name']}_job.log"]
+        if outcome == "complete":
+            names.insert(0, report)
+        for name in names:
+            fdoc = world.add_file(analysis, name, "analysis", size=4_000_000)
+            fdoc["created"] = fdoc["modified"] = iso(ended)
+            fdoc["origin"] = {"type": "job", "id": job["_id"]}
+            fdoc["gear_info"] = dict(job["gear_info"])
+        job["saved_files"] = names
 
 
 def _add_pnc_sessions(world: World, project: Doc, rng: random.Random) -> None:

@@ -405,11 +405,14 @@ def qsiprep_inputs() -> Doc:
     return {
         "api_key": api_key_input(),
         **license_and_t1w_inputs(),
+        # JSON is "source code" to Flywheel (core's api/filetypes.json)
         "recon_spec": file_input(
-            "JSON reconstruction spec (overrides recon_builtin)", optional=True, types=["text"]
+            "JSON reconstruction spec (overrides recon_builtin)",
+            optional=True,
+            types=["source code"],
         ),
         "eddy_config": file_input(
-            "JSON of extra arguments for FSL eddy", optional=True, types=["text"]
+            "JSON of extra arguments for FSL eddy", optional=True, types=["source code"]
         ),
         "bidsignore": file_input("A .bidsignore file passed to the BIDS validator", optional=True),
     }
@@ -639,6 +642,94 @@ def xcp_inputs() -> Doc:
         "fmriprepdir": file_input("Zip of fMRIPrep outputs", types=["archive"]),
         "designfile": file_input("XCP design (.dsn)", optional=True),
         "taskfile": file_input("Task model (FSL .fsf)", optional=True),
+    }
+
+
+def qsirecon_config(*, newest: bool) -> Doc:
+    """PennBBL/qsirecon-fw's manifest.json (0.0.7_0.8.0): reconstruction of a QSIPrep run."""
+    config: Doc = {
+        "intermediate_files": opt(
+            "string", "", "Space separated list of FILES to retain from the intermediate work "
+            "directory."
+        ),
+        "intermediate_folders": opt(
+            "string", "", "Space separated list of FOLDERS to retain from the intermediate "
+            "work directory."
+        ),
+        "recon_builtin": opt(
+            "string",
+            "",
+            "Use a pre-configured reconstruction workflow",
+            enum=[
+                "",
+                "dsi_studio_gqi",
+                "mrtrix_multishell_msmt",
+                "mrtrix_multishell_msmt_noACT",
+                "mrtrix_singleshell_ss3t",
+                "mrtrix_singleshell_ss3t_noACT",
+                "dipy_3dshore",
+                "dipy_mapmri",
+                "csdsi_3dshore",
+            ],
+        ),
+        "sloppy": opt("boolean", False, "Use low-quality tools for speed - TESTING ONLY"),
+        "save_intermediate_work": opt(
+            "boolean",
+            False,
+            "Zip and save working directory with intermediate files. [default=false]",
+        ),
+        "save_outputs": opt(
+            "boolean",
+            True,
+            "Zip and save output directory contents on an algorithm failure. [default=false]",
+        ),
+        "sge-cpu": opt(
+            "string",
+            "8",
+            "[SGE] How many cores to request. This is used for the underlying "
+            "'-pe threaded' option.",
+        ),
+        "sge-ram": opt(
+            "string",
+            "64G",
+            "[SGE] How much RAM to request. This is used for the underlying '-l h_vmem' option.",
+        ),
+        "sge-short": opt(
+            "boolean",
+            False,
+            "[SGE] Tell the cluster this is a short job. This caps the job to 90 minutes "
+            "wall-clock and 15 minutes of CPU.",
+        ),
+        "singularity-debug": opt("boolean", False, "[Singularity] Enable verbose logging."),
+        "singularity-writable": opt(
+            "boolean", False, "[Singularity] Mount the container as writable."
+        ),
+        "timeout": opt("number", 2, "Maximum number of days that fmriprep can run"),
+    }
+    if not newest:  # the first releases had no SGE/Singularity options
+        for key in [k for k in config if k.startswith(("sge-", "singularity-"))]:
+            del config[key]
+    return config
+
+
+def qsirecon_inputs() -> Doc:
+    """As PennBBL/qsirecon-fw's manifest: the license, an optional recon spec and the zip of
+    a QSIPrep run (``qsiprep_<subject>_<analysis id>.zip``, as qsiprep-fw's ``run`` names
+    it); typed here so a launch picks that zip and never the ``.html.zip`` report next to it
+    by type alone (both are archives: the config's ``file:`` tells them apart)."""
+    return {
+        "api_key": api_key_input(),
+        "freesurfer_license": file_input(
+            "FreeSurfer license file, provided during registration with FreeSurfer. This file "
+            "will by copied to the $FSHOME directory and used during execution of the Gear.",
+            types=["text"],
+        ),
+        "recon_spec": file_input(
+            "JSON file describing the steps that will occur after preprocessing.",
+            optional=True,
+            types=["source code"],
+        ),
+        "qsiprep_output": file_input("Zip file containing qsiprep output.", types=["archive"]),
     }
 
 
@@ -903,6 +994,20 @@ SPECS: tuple[GearSpec, ...] = (
         ("1.0.0_1.1.0", "1.1.3_1.2.1", "1.2.0_1.2.3"),
         xcp_config,
         xcp_inputs,
+    ),
+    GearSpec(
+        "qsirecon-fw",
+        "QSIRECON: workflows for reconstructing QSIPrep output",
+        "qsirecon builds workflows for reconstructing preprocessed dMRI data.",
+        "analysis",
+        "PennBBL",
+        "pennbbl/qsirecon-fw",
+        "Matthew Cieslak",
+        "https://github.com/pennbbl/qsirecon-fw",
+        ("0.0.5_0.8.0", "0.0.7_0.8.0"),
+        qsirecon_config,
+        qsirecon_inputs,
+        cite="github.com/pennbbl/qsiprep",
     ),
 )
 

@@ -92,12 +92,18 @@ def register(router: Router, ctx: Context) -> None:
 
     def nested(cname: str, sub: str) -> Any:
         """SDK analyses_api.get_analyses: 'Returns analyses that belong to containers of the
-        specified type that belong to ContainerId ... The `all` keyword is also supported'."""
+        specified type that belong to ContainerId ... The `all` keyword is also supported'.
+
+        As core's ``AnalysesHandler.get_all`` serves it: filtered and paged like every list
+        (``pagination=self.pagination``: filter, sort, limit, after_id), and with
+        ``inflate_job=true`` each analysis carries its job, less ``produced_metadata``
+        (``inflate_job_info(analysis, remove_phi=True)``)."""
         level = cname[:-1]
         sub_level = None if sub == "all" else sub[:-1]
 
         def handler(req: Request) -> list[Doc]:
             cid = req.params["cid"]
+            inflate = req.query.get("inflate_job", "").lower() in ("true", "1")
             with world.lock:
                 doc = world.container_of_type(level, cid)
                 if doc is None:
@@ -114,7 +120,13 @@ def register(router: Router, ctx: Context) -> None:
                     and (sub_level is None or a["parent"]["type"] == sub_level)
                 ]
                 found.sort(key=lambda a: str(a["_id"]))
-                return [render.analysis(world, a, inflate_job=False) for a in found]
+                page = ctx.listing(found, req)
+                out = [render.analysis(world, a, inflate_job=inflate) for a in page]
+                if inflate:
+                    for doc in out:
+                        if isinstance(doc.get("job"), dict):
+                            doc["job"].pop("produced_metadata", None)
+                return out
 
         return handler
 

@@ -105,15 +105,32 @@ class _Plan:
 
 
 def output_names(job: Doc, world: World) -> list[str]:
-    """Output files a complete job leaves on its analysis: a report plus a log."""
+    """Output files a complete job leaves on its destination: a report plus a log; a
+    converter's NIfTI and sidecar named after its DICOM input (dcm2niix); QSIPrep's
+    derivatives zip as qsiprep-fw's ``run`` names it (``qsiprep_<subject>_<analysis>.zip``)."""
     gear = str(job["gear_info"]["name"])
     short = next((k for k in ("qsiprep", "fmriprep", "freesurfer", "mriqc") if k in gear), gear)
     parents = job.get("parents", {})
     subject = world.subjects.get(parents.get("subject", ""), {}).get("label", "")
     session = world.sessions.get(parents.get("session", ""), {}).get("label", "")
+    dicom = next(
+        (ref["name"] for ref in (job.get("inputs") or {}).values() if _is_dicom(ref["name"])),
+        None,
+    )
+    if short == "dcm2niix" and dicom is not None:
+        stem = dicom.removesuffix(".zip").removesuffix(".dicom").removesuffix(".dcm")
+        return [f"{stem}.nii.gz", f"{stem}.json", f"{gear}_job.log"]
     prefix = "_".join(p for p in (_bids("sub", subject), _bids("ses", session)) if p)
     report = f"{prefix}_{short}.html.zip" if prefix else f"{short}.html.zip"
-    return [report, f"{gear}_job.log"]
+    names = [report, f"{gear}_job.log"]
+    destination = job.get("destination") or {}
+    if short == "qsiprep" and destination.get("type") == "analysis" and subject:
+        names.insert(1, f"qsiprep_{_bids('sub', subject)}_{destination['id']}.zip")
+    return names
+
+
+def _is_dicom(name: str) -> bool:
+    return name.endswith((".dicom.zip", ".dcm.zip", ".dcm"))
 
 
 def _bids(key: str, label: str) -> str:
@@ -187,8 +204,10 @@ class JobSimulator:
         if container is not None:
             parent = container[1]
             for name in names:
-                fdoc = self.world.add_file(parent, name, container[0], size=4_000_000)
-                fdoc["created"] = fdoc["modified"] = iso(plan.end_at)
+                # a name already there becomes a new version of that file, as on Flywheel
+                fdoc = self.world.upload_file(
+                    parent, name, container[0], size=4_000_000, now=plan.end_at
+                )
                 fdoc["origin"] = {"type": "job", "id": jid}
                 fdoc["gear_info"] = dict(job["gear_info"])
         job["saved_files"] = names

@@ -182,6 +182,40 @@ class World:
             self.add_file(doc, name, "project")
         return doc
 
+    def upload_file(
+        self,
+        parent: Doc,
+        name: str,
+        parent_type: str,
+        *,
+        size: int = 1024,
+        now: datetime | None = None,
+    ) -> Doc:
+        """Upload a file as Flywheel does: a name the container already has is replaced by
+        a new version of that file (``version`` + 1, a new ``file_id``), never listed twice
+        (core's ``hierarchy.upsert_fileinfo``); a new name is a new file at version 1."""
+        files = parent.setdefault("files", [])
+        old = next((f for f in files if f["name"] == name), None)
+        if old is None:
+            fdoc = self.add_file(parent, name, parent_type, size=size)
+            if now is not None:
+                fdoc["created"] = fdoc["modified"] = iso(now)
+            return fdoc
+        fid = self.ids.new()
+        when = iso(now or self.created_at)
+        old.update(
+            {
+                "_id": fid,
+                "file_id": fid,
+                "version": int(old.get("version") or 1) + 1,
+                "size": size,
+                "created": when,
+                "modified": when,
+                "replaced": when,
+            }
+        )
+        return old
+
     def add_file(self, parent: Doc, name: str, parent_type: str, *, size: int = 1024) -> Doc:
         fid = self.ids.new()
         fdoc = {
@@ -479,13 +513,46 @@ class World:
         }
 
 
-def _file_type(name: str) -> str:
-    if name.endswith((".nii.gz", ".nii")):
-        return "nifti"
-    if name.endswith(".dcm.zip") or name.endswith(".dicom.zip"):
-        return "dicom"
-    if name.endswith(".html.zip") or name.endswith(".zip"):
-        return "archive"
-    if name.endswith((".json", ".tsv", ".csv", ".txt")):
-        return "tabular data" if name.endswith((".tsv", ".csv")) else "text"
-    return "source code" if name.endswith((".py", ".R")) else "file"
+# Flywheel core names a file's type from its extension (scitran/core api/filetypes.json);
+# a name matching none has no type. Longest extensions first, so .dicom.zip is dicom and
+# .html.zip (like any other .zip) an archive.
+FILE_TYPES: dict[str, tuple[str, ...]] = {
+    "bval": (".bval", ".bvals"),
+    "bvec": (".bvec", ".bvecs"),
+    "dicom": (".dcm", ".dcm.zip", ".dicom.zip"),
+    "eeg": (".eeg.zip",),
+    "gephysio": (".gephysio.zip",),
+    "ismrmrd": (".h5", ".hdf5"),
+    "MATLAB data": (".mat",),
+    "MGH data": (".mgh", ".mgz", ".mgh.gz"),
+    "nifti": (".nii.gz", ".nii"),
+    "parrec": (".parrec.zip", ".par-rec.zip"),
+    "pfile": (".7.gz", ".7", ".7.zip"),
+    "PsychoPy data": (".psydat",),
+    "qa": (".qa.png", ".qa.json", ".qa.html"),
+    "archive": (".zip", ".tbz2", ".tar.gz", ".tbz", ".tar.bz2", ".tgz", ".tar", ".txz", ".tar.xz"),
+    "document": (".docx", ".doc"),
+    "image": (".jpg", ".tif", ".jpeg", ".gif", ".bmp", ".png", ".tiff"),
+    "markup": (".html", ".htm", ".xml"),
+    "markdown": (".md", ".markdown"),
+    "log": (".log",),
+    "pdf": (".pdf",),
+    "presentation": (".ppt", ".pptx"),
+    "source code": (
+        ".c", ".py", ".cpp", ".js", ".m", ".json", ".java", ".php", ".css", ".toml", ".yaml",
+        ".yml",
+    ),
+    "spreadsheet": (".xls", ".xlsx"),
+    "tabular data": (".csv.gz", ".csv", ".tsv.gz", ".tsv"),
+    "text": (".txt",),
+    "video": (".mpeg", ".mpg", ".mov", ".mp4", ".m4v", ".mts"),
+}
+_BY_EXTENSION = sorted(
+    ((ext, kind) for kind, exts in FILE_TYPES.items() for ext in exts),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def _file_type(name: str) -> str | None:
+    lowered = name.lower()
+    return next((kind for ext, kind in _BY_EXTENSION if lowered.endswith(ext)), None)

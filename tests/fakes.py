@@ -13,7 +13,9 @@ from pathlib import Path
 
 from bot.bootstrap import build_services
 from bot.domain import (
+    AnalysisFiles,
     ConfigOption,
+    ContainerFiles,
     FlywheelBatchRef,
     GearDetail,
     GearInput,
@@ -27,6 +29,7 @@ from bot.domain import (
     SessionRef,
     UserRef,
 )
+from bot.domain.runs import ProjectRun
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
@@ -262,10 +265,28 @@ class FakeFlywheelGateway:
         self._enter("project_sessions")
         return list(self.sessions.get(project_id, []))
 
+    def containers(
+        self, project_id: str, level: str, *, label_regex: str | None = None
+    ) -> list[ContainerFiles]:
+        """No files: the fake catalogue knows sessions only."""
+        self._enter("containers")
+        return []
+
+    def analyses_with_files(self, project_id: str, level: str) -> list[AnalysisFiles]:
+        self._enter("analyses_with_files")
+        return []
+
     # -- jobs: an in-memory Flywheel job list ------------------------------------
-    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
+    def runs_of_gear(
+        self, project_id: str, gear_name: str, level: str = "session"
+    ) -> list[JobRecord]:
         self._enter("runs_of_gear")
         return [j for j in self.jobs if j.gear_name == gear_name]
+
+    def project_runs(self, project_id: str) -> list[ProjectRun]:
+        """No analyses: the fake catalogue knows jobs only."""
+        self._enter("project_runs")
+        return []
 
     def jobs_tagged(self, tag: str) -> list[JobRecord]:
         self._enter("jobs_tagged")

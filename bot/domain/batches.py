@@ -154,6 +154,10 @@ def idempotency_key(
     label -> same key: everything that changes what would be launched. A request that
     differs in any of them is a new batch, never the old one shown beside a new plan.
 
+    ``session_ids`` are the targets' parts (``TargetSpec.launch_part``): a session's id,
+    or for other targets and targets with files of their own, the level, the container
+    and the files picked with their versions (a new file version is a new launch).
+
     ``extra`` lets a deliberate relaunch (e.g. a retry attempt) opt out.
     """
     payload = [
@@ -171,11 +175,34 @@ def idempotency_key(
 
 @dataclass(frozen=True)
 class TargetSpec:
+    """One target as planned. A session by default; for another level (``target_type``
+    acquisition, subject or project) ``target_id`` is its container and ``session_id``
+    the session it is in ("" above the session). ``inputs``: the files the plan picked
+    for this target, input name -> ``InputFile`` fields (with the version seen)."""
+
     session_id: str
     session_label: str
     subject_label: str
     state: TargetState = TargetState.PLANNED
     attempt: int = 1
+    target_type: str = "session"
+    target_id: str | None = None
+    target_label: str = ""
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The target's container id: one target per container in a batch."""
+        return self.target_id or self.session_id
+
+    def launch_part(self) -> str:
+        """This target's share of the launch key: a session without inputs of its own is
+        its id (as keys were before targets had levels); anything else names its level
+        and the files picked for it, with their versions, so a new file version (or
+        another file) is another launch."""
+        if self.target_type == "session" and not self.inputs:
+            return self.session_id
+        return _canonical([self.target_type, self.key, self.inputs]).decode()
 
 
 @dataclass(frozen=True)
@@ -200,6 +227,7 @@ class BatchSpec:
     skipped_count: int = 0
     key_extra: str = ""
     expect_outputs: tuple[str, ...] = ()
+    retry_of: str | None = None  # the batch whose failed sessions this one relaunches
 
     @property
     def config_hash(self) -> str:
@@ -219,7 +247,7 @@ class BatchSpec:
             self.gear_version,
             self.config_hash,
             self.project_id,
-            (t.session_id for t in targets),
+            (t.launch_part() for t in targets),
             vm_tag=self.vm_tag,
             label=self.analysis_label,
             extra=self.key_extra,
@@ -305,3 +333,12 @@ class Target:
     error: str | None
     attempt: int
     updated_at: datetime
+    target_type: str = "session"
+    target_id: str = ""  # "" (rows from before levels): the session
+    target_label: str = ""
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The target's container id (its session's id for a session target)."""
+        return self.target_id or self.session_id

@@ -37,12 +37,14 @@ class ConfigOption(Frozen):
 
 
 class GearInput(Frozen):
-    """One entry of a gear manifest's ``inputs``."""
+    """One entry of a gear manifest's ``inputs``. ``types``: the Flywheel file types a file
+    input takes (the manifest's ``type: {enum: [...]}``); None when it declares none."""
 
     name: str
     base: str  # file, api-key, context
     description: str = ""
     optional: bool = False
+    types: list[str] | None = None
 
 
 class GearSummary(Frozen):
@@ -70,6 +72,47 @@ class ProjectRef(Frozen):
     label: str
     group: str
     files: tuple[str, ...] = ()  # names of the project's files (inputs are picked by name)
+    file_info: tuple[FileInfo, ...] = ()  # the same files with type and version, when read
+
+
+class FileInfo(Frozen):
+    """A file on a container as Flywheel's listings show it: its name, Flywheel file type
+    (``dicom``, ``nifti`` ...), classification (``{"Measurement": ["Diffusion"]}``) and the
+    version it is at (a new upload of the same name is a new version)."""
+
+    name: str
+    type: str | None = None
+    classification: dict[str, list[str]] = Field(default_factory=dict)
+    modality: str | None = None
+    version: int | None = None
+    file_id: str | None = None
+    created: datetime | None = None
+
+
+class ContainerFiles(Frozen):
+    """A project, subject, session or acquisition with its files, from a paged listing.
+    ``parents`` are its parents' ids by level (``{"project": ..., "session": ...}``)."""
+
+    container_type: str
+    container_id: str
+    label: str
+    parents: dict[str, str] = Field(default_factory=dict)
+    files: tuple[FileInfo, ...] = ()
+    subject_label: str = ""  # sessions name their subject
+
+
+class AnalysisFiles(Frozen):
+    """An analysis with its output files and its job's state, from a paged listing."""
+
+    analysis_id: str
+    label: str
+    parent_type: str
+    parent_id: str
+    gear_name: str
+    gear_version: str
+    state: JobState
+    created: datetime | None = None
+    files: tuple[FileInfo, ...] = ()
 
 
 class UserRef(Frozen):
@@ -82,6 +125,40 @@ class SessionRef(Frozen):
     session_id: str
     label: str
     subject_label: str
+
+
+TARGET_LEVELS = ("session", "acquisition", "subject", "project")
+
+
+class TargetRef(SessionRef):
+    """One target of a launch: the container a job runs on (a session by default; an
+    acquisition, subject or the project itself), with the files the plan picked for it.
+
+    ``session_id`` is the session the target is in ("" for a subject or the project);
+    ``label`` and ``subject_label`` name it for people (an acquisition reads
+    ``ses-PNC1 acq-64dir_dwi``); ``target_label`` is the container's own label."""
+
+    target_type: str = "session"
+    target_id: str = ""
+    target_label: str = ""
+    inputs: dict[str, InputFile] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The target's container id (a session's is its session id)."""
+        return self.target_id or self.session_id
+
+    @classmethod
+    def of_session(cls, session: SessionRef) -> TargetRef:
+        if isinstance(session, TargetRef):
+            return session
+        return cls(
+            session_id=session.session_id,
+            label=session.label,
+            subject_label=session.subject_label,
+            target_id=session.session_id,
+            target_label=session.label,
+        )
 
 
 class Actor(Frozen):
@@ -103,9 +180,19 @@ class FileRef(Frozen):
     name: str
 
 
+class InputFile(FileRef):
+    """A file the plan picked for one target's input, at the version it saw: a job names a
+    file by container and name (Flywheel's FileReference), and records the version it read
+    in its config (``config.inputs[name].object.version``)."""
+
+    version: int | None = None
+    file_id: str | None = None
+
+
 class JobSpec(Frozen):
-    """One job to launch on one session; ``analysis``: the gear is an analysis gear, so the
-    job runs in a new analysis labelled ``label`` (never straight into the session)."""
+    """One job to launch on one target (a session unless ``target_type`` says otherwise);
+    ``analysis``: the gear is an analysis gear, so the job runs in a new analysis on the
+    target labelled ``label`` (never straight into the target's files)."""
 
     gear_id: str
     session_id: str
@@ -114,6 +201,12 @@ class JobSpec(Frozen):
     inputs: dict[str, FileRef] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     analysis: bool = True
+    target_type: str = "session"
+    target_id: str | None = None  # None: the session
+
+    @property
+    def destination_id(self) -> str:
+        return self.target_id or self.session_id
 
 
 class LaunchedJob(Frozen):
@@ -123,6 +216,7 @@ class LaunchedJob(Frozen):
     job_id: str | None = None
     analysis_id: str | None = None
     tags: tuple[str, ...] = ()  # as Flywheel made the job (read where the answer has them)
+    target_id: str | None = None  # the container it runs on, when not simply the session
 
 
 class FlywheelBatchRef(Frozen):
@@ -149,4 +243,22 @@ class JobRecord(Frozen):
     tags: list[str] = Field(default_factory=list)
     failure_reason: str | None = None
     saved_files: list[str] = Field(default_factory=list)
-    created: datetime | None = None
+    created: datetime | None = None  # when it was queued
+    modified: datetime | None = None
+    # when it entered each state, as Flywheel records it (``transitions.running`` ...)
+    transitions: dict[str, datetime] = Field(default_factory=dict)
+    # where it ran: its parents by level (group, project, subject, session, acquisition)
+    parents: dict[str, str] = Field(default_factory=dict)
+    # the files it read, at the versions it read (empty: Flywheel did not say)
+    input_files: tuple[InputFile, ...] = ()
+
+    def target_of(self, level: str) -> str | None:
+        """The container of that level it ran on (its session, acquisition ...)."""
+        if level == "session":
+            return self.session_id or self.parents.get("session")
+        return self.parents.get(level)
+
+
+# Models above name ones defined after them (a project's files, a target's inputs).
+ProjectRef.model_rebuild()
+TargetRef.model_rebuild()

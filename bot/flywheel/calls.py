@@ -23,6 +23,19 @@ def site_of(api_key: str) -> str:
     return f"{parts[0]}:{parts[1]}"
 
 
+def web_url_of(api_key: str) -> str:
+    """Flywheel's web UI for an API key, read as the SDK reads the key
+    (``config_from_api_key``: ``host:KEY`` is https on 443, ``host:port:...:KEY`` names the
+    port, ``__force_insecure`` means http); never the secret."""
+    parts = api_key.split(":")
+    if len(parts) < 2 or not parts[0]:
+        return ""
+    scheme = "http" if "__force_insecure" in parts else "https"
+    port = parts[1] if len(parts) > 2 else "443"
+    default = (scheme, port) in (("https", "443"), ("http", "80"))
+    return f"{scheme}://{parts[0]}" + ("" if default else f":{port}")
+
+
 def connect(
     api_key: str, *, retries: int = 2, backoff_max: float = 5.0, timeout: float = 30.0
 ) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.domain import (
+    AnalysisFiles,
+    ContainerFiles,
     FlywheelBatchRef,
     GearDetail,
     GearSummary,
@@ -20,6 +22,7 @@ from bot.domain import (
     SessionRef,
     UserRef,
 )
+from bot.domain.runs import ProjectRun
 from bot.errors import FlywheelRefused, FwbotError
 
 
@@ -60,6 +63,20 @@ class FlywheelGateway(Protocol):
         regex (searched anywhere in the label), in a few paged queries."""
         ...
 
+    def containers(
+        self, project_id: str, level: str, *, label_regex: str | None = None
+    ) -> list[ContainerFiles]:
+        """The project's subjects, sessions or acquisitions (``level``) with their files
+        (name, type, classification, version), in a few paged queries; ``label_regex`` (an
+        unquoted ``=~`` filter value built with ``filters.literal_regex``) lists fewer."""
+        ...
+
+    def analyses_with_files(self, project_id: str, level: str) -> list[AnalysisFiles]:
+        """Every analysis on the project's containers of ``level`` (``project``: on the
+        project itself), with its job's state and its output files, in a few paged
+        queries."""
+        ...
+
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
         """Flywheel user id (email) -> role on the project, from its permissions list."""
         ...
@@ -76,9 +93,18 @@ class FlywheelGateway(Protocol):
         """The Flywheel user fwbot's own API key belongs to (never someone to "ask")."""
         ...
 
-    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
-        """Every run of this gear on the project's sessions (any version, any state, by anyone:
-        scripts and the web UI too), in a few queries; a key with project roles suffices."""
+    def runs_of_gear(
+        self, project_id: str, gear_name: str, level: str = "session"
+    ) -> list[JobRecord]:
+        """Every run of this gear on the project's sessions (or its containers of another
+        ``level``: acquisition, subject, project), any version, any state, by anyone (scripts
+        and the web UI too), in a few queries; a key with project roles suffices."""
+        ...
+
+    def project_runs(self, project_id: str) -> list[ProjectRun]:
+        """Every gear run on the project's sessions (any gear, any state, by anyone), with
+        its job's origin, tags and state times, in a few paged requests (never one per
+        session)."""
         ...
 
     def jobs_tagged(self, tag: str) -> list[JobRecord]:
@@ -107,8 +133,9 @@ class FlywheelGateway(Protocol):
         ...
 
     def launch_one(self, job: JobSpec) -> LaunchedJob:
-        """Launch one job on its session: a new analysis with its job for an analysis gear
-        (``gear.run(analysis_label=..., destination=session)``), else a job on the session.
+        """Launch one job on its target (a session, or the acquisition, subject or project
+        it names): a new analysis with its job for an analysis gear
+        (``gear.run(analysis_label=..., destination=target)``), else a job on the target.
         Raises ``LaunchRejected`` for a 4xx, ``FlywheelBusy`` for a 429."""
         ...
 

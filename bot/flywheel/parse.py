@@ -10,10 +10,14 @@ import re
 from typing import Any
 
 from bot.domain import (
+    AnalysisFiles,
     ConfigOption,
+    ContainerFiles,
+    FileInfo,
     GearDetail,
     GearInput,
     GearSummary,
+    InputFile,
     JobRecord,
     JobState,
     ProjectRole,
@@ -72,6 +76,7 @@ def gear_detail(doc: dict[str, Any], versions: list[str]) -> GearDetail:
             base=spec.get("base", "file"),
             description=spec.get("description", ""),
             optional=bool(spec.get("optional", False)),
+            types=input_types(spec),
         )
         for name, spec in (g.get("inputs") or {}).items()
     ]
@@ -124,6 +129,137 @@ def analysis_of(job: dict[str, Any]) -> str | None:
     return None
 
 
+def input_types(spec: dict[str, Any]) -> list[str] | None:
+    """A manifest input's file types (``"type": {"enum": ["dicom", "parrec"]}``), if any."""
+    declared = spec.get("type")
+    if isinstance(declared, dict) and isinstance(declared.get("enum"), list):
+        return [str(t) for t in declared["enum"]]
+    return None
+
+
+def file_info(doc: dict[str, Any]) -> FileInfo:
+    """A file as containers and analyses list it (FileListOutput)."""
+    raw = doc.get("classification") or {}
+    classification = (
+        {
+            str(k): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
+            for k, vals in raw.items()
+            if vals
+        }
+        if isinstance(raw, dict)
+        else {}
+    )
+    version = doc.get("version")
+    return FileInfo(
+        name=str(doc.get("name") or ""),
+        type=doc.get("type") or None,
+        classification=classification,
+        modality=doc.get("modality") or None,
+        version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        file_id=str(doc["file_id"]) if doc.get("file_id") else None,
+        created=doc.get("created") or None,
+    )
+
+
+def container_files(container_type: str, doc: dict[str, Any]) -> ContainerFiles:
+    """A project, subject, session or acquisition from a listing, with its files."""
+    parents = {str(k): str(v) for k, v in (doc.get("parents") or {}).items() if v}
+    subject = doc.get("subject") if container_type == "session" else None
+    return ContainerFiles(
+        container_type=container_type,
+        container_id=str(doc.get("_id") or doc["id"]),
+        label=str(doc.get("label") or ""),
+        parents=parents,
+        files=tuple(file_info(f) for f in doc.get("files") or [] if isinstance(f, dict)),
+        subject_label=str((subject or {}).get("label") or "") if isinstance(subject, dict) else "",
+    )
+
+
+def analysis_files(analysis: dict[str, Any]) -> AnalysisFiles:
+    """An analysis from a listing (its job inflated, or just its id) with its outputs.
+
+    A job fwbot may not read leaves the state to the files: outputs mean it completed."""
+    job = analysis.get("job")
+    info = analysis.get("gear_info") or (job.get("gear_info") if isinstance(job, dict) else None)
+    files = tuple(file_info(f) for f in analysis.get("files") or [] if isinstance(f, dict))
+    if isinstance(job, dict):
+        state = job_state(job.get("state"))
+    else:
+        state = JobState.COMPLETE if files else JobState.UNKNOWN
+    parent = analysis.get("parent") or {}
+    return AnalysisFiles(
+        analysis_id=str(analysis.get("_id") or analysis.get("id")),
+        label=str(analysis.get("label") or ""),
+        parent_type=str(parent.get("type") or ""),
+        parent_id=str(parent.get("id") or ""),
+        gear_name=str((info or {}).get("name") or ""),
+        gear_version=str((info or {}).get("version") or ""),
+        state=state,
+        created=analysis.get("created") or None,
+        files=files,
+    )
+
+
+def job_inputs(job: dict[str, Any]) -> tuple[InputFile, ...]:
+    """The files a job read, at their versions: ``config.inputs`` (what core hands the gear:
+    ``hierarchy`` container, ``location.name``, ``object.version``/``file_id``), else the
+    bare references of ``inputs`` (a dict in ``GET /jobs/{id}``, a list in job lists)."""
+    config_inputs = (job.get("config") or {}).get("inputs") or {}
+    found: list[InputFile] = []
+    if isinstance(config_inputs, dict) and config_inputs:
+        for spec in config_inputs.values():
+            if not isinstance(spec, dict) or spec.get("base", "file") != "file":
+                continue
+            where = spec.get("hierarchy") or {}
+            obj = spec.get("object") or {}
+            name = (spec.get("location") or {}).get("name")
+            if not name:
+                continue
+            version = obj.get("version")
+            found.append(
+                InputFile(
+                    parent_type=str(where.get("type") or ""),
+                    parent_id=str(where.get("id") or ""),
+                    name=str(name),
+                    version=version if isinstance(version, int) else None,
+                    file_id=str(obj["file_id"]) if obj.get("file_id") else None,
+                )
+            )
+        return tuple(found)
+    refs = job.get("inputs") or {}
+    items = refs.values() if isinstance(refs, dict) else refs
+    for ref in items:
+        if isinstance(ref, dict) and ref.get("name"):
+            found.append(
+                InputFile(
+                    parent_type=str(ref.get("type") or ""),
+                    parent_id=str(ref.get("id") or ""),
+                    name=str(ref["name"]),
+                )
+            )
+    return tuple(found)
+
+
+def analysis_inputs(analysis: dict[str, Any]) -> tuple[InputFile, ...]:
+    """The input files an analysis lists (copies of the files' entries at launch)."""
+    found = []
+    for f in analysis.get("inputs") or []:
+        if not isinstance(f, dict) or not f.get("name"):
+            continue
+        where = f.get("parent_ref") or {}
+        version = f.get("version")
+        found.append(
+            InputFile(
+                parent_type=str(where.get("type") or ""),
+                parent_id=str(where.get("id") or ""),
+                name=str(f["name"]),
+                version=version if isinstance(version, int) else None,
+                file_id=str(f["file_id"]) if f.get("file_id") else None,
+            )
+        )
+    return tuple(found)
+
+
 def job_record(job: dict[str, Any], *, session_id: str | None = None) -> JobRecord:
     """A job as raw JSON (``/users/self/jobs``, ``/jobs/{id}``) -> JobRecord."""
     info = job.get("gear_info") or {}
@@ -141,6 +277,10 @@ def job_record(job: dict[str, Any], *, session_id: str | None = None) -> JobReco
         failure_reason=job.get("failure_reason"),
         saved_files=list(job.get("saved_files") or []),
         created=job.get("created"),
+        modified=job.get("modified"),
+        transitions={str(k): v for k, v in (job.get("transitions") or {}).items() if v},
+        parents={str(k): str(v) for k, v in (job.get("parents") or {}).items() if v},
+        input_files=job_inputs(job),
     )
 
 
@@ -157,11 +297,20 @@ def analysis_run(analysis: dict[str, Any], job: dict[str, Any] | None) -> JobRec
     completed; none means fwbot cannot tell (state ``unknown``)."""
     session = analysis_session(analysis)
     files = [str(f.get("name")) for f in analysis.get("files") or [] if isinstance(f, dict)]
+    parent = analysis.get("parent") or {}
+    parents = {str(k): str(v) for k, v in (analysis.get("parents") or {}).items() if v}
+    if parent.get("type") and parent.get("id"):
+        parents[str(parent["type"])] = str(parent["id"])
     if job is not None:
         record = job_record(job, session_id=session)
+        update: dict[str, Any] = {"analysis_id": str(analysis.get("_id"))}
         if not record.saved_files and files:
-            record = record.model_copy(update={"saved_files": files})
-        return record.model_copy(update={"analysis_id": str(analysis.get("_id"))})
+            update["saved_files"] = files
+        if not record.parents:
+            update["parents"] = parents
+        if not record.input_files:
+            update["input_files"] = analysis_inputs(analysis)
+        return record.model_copy(update=update)
     info = analysis.get("gear_info") or {}
     return JobRecord(
         job_id=str(analysis.get("job") or ""),
@@ -173,4 +322,6 @@ def analysis_run(analysis: dict[str, Any], job: dict[str, Any] | None) -> JobRec
         label=str(analysis.get("label") or ""),
         saved_files=files,
         created=analysis.get("created"),
+        parents=parents,
+        input_files=analysis_inputs(analysis),
     )

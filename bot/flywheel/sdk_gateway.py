@@ -23,6 +23,8 @@ from typing import Any
 
 from bot.domain import (
     ROLE_RANK,
+    AnalysisFiles,
+    ContainerFiles,
     FlywheelBatchRef,
     GearDetail,
     GearSummary,
@@ -34,8 +36,9 @@ from bot.domain import (
     SessionRef,
     UserRef,
 )
+from bot.domain.runs import ProjectRun
 from bot.errors import FlywheelRefused
-from bot.flywheel import filters, parse
+from bot.flywheel import filters, parse, project_runs
 from bot.flywheel.calls import connect, gateway_call, site_of
 from bot.flywheel.gateway import BatchApiUnsupported, LaunchRejected
 
@@ -154,12 +157,13 @@ class SdkGateway:
         if not exact:
             return None
         p = exact[0]
-        files = tuple(str(f.get("name")) for f in p.get("files") or [])
+        docs = [f for f in p.get("files") or [] if isinstance(f, dict)]
         return ProjectRef(
             project_id=str(p.get("_id") or p["id"]),
             label=p["label"],
             group=str(p.get("group") or ""),
-            files=files,
+            files=tuple(str(f.get("name")) for f in docs),
+            file_info=tuple(parse.file_info(f) for f in docs),
         )
 
     def project_sessions(self, project_id: str) -> list[SessionRef]:
@@ -194,6 +198,48 @@ class SdkGateway:
             and (pattern is None or pattern.search(a.get("label") or ""))
         }
         return [s for s in sessions.result() if s.session_id in wanted]
+
+    def containers(
+        self, project_id: str, level: str, *, label_regex: str | None = None
+    ) -> list[ContainerFiles]:
+        """The project's subjects, sessions or acquisitions with their files, in pages of a
+        thousand (``GET /{level}s?filter=parents.project=ID``; core's list projection keeps
+        ``files``, each with its type, classification and version). ``label_regex``: an
+        unquoted ``=~`` value (``filters.literal_regex`` parts) to list fewer."""
+        finders = {
+            "subject": self._fw.get_all_subjects,
+            "session": self._fw.get_all_sessions,
+            "acquisition": self._fw.get_all_acquisitions,
+        }
+        terms = [filters.term("parents.project", "=", project_id)]
+        if label_regex is not None:
+            terms.append(filters.term("label", "=~", label_regex))
+        return [
+            parse.container_files(level, doc)
+            for doc in self._paged_raw(finders[level], filters.join(*terms))
+        ]
+
+    def analyses_with_files(self, project_id: str, level: str) -> list[AnalysisFiles]:
+        """Every analysis on the project's containers of ``level`` (or on the project
+        itself), jobs inflated (their state) and output files listed, paged with
+        ``after_id``: ``GET /projects/{id}/{level}s/analyses`` (core's
+        ``AnalysesHandler.get_all``) or ``GET /projects/{id}/analyses``."""
+        if level != "project":
+            listed = self._analyses_with_jobs(project_id, f"{level}s")
+            return [parse.analysis_files(a) for a in listed]
+        out: list[AnalysisFiles] = []
+        after: str | None = None
+        first: int | None = None
+        while True:
+            kwargs: dict[str, Any] = {"inflate_job": True, "limit": PAGE_SIZE}
+            if after:
+                kwargs["after_id"] = after
+            page = self._raw(self._fw.get_project_analyses, project_id, **kwargs)
+            out += [parse.analysis_files(a) for a in page]
+            if not page or (first is not None and len(page) < first):
+                return out
+            first = first or len(page)
+            after = str(page[-1].get("_id") or page[-1]["id"])
 
     # -- people and roles ---------------------------------------------------
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
@@ -258,26 +304,28 @@ class SdkGateway:
             return self._role_levels
 
     # -- runs -----------------------------------------------------------------
-    def runs_of_gear(self, project_id: str, gear_name: str) -> list[JobRecord]:
-        """Every run of the gear on the project's sessions, by anyone: the analyses of its
-        sessions (one request), with their jobs from fwbot's own (a paged query) or read
-        one by one for runs made by others (scripts, the web UI, gear rules)."""
+    def runs_of_gear(
+        self, project_id: str, gear_name: str, level: str = "session"
+    ) -> list[JobRecord]:
+        """Every run of the gear on the project's sessions (or its containers of another
+        ``level``), by anyone: the analyses there with their jobs inflated (a paged
+        listing, so runs made by others (scripts, the web UI, gear rules) cost no request
+        each), jobs read one by one only where the listing did not carry them, and fwbot's
+        own utility jobs in the project."""
         with ThreadPoolExecutor(2, thread_name_prefix="fwbot-read") as pool:  # both at once
             own_jobs = pool.submit(self._own_jobs, filters.equals("gear_info.name", gear_name))
-            analyses = [
-                a
-                for a in self._raw(self._fw.get_analyses, "projects", project_id, "sessions")
-                if (a.get("gear_info") or {}).get("name") == gear_name
-            ]
+            if level == "project":
+                listed = self._raw(self._fw.get_project_analyses, project_id)
+            else:
+                listed = self._all_analyses_with_jobs(project_id, f"{level}s")
+            analyses = [a for a in listed if (a.get("gear_info") or {}).get("name") == gear_name]
         own = {str(j.get("id") or j.get("_id")): j for j in own_jobs.result()}
         jobs = {jid: own.get(jid) for jid in (_job_id(a) for a in analyses) if jid}
         missing = [jid for jid, doc in jobs.items() if doc is None]
         if missing:
             with ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
                 jobs.update(zip(missing, pool.map(self._job_or_none, missing), strict=True))
-        runs = [
-            parse.analysis_run(a, _inflated(a) or jobs.get(_job_id(a) or "")) for a in analyses
-        ]
+        runs = [parse.analysis_run(a, _inflated(a) or jobs.get(_job_id(a) or "")) for a in analyses]
         # fwbot's own utility jobs write to the session itself: no analysis lists them.
         runs += [
             parse.job_record(j)
@@ -286,6 +334,39 @@ class SdkGateway:
             and (j.get("parents") or {}).get("project") == project_id
         ]
         return runs
+
+    def project_runs(self, project_id: str) -> list[ProjectRun]:
+        """The analyses of the project's sessions with their jobs inflated, paged with
+        ``after_id`` (a thousand a request): runs by anyone, fwbot's included."""
+        listed = self._analyses_with_jobs(project_id, "sessions")
+        return [r for r in map(project_runs.project_run, listed) if r is not None]
+
+    def _all_analyses_with_jobs(self, project_id: str, subcontainer: str) -> list[Any]:
+        """The whole listing in one request (no ``limit``: core pages only when asked), as
+        the planner's budget wants; jobs inflated, so runs by others cost nothing more."""
+        response = self._call(
+            project_runs.page_call, self._fw, project_id, None, None, subcontainer
+        )
+        listed: list[Any] = json.loads(response.content)
+        return listed
+
+    def _analyses_with_jobs(self, project_id: str, subcontainer: str) -> list[dict[str, Any]]:
+        """The raw analyses of the project's ``subcontainer`` (sessions, subjects,
+        acquisitions), jobs inflated, paged with ``after_id`` until an empty or shorter
+        page (a site may cap the page below what was asked)."""
+        listed: list[dict[str, Any]] = []
+        after: str | None = None
+        first: int | None = None
+        while True:
+            response = self._call(
+                project_runs.page_call, self._fw, project_id, PAGE_SIZE, after, subcontainer
+            )
+            page = json.loads(response.content)
+            listed += page
+            if not page or (first is not None and len(page) < first):
+                return listed
+            first = first or len(page)
+            after = str(page[-1].get("_id") or page[-1]["id"])
 
     def _job_or_none(self, job_id: str) -> dict[str, Any] | None:
         try:
@@ -307,12 +388,19 @@ class SdkGateway:
         try:
             if job.analysis:
                 body = {"label": job.label, "job": _job_body(job, with_destination=False)}
-                created = self._raw(self._fw.add_session_analysis, job.session_id, body, job=True)
-                return LaunchedJob(session_id=job.session_id, analysis_id=str(created["_id"]))
+                add = getattr(self._fw, f"add_{job.target_type}_analysis")
+                created = self._raw(add, job.destination_id, body, job=True)
+                return LaunchedJob(
+                    session_id=job.session_id,
+                    analysis_id=str(created["_id"]),
+                    target_id=job.destination_id,
+                )
             job_id = self._call(self._fw.add_job, _job_body(job, with_destination=True))
         except FlywheelRefused as exc:
             raise _rejected(exc) from exc
-        return LaunchedJob(session_id=job.session_id, job_id=str(job_id))
+        return LaunchedJob(
+            session_id=job.session_id, job_id=str(job_id), target_id=job.destination_id
+        )
 
     def create_batch(self, jobs: list[JobSpec]) -> str:
         """Premade jobs, queued exactly as given: for utility gears only (see module doc)."""
@@ -339,6 +427,7 @@ class SdkGateway:
                 job_id=j.get("id") or j.get("_id"),
                 analysis_id=parse.analysis_of(j),
                 tags=tuple(str(t) for t in j.get("tags") or ()),
+                target_id=_destination_of(j),
             )
             for j in started
         ]
@@ -411,6 +500,14 @@ def _job_body(job: JobSpec, *, with_destination: bool) -> dict[str, Any]:
         "tags": job.tags,
     }
     if with_destination:
-        body["destination"] = {"type": "session", "id": job.session_id}
+        body["destination"] = {"type": job.target_type, "id": job.destination_id}
         body["label"] = job.label
     return body
+
+
+def _destination_of(job: dict[str, Any]) -> str | None:
+    """The container a premade job runs on (its destination), unless that is an analysis."""
+    destination = job.get("destination") or {}
+    if destination.get("type") in (None, "analysis") or not destination.get("id"):
+        return None
+    return str(destination["id"])

@@ -19,6 +19,8 @@ from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
 from bot.service.launch.service import LaunchService
 from bot.service.launch.watcher import BatchWatcher
+from bot.service.project_status import ProjectStatusService
+from bot.service.subscriptions import Notifications, SubscriptionService
 from bot.service.use_cases import Access
 from bot.service.workers import WorkerPool
 
@@ -44,6 +46,10 @@ class UseCases(Protocol):
     def configs(self) -> ConfigService: ...
     @property
     def launches(self) -> LaunchService: ...
+    @property
+    def subscriptions(self) -> SubscriptionService: ...
+    @property
+    def project_status(self) -> ProjectStatusService: ...
 
 
 @dataclass(frozen=True)
@@ -59,3 +65,6 @@ class Services:
     launches: LaunchService
     watcher: BatchWatcher
     workers: WorkerPool
+    subscriptions: SubscriptionService
+    notifications: Notifications  # digests, runs outside fwbot, BatchEvents: the scheduler's
+    project_status: ProjectStatusService

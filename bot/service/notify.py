@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.service.launch.progress import BatchView
+from bot.service.launch.progress import BatchView, StuckReport
 
 
 class BatchNotifier(Protocol):
+    """Every method may raise ``ChannelGone``: the reporter then stops posting the batch
+    in that channel."""
+
     def post(self, channel: str, view: BatchView) -> str:
         """Post the batch's message; returns its id in the channel (Slack's ``ts``)."""
         ...
@@ -24,6 +27,20 @@ class BatchNotifier(Protocol):
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         """List the sessions that failed to launch, in the message's thread."""
+        ...
+
+    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+        """The completion summary, a reply in the message's thread shown in the channel
+        too; its id ("" when it did not get through: try again)."""
+        ...
+
+    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
+        """Every failed session as a CSV file in the message's thread; False if it did not
+        get through."""
+        ...
+
+    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+        """The stuck-jobs alert in the message's thread; its id ("" when not delivered)."""
         ...
 
 
@@ -38,6 +55,15 @@ class SilentNotifier:
 
     def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
         return None
+
+    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+        return "-"
+
+    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
+        return True
+
+    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+        return "-"
 
 
 class ChannelGone(Exception):

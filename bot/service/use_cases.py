@@ -40,6 +40,13 @@ class UseCase(StrEnum):
     CANCEL_PREVIEW = "cancel.preview"
     CANCEL_JOBS = "cancel"
     STATUS_SHOW = "status.show"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    SUBSCRIPTIONS_LIST = "subscriptions.list"
+    STATUS_PROJECT = "status.project"
+    BATCHES_LIST = "batches.list"
+    BATCHES_PROJECT = "batches.project"
+    RETRY_REQUEST = "retry.request"
 
 
 NEEDS: dict[UseCase, Access] = {
@@ -57,6 +64,13 @@ NEEDS: dict[UseCase, Access] = {
     UseCase.CANCEL_PREVIEW: Access.MANAGE,
     UseCase.CANCEL_JOBS: Access.MANAGE,
     UseCase.STATUS_SHOW: Access.READ,
+    UseCase.STATUS_PROJECT: Access.READ,
+    UseCase.BATCHES_LIST: Access.SITE,
+    UseCase.BATCHES_PROJECT: Access.READ,
+    UseCase.RETRY_REQUEST: Access.MANAGE,
+    UseCase.SUBSCRIBE: Access.READ,
+    UseCase.UNSUBSCRIBE: Access.READ,
+    UseCase.SUBSCRIPTIONS_LIST: Access.SITE,
 }
 
 # What each use case is, in the words of docs/permissions.md and `/fw help`.
@@ -75,6 +89,13 @@ WHAT: dict[UseCase, str] = {
     UseCase.CANCEL_PREVIEW: "see how many of a batch's jobs are pending",
     UseCase.CANCEL_JOBS: "cancel a batch's pending jobs",
     UseCase.STATUS_SHOW: "a batch's progress",
+    UseCase.STATUS_PROJECT: "a project's latest good run per session, by gear (CSV on request)",
+    UseCase.BATCHES_LIST: "your batches and those on projects you can read",
+    UseCase.BATCHES_PROJECT: "a project's recent batches",
+    UseCase.RETRY_REQUEST: "relaunch a batch's failed sessions as a new batch",
+    UseCase.SUBSCRIBE: "have this channel follow a project's batches and daily digest",
+    UseCase.UNSUBSCRIBE: "stop this channel's subscription to a project",
+    UseCase.SUBSCRIPTIONS_LIST: "this channel's subscriptions (on projects you can read)",
 }
 
 

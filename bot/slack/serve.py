@@ -22,7 +22,9 @@ from typing import Any
 from bot.settings import Settings, require_slack
 from bot.slack.app import create_app, create_web_client
 from bot.slack.notifier import SlackNotifier
+from bot.slack.posting import SlackPoster
 from bot.slack.runner import run_http, run_socket_mode
+from bot.slack.subscription_notifier import SlackSubscriptionNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +43,13 @@ def serve(
     from bot.startup import Startup
 
     client = create_web_client(settings)
+    poster = SlackPoster(client)  # one pacing per channel for every kind of post
     runtime = build_runtime(
-        settings, demo=demo, notifier=SlackNotifier(client), defer_flywheel=True
+        settings,
+        demo=demo,
+        notifier=SlackNotifier(client, poster=poster),
+        subscription_notifier=SlackSubscriptionNotifier(poster),
+        defer_flywheel=True,
     )
     previous = stop_on_sigterm()
     startup = None
@@ -50,7 +57,12 @@ def serve(
         app = create_app(settings, runtime.services, client=client)
         startup = Startup(
             runtime,
-            lambda: start_scheduler(runtime.services.watcher, interval=settings.watch_interval),
+            lambda: start_scheduler(
+                runtime.services.watcher,
+                interval=settings.watch_interval,
+                notifications=runtime.services.notifications,
+                outside_interval=settings.outside_runs_interval,
+            ),
         ).start()
         if http_port is None:
             run_socket_mode(app, settings)

@@ -44,8 +44,8 @@ class BatchRecords(StoreBacked):
     def create_or_get(self, spec: BatchSpec, targets: Sequence[TargetSpec]) -> tuple[Batch, bool]:
         """Record a batch and its targets, or return the batch with the same
         idempotency key. The flag says whether this call created it."""
-        if len({t.session_id for t in targets}) != len(targets):
-            raise ValueError("duplicate session ids in batch targets")
+        if len({t.key for t in targets}) != len(targets):
+            raise ValueError("duplicate targets in batch targets")
         key = spec.idempotency_key(targets)
         with self._store.session() as s:
             existing = self._by_key(s, key)
@@ -96,6 +96,7 @@ class BatchRecords(StoreBacked):
             "target_count": 0,
             "skipped_count": spec.skipped_count,
             "expect_outputs": list(spec.expect_outputs),
+            "retry_of": spec.retry_of,
             "complete_count": 0,
             "failed_count": 0,
             "created_at": now,
@@ -119,6 +120,10 @@ class BatchRecords(StoreBacked):
                         "state": t.state.value,
                         "attempt": t.attempt,
                         "updated_at": now,
+                        "target_type": t.target_type,
+                        "target_id": t.key,
+                        "target_label": t.target_label or None,
+                        "inputs": t.inputs or None,
                     }
                     for t in targets
                 ],
@@ -174,11 +179,18 @@ class BatchRecords(StoreBacked):
         requester_email: str | None = None,
         states: Iterable[BatchState] | None = None,
         limit: int = 20,
+        project_labels: Iterable[str] | None = None,
+        retry_of: str | None = None,
     ) -> list[Batch]:
-        """Newest first, optionally filtered."""
+        """Newest first, optionally filtered (``project_labels``: on any of these projects;
+        ``retry_of``: the retries of that batch)."""
         stmt = select(BatchRow).order_by(BatchRow.created_at.desc(), BatchRow.id.desc())
         if project_label is not None:
             stmt = stmt.where(BatchRow.project_label == project_label)
+        if project_labels is not None:
+            stmt = stmt.where(BatchRow.project_label.in_(list(project_labels)))
+        if retry_of is not None:
+            stmt = stmt.where(BatchRow.retry_of == retry_of)
         if requester_email is not None:
             stmt = stmt.where(BatchRow.requester_email == requester_email)
         if states is not None:

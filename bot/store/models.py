@@ -171,9 +171,17 @@ class BatchTargetRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempt: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
+    # What the job runs on: a session (session_id is then the same id), an acquisition,
+    # a subject or the project; session_id is the session it is in ("" above a session).
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(64))
+    target_label: Mapped[str | None] = mapped_column(String(500))
+    # The files the plan picked for this target: input name -> {parent_type, parent_id,
+    # name, version, file_id}; NULL when every input is the batch's (a project file).
+    inputs: Mapped[dict[str, Any] | None]
 
     __table_args__ = (
-        UniqueConstraint("batch_id", "session_id"),
+        UniqueConstraint("batch_id", "target_id"),
         CheckConstraint(_in("state", [s.value for s in TargetState]), name="state"),
         Index(None, "batch_id", "state"),
     )
@@ -207,6 +215,10 @@ class SubscriptionRow(Base):
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")  # Area/City
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+    # Set when Slack refused a post to the channel (the bot was removed): nothing more is
+    # posted until someone subscribes again there.
+    paused_at: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         UniqueConstraint("channel", "project_label", "gear"),

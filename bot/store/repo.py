@@ -105,4 +105,8 @@ def target_from_row(row: BatchTargetRow) -> Target:
         error=row.error,
         attempt=row.attempt,
         updated_at=row.updated_at,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        target_label=row.target_label or "",
+        inputs=dict(row.inputs or {}),
     )

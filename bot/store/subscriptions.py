@@ -1,5 +1,8 @@
 """Channel subscriptions to a project's batches (optionally one gear): which
-events to post and when the daily digest goes out."""
+events to post, and when (time and time zone) the daily digest goes out.
+
+A subscription whose channel refused a post (the bot was removed from it) is *paused*:
+``matching`` and ``active`` leave it out until someone subscribes there again."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, update
 
 from bot.store._sql import upsert
 from bot.store.models import SubscriptionRow, utcnow
@@ -17,7 +21,8 @@ from bot.store.models import SubscriptionRow, utcnow
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-EVENTS = ("done", "failed", "digest")
+EVENTS = ("done", "failed", "stuck", "digest")
+DEFAULT_TIMEZONE = "UTC"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ALL_GEARS = ""  # stored instead of NULL so UNIQUE(channel, project, gear) holds for "all"
 
@@ -32,6 +37,16 @@ class Subscription:
     digest_time: str | None
     created_by: str
     created_at: datetime
+    timezone: str = DEFAULT_TIMEZONE
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    def wants(self, event: str) -> bool:
+        return event in self.events
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
@@ -44,16 +59,23 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         digest_time=row.digest_time,
         created_by=row.created_by,
         created_at=row.created_at,
+        timezone=row.timezone or DEFAULT_TIMEZONE,
+        paused_at=row.paused_at,
+        paused_reason=row.paused_reason,
     )
 
 
-def _validate(events: Iterable[str], digest_time: str | None) -> list[str]:
+def _validate(events: Iterable[str], digest_time: str | None, timezone: str) -> list[str]:
     wanted = list(dict.fromkeys(events))
     unknown = [e for e in wanted if e not in EVENTS]
     if unknown or not wanted:
         raise ValueError(f"events must be a non-empty subset of {EVENTS}, got {wanted}")
     if digest_time is not None and not _HHMM.match(digest_time):
         raise ValueError(f"digest time must be HH:MM (24h), got {digest_time!r}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {timezone!r}") from exc
     return wanted
 
 
@@ -70,22 +92,28 @@ class SubscriptionRepo:
         gear: str | None = None,
         events: Iterable[str] = ("done", "failed"),
         digest_time: str | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
+        now: datetime | None = None,
     ) -> Subscription:
-        """Create, or update the events and digest time of, the one subscription
-        for (channel, project, gear)."""
-        wanted = _validate(events, digest_time)
+        """Create, or update the events, digest time and zone of, the one subscription
+        for (channel, project, gear); subscribing again resumes a paused one."""
+        wanted = _validate(events, digest_time, timezone)
         values = {
             "channel": channel,
             "project_label": project_label,
             "gear": gear or ALL_GEARS,
             "events": wanted,
             "digest_time": digest_time,
+            "timezone": timezone,
             "created_by": created_by,
-            "created_at": utcnow(),
+            "created_at": now or utcnow(),
+            "paused_at": None,
+            "paused_reason": None,
         }
         key = ["channel", "project_label", "gear"]
+        changed = ["events", "digest_time", "timezone", "paused_at", "paused_reason"]
         with self._store.session() as s:
-            upsert(s, SubscriptionRow, values, key, ["events", "digest_time"])
+            upsert(s, SubscriptionRow, values, key, changed)
             row = s.scalars(self._match(channel, project_label, gear)).one()
             s.refresh(row)
             return _subscription(row)
@@ -107,6 +135,33 @@ class SubscriptionRepo:
         with self._store.session() as s:
             return bool(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
+    def get(self, subscription_id: int) -> Subscription | None:
+        with self._store.reading() as s:
+            row = s.get(SubscriptionRow, subscription_id)
+            return _subscription(row) if row is not None else None
+
+    def active(self) -> list[Subscription]:
+        """Every subscription not paused, in id order (what the scheduler serves)."""
+        stmt = (
+            select(SubscriptionRow)
+            .where(SubscriptionRow.paused_at.is_(None))
+            .order_by(SubscriptionRow.id)
+        )
+        with self._store.reading() as s:
+            return [_subscription(r) for r in s.scalars(stmt)]
+
+    def pause_channel(self, channel: str, reason: str, *, now: datetime | None = None) -> int:
+        """Pause every subscription of a channel that refuses posts; how many were paused
+        now (0 when they already were)."""
+        stmt = (
+            update(SubscriptionRow)
+            .where(SubscriptionRow.channel == channel, SubscriptionRow.paused_at.is_(None))
+            .values(paused_at=now or utcnow(), paused_reason=reason[:100])
+            .execution_options(synchronize_session=False)
+        )
+        with self._store.session() as s:
+            return int(s.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
     def for_channel(self, channel: str) -> list[Subscription]:
         stmt = (
             select(SubscriptionRow)
@@ -120,12 +175,14 @@ class SubscriptionRepo:
         self, project_label: str, gear: str, event: str | None = None
     ) -> list[Subscription]:
         """Subscriptions to notify about a batch of ``gear`` in ``project_label``:
-        those for that gear and those for every gear; optionally only for ``event``."""
+        those for that gear and those for every gear, paused ones left out; optionally
+        only for ``event``."""
         stmt = (
             select(SubscriptionRow)
             .where(
                 SubscriptionRow.project_label == project_label,
                 SubscriptionRow.gear.in_([gear, ALL_GEARS]),
+                SubscriptionRow.paused_at.is_(None),
             )
             .order_by(SubscriptionRow.channel, SubscriptionRow.id)
         )

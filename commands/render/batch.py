@@ -5,6 +5,7 @@ progress message that is updated in place. Counts first, so a phone shows the ne
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.domain import Batch, BatchState
 from bot.service.launch.plan import LaunchPlan
@@ -13,10 +14,11 @@ from bot.service.launch.service import CancelOutcome, CancelStep
 from commands.buttons import ButtonAction, button_value
 from commands.render.blocks import Block, context, escape, line_sections, section
 from commands.render.message import reply
+from commands.render.plan_inputs import input_facts
 from commands.reply import Reply
 
 SESSIONS_SHOWN = 5
-BAR_WIDTH = 20
+BAR_WIDTH = 10  # cells; each is an emoji square, so 10 fit a phone's line
 FAILURES_SHOWN = 40
 
 PLAN_TITLE = "*{gear}* `{version}` on *{project}*"
@@ -60,15 +62,15 @@ STATE_WORDS = {
 
 
 def _skipped(plan: LaunchPlan) -> str:
-    by_state = plan.skipped_by_state()
+    by_state = plan.skipped_by_state()  # already run, or left out for their inputs
     if not by_state:
         return "none skipped"
     parts = ", ".join(f"{n:,} {state}" for state, n in sorted(by_state.items()))
-    return f"{len(plan.skipped):,} skipped ({parts})"
+    return f"{sum(by_state.values()):,} skipped ({parts})"
 
 
 def _session_lines(plan: LaunchPlan) -> tuple[list[str], str]:
-    shown = [f"{s.subject_label} {s.label}" for s in plan.to_launch[:SESSIONS_SHOWN]]
+    shown = [f"{s.subject_label} {s.label}".strip() for s in plan.to_launch[:SESSIONS_SHOWN]]
     rest = len(plan.to_launch) - len(shown)
     return shown, (f"and {rest:,} more" if rest > 0 else "")
 
@@ -76,7 +78,7 @@ def _session_lines(plan: LaunchPlan) -> tuple[list[str], str]:
 def _plan_facts(plan: LaunchPlan) -> list[str]:
     facts = [
         f"config `{plan.saved.name}` ({plan.saved.source})",
-        f"sessions: {plan.selection} ({len(plan.matched):,} matched)",
+        f"{plan.targets_word}: {plan.selection} ({len(plan.matched):,} matched)",
         f"label `{plan.label}`",
     ]
     if plan.size:
@@ -98,9 +100,11 @@ def _plan_blocks(plan: LaunchPlan) -> list[Block]:
         launch=len(plan.to_launch), skipped=_skipped(plan), hours=plan.vm_hours
     )
     first = ", ".join(escape(s) for s in shown) + (f" {rest}" if rest else "")
+    inputs = input_facts(plan)  # inputs and target level: their own section, not capped
     return [
         section(f"{title}\n{counts}\n{first}" if shown else f"{title}\n{counts}"),
         context(*(escape(f) for f in _plan_facts(plan))),
+        *([section("\n".join(f"• {escape(f)}" for f in inputs))] if inputs else []),
     ]
 
 
@@ -116,6 +120,7 @@ def _plan_console(plan: LaunchPlan) -> list[str]:
     if shown:
         lines.append("  " + ", ".join(shown) + (f" {rest}" if rest else ""))
     lines.extend(f"  {fact}" for fact in _plan_facts(plan))
+    lines.extend(f"  {fact}" for fact in input_facts(plan))
     return lines
 
 
@@ -155,9 +160,18 @@ def same_launch_note(others: Sequence[Batch]) -> str | None:
     return f"Heads-up: the same launch{more} {where}, asked by {first.requester_email}: {then}."
 
 
-def ask_to_confirm(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] = ()) -> Reply:
-    """The requester's Launch / Cancel pair (ephemeral: only they can click it)."""
+def ask_to_confirm(
+    plan: LaunchPlan,
+    batch: Batch,
+    same_launch: Sequence[Batch] = (),
+    *,
+    retry_of: str | None = None,
+) -> Reply:
+    """The requester's Launch / Cancel pair (ephemeral: only they can click it).
+    ``retry_of``: the line saying which batch this one retries (`/fw retry`)."""
     note = CONFIRM_NOTE.format(batch=batch.id)
+    if retry_of:
+        note = f"{retry_of} {note}"
     heads_up = same_launch_note(same_launch)
     buttons = {
         "type": "actions",
@@ -173,6 +187,7 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] 
         [
             *_plan_console(plan),
             *([heads_up] if heads_up else []),
+            *([retry_of] if retry_of else []),
             "",
             f"Launch: `{ButtonAction.CONFIRM.typed(batch.id)}`   "
             f"drop it: `{ButtonAction.CANCEL_PLAN.typed(batch.id)}`",
@@ -181,11 +196,20 @@ def ask_to_confirm(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] 
     return reply(_fallback(plan), blocks, text)
 
 
-def ask_for_approval(plan: LaunchPlan, batch: Batch, same_launch: Sequence[Batch] = ()) -> Reply:
-    """Posted in the channel, so a project admin can see it and click Approve."""
+def ask_for_approval(
+    plan: LaunchPlan,
+    batch: Batch,
+    same_launch: Sequence[Batch] = (),
+    *,
+    retry_of: str | None = None,
+) -> Reply:
+    """Posted in the channel, so a project admin can see it and click Approve.
+    ``retry_of``: the line saying which batch this one retries (`/fw retry`)."""
     note = APPROVAL_NOTE.format(
         requester=batch.requester_email, batch=batch.id, reasons="; ".join(plan.approval_reasons)
     )
+    if retry_of:
+        note = f"{retry_of}\n{note}"
     heads_up = same_launch_note(same_launch)
     if heads_up:
         note = f"{note}\n{heads_up}"
@@ -332,28 +356,133 @@ def _fallback(plan: LaunchPlan) -> str:
 
 
 # -- progress --------------------------------------------------------------------
-def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    """``▓▓▓▓░░░░`` with ``done`` of ``total`` filled (empty total: all empty)."""
-    filled = round(width * done / total) if total else 0
-    return "▓" * filled + "░" * (width - filled)
+# The bar's parts by job state, in this order; only complete cells are green, so a
+# batch whose jobs all failed or were cancelled never looks done.
+BAR_PARTS = (
+    ("complete", "🟩"),
+    ("failed", "🟥"),
+    ("cancelled", "✖️"),
+    ("running", "🟦"),
+    ("queued", "⬜"),
+)
+
+
+def bar_counts(view: BatchView) -> list[tuple[str, int]]:
+    """Jobs per bar part; launched jobs not seen in Flywheel yet count as queued."""
+    total = view.launched or view.targets
+    seen = view.complete + view.failed + view.cancelled + view.running
+    return [
+        ("complete", view.complete),
+        ("failed", view.failed),
+        ("cancelled", view.cancelled),
+        ("running", view.running),
+        ("queued", max(total - seen, view.queued, 0)),
+    ]
+
+
+def progress_bar(counts: Sequence[tuple[str, int]], width: int = BAR_WIDTH) -> str:
+    """``width`` cells split between the parts in proportion, each part with jobs getting
+    at least one cell (so 3 failed of 1,329 still shows red); nothing: all queued."""
+    symbols = dict(BAR_PARTS)
+    total = sum(n for _, n in counts)
+    if total <= 0:
+        return symbols["queued"] * width
+    shares = [(name, n * width / total) for name, n in counts]
+    cells = {name: int(share) for name, share in shares}
+    for name, n in counts:
+        if n > 0 and cells[name] == 0:
+            cells[name] = 1
+    # too many cells: take from the part that has the most beyond its share
+    while sum(cells.values()) > width:
+        name = max(
+            (name for name, _ in shares if cells[name] > 1),
+            key=lambda k: cells[k] - dict(shares)[k],
+        )
+        cells[name] -= 1
+    # too few: give to the part whose share was cut the most
+    while sum(cells.values()) < width:
+        name = max((name for name, n in counts if n > 0), key=lambda k: dict(shares)[k] - cells[k])
+        cells[name] += 1
+    return "".join(symbols[name] * cells[name] for name, _ in counts)
+
+
+def percent_complete(complete: int, total: int) -> int:
+    """Whole percent of jobs complete, rounded down: 100 only when every job is."""
+    if total <= 0:
+        return 0
+    return 100 if complete >= total else min(99, complete * 100 // total)
+
+
+def duration(span: timedelta) -> str:
+    """``2 h 14 min``, ``11 min``, ``3 d 4 h``; under a minute: ``under a minute``."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def timing(view: BatchView) -> str:
+    """How long it has run (or took), and roughly how long is left."""
+    elapsed = view.elapsed
+    if elapsed is None:
+        return ""
+    if view.all_final:
+        return f"took {duration(elapsed)}"
+    eta = view.eta
+    left = f", about {duration(eta)} left" if eta is not None else ""
+    return f"running {duration(elapsed)}{left}"
+
+
+def project_url(view: BatchView) -> str:
+    """The project's page in Flywheel's web UI ("" when the site is unknown)."""
+    if not view.site_url:
+        return ""
+    return f"{view.site_url.rstrip('/')}/#/projects/{view.batch.project_id}"
+
+
+def job_url(view: BatchView, job_id: str | None) -> str:
+    """One job's page (its log) in Flywheel's web UI."""
+    if not view.site_url or not job_id:
+        return ""
+    return f"{view.site_url.rstrip('/')}/#/jobs/{job_id}"
+
+
+def flywheel_link(view: BatchView) -> str:
+    """mrkdwn link to the project in Flywheel."""
+    url = project_url(view)
+    return f"<{url}|{escape(view.batch.project_label)} in Flywheel>" if url else ""
 
 
 def progress_line(view: BatchView) -> str:
-    """One line a phone shows in a notification: bar, done/total, failures, running."""
+    """One line a phone shows: bar, percent complete, counts by state, time."""
+    counts = bar_counts(view)
     total = view.launched or view.targets
-    parts = [f"{progress_bar(view.finished, total)} {view.complete:,}/{total:,} complete"]
+    percent = percent_complete(view.complete, total)
+    parts = [f"{progress_bar(counts)} {percent}% · {view.complete:,}/{total:,} complete"]
     if view.failed:
         parts.append(f"{view.failed:,} failed")
     if view.cancelled:
         parts.append(f"{view.cancelled:,} cancelled")
-    if view.active:
-        parts.append(f"{view.active:,} running or queued")
+    running, queued = dict(counts)["running"], dict(counts)["queued"]
+    if running:
+        parts.append(f"{running:,} running")
+    if queued and not view.all_final:
+        parts.append(f"{queued:,} queued")
     if view.launch_failed:
         parts.append(f"{view.launch_failed:,} not launched")
     if view.launch_cancelled:
         parts.append(f"{view.launch_cancelled:,} cancelled before launch")
     if view.complete_without_outputs:
         parts.append(f"{view.complete_without_outputs:,} complete without expected outputs")
+    when = timing(view)
+    if when:
+        parts.append(when)
     return " · ".join(parts)
 
 
@@ -374,11 +503,14 @@ def progress(view: BatchView) -> Reply:
     if b.cancel_requested_by:
         who += f", launch cancelled by {b.cancel_requested_by}"
     extra = f"{b.skipped_count:,} sessions skipped as already run" if b.skipped_count else ""
+    url = project_url(view)
     blocks = [
         section(f"*{escape(heading)}*\n{escape(line)}"),
-        context(escape(who), escape(f"label {b.analysis_label}"), escape(extra)),
+        context(
+            escape(who), escape(f"label {b.analysis_label}"), escape(extra), flywheel_link(view)
+        ),
     ]
-    text = "\n".join(filter(None, [heading, line, who, extra]))
+    text = "\n".join(filter(None, [heading, line, who, extra, f"Flywheel: {url}" if url else ""]))
     return reply(f"{heading}: {line}", blocks, text, ephemeral=False)
 
 

@@ -75,10 +75,13 @@ def _version(saved: SavedConfig) -> str:
 
 
 def _summary_facts(saved: SavedConfig) -> list[str]:
+    rule = saved.sessions.describe()
+    if saved.target != "session":  # one job per acquisition, subject or the project
+        rule = f"per {saved.target}" + ("" if saved.sessions.all_sessions else f": {rule}")
     return [
         f"{saved.gear} {_version(saved)}",
         saved.size or DEFAULT_SIZE,
-        saved.sessions.describe(),
+        rule,
     ]
 
 
@@ -148,10 +151,11 @@ def _facts(view: ConfigView) -> list[tuple[str, str]]:
     else:
         version = f"{LATEST} ({latest})" if latest else LATEST
     size = f"{saved.size} ({saved.vm_tag})" if saved.size else f"{DEFAULT_SIZE} (no VM tag)"
-    inputs = ", ".join(f"{k} ← project file {v.project_file}" for k, v in saved.inputs.items())
+    inputs = "; ".join(f"{k} ← {v.describe()}" for k, v in saved.inputs.items())
     return [
         ("Gear", f"{saved.gear} {version}"),
         ("Size", size),
+        *([("Target", f"one job per {saved.target}")] if saved.target != "session" else []),
         ("Sessions", saved.sessions.describe()),
         ("Skip", f"{saved.skip}: {SKIP_TEXT[saved.skip]}"),
         ("Label", saved.label),

@@ -27,6 +27,8 @@ def test_action_ids_keep_the_strings_on_messages_already_posted() -> None:
         "fw_approve",
         "fw_cancel_plan",
         "fw_cancel_jobs",
+        "fw_retry",
+        "fw_status",
     }
 
 
@@ -35,6 +37,15 @@ def test_each_action_names_the_command_to_type_instead() -> None:
     assert ButtonAction.APPROVE.typed("b7k2q") == "/fw approve b7k2q"
     assert ButtonAction.CANCEL_PLAN.typed("b7k2q") == "/fw cancel b7k2q"
     assert ButtonAction.CANCEL_JOBS.typed("b7k2q") == "/fw cancel b7k2q yes"
+    assert ButtonAction.RETRY.typed("b7k2q") == "/fw retry b7k2q"
+    assert ButtonAction.STATUS.typed("b7k2q") == "/fw status b7k2q"
+
+
+def test_only_the_summary_buttons_answer_beside_their_message() -> None:
+    """Launch, Approve and the cancels replace their message; Status and Retry failed
+    leave the completion summary in the channel and answer the clicker alone."""
+    aside = {a for a in ButtonAction if not a.replaces_message}
+    assert aside == {ButtonAction.RETRY, ButtonAction.STATUS}
 
 
 # -- the value ----------------------------------------------------------------------------

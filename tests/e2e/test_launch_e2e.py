@@ -44,6 +44,7 @@ QSIPREP_CONFIG: dict[str, Any] = yaml.safe_load((REPO_CONFIGS / "qsiprep-hpc.yml
 PENDING_S, RUN_S = 60, 600  # the demo fixture's SimulatorSettings (tests.fixtures.localfw)
 # 1,329 sessions fit under this threshold: no approval needed in the plain flow.
 NO_APPROVAL = Policy(bot_admins=[DEMO_OPS], max_batch_without_approval=2000)
+SITE_URL = "https://pennlinc.flywheel.example"  # Flywheel's web UI, for links
 
 
 # -- fixtures ------------------------------------------------------------------------
@@ -54,9 +55,13 @@ def make_services(
     mock_slack: MockSlack,
     *,
     launch_mode: ModeSetting = "auto",
+    **more: Any,
 ) -> Services:
-    """One bot process: its own gateway and Slack client over the shared world and store."""
-    notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url))
+    """One bot process: its own gateway and Slack client over the shared world and store,
+    on the local Flywheel's clock (posts to a channel are not paced: the mock has no limit)."""
+    notifier = SlackNotifier(
+        WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url), min_interval=0
+    )
     return build_services(
         SdkGateway.connect(localfw.sdk_api_key),
         store,
@@ -64,6 +69,9 @@ def make_services(
         REPO_CONFIGS,
         notifier=notifier,
         launch_mode=launch_mode,
+        clock=localfw.clock.now,
+        site_url=SITE_URL,
+        **more,
     )
 
 
@@ -367,7 +375,7 @@ def test_one_channel_message_per_batch_updated_until_complete(
     assert updates and {(u.args["channel"], u.args["ts"]) for u in updates} == {
         (DEFAULT_CHANNEL_ID, stored.ts)
     }
-    assert "0/1,329 complete · 1,329 running or queued" in updates[-1].args["text"]
+    assert "0% · 0/1,329 complete · 1,329 queued" in updates[-1].args["text"]
 
     slack_services.watcher.tick()  # nothing moved: no update
     assert len(mock_slack.calls("chat.update")) == len(updates)
@@ -381,7 +389,8 @@ def test_one_channel_message_per_batch_updated_until_complete(
     assert "finished" in last.args["text"]
     assert sqlite_store.batches.get_existing(batch_id).state is BatchState.COMPLETE
     assert len(progress_posts(mock_slack)) == 1
-    assert thread_posts(mock_slack) == []
+    [summary] = thread_posts(mock_slack)  # the completion summary, nothing else
+    assert summary.args["text"].startswith("qsiprep-hpc on gear_testing: 1,329 complete, 0 failed")
 
     answer = slash(f"status {batch_id}").answer()
     assert "1,329/1,329 complete" in answer["text"]
@@ -410,7 +419,7 @@ def test_status_of_a_1329_job_batch_costs_few_requests_with_the_plain_key(
 
     answer = slash(f"status {batch_id}").answer()
 
-    assert "0/1,329 complete · 1,329 running or queued" in answer["text"]
+    assert "0/1,329 complete · 1,329 queued" in answer["text"]
     assert demo_localfw.requests.count() <= 5
     assert demo_localfw.requests.count("GET", "/jobs") == 0
     assert demo_localfw.requests.count("GET", "/users/self/jobs") == 2  # 1,000 + 329

@@ -63,6 +63,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     from bot.service.launch.service import LaunchService
     from bot.settings import Settings
     from bot.slack.notifier import SlackNotifier
+    from bot.slack.subscription_notifier import SlackSubscriptionNotifier
     from doubles.mock_slack import MockSlack
 
     seen: dict[str, Any] = {}
@@ -71,11 +72,13 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
 
     def recording_runtime(settings: Settings, **kwargs: Any) -> Any:
         seen["notifier"] = kwargs.get("notifier")
+        seen["subscription_notifier"] = kwargs.get("subscription_notifier")
         return build_runtime(settings, **kwargs)
 
-    def recording_scheduler(watcher: Any, *, interval: float) -> Any:
-        seen["scheduler"] = start_scheduler(watcher, interval=interval)
+    def recording_scheduler(watcher: Any, *, interval: float, **kwargs: Any) -> Any:
+        seen["scheduler"] = start_scheduler(watcher, interval=interval, **kwargs)
         seen["interval"] = interval
+        seen["notifications"] = kwargs.get("notifications")
         return seen["scheduler"]
 
     def resume(self: LaunchService) -> list[str]:
@@ -121,6 +124,9 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
 
     assert seen["client"].base_url == mock.api_url and seen["client"].token == "xoxb-serve"
     assert isinstance(seen["notifier"], SlackNotifier)
+    # subscribed channels hear of batches and get their digests in Slack, not nowhere
+    assert isinstance(seen["subscription_notifier"], SlackSubscriptionNotifier)
+    assert seen["notifications"] is not None
     assert seen["resumed"] and seen["interval"] == 7
     assert not seen["scheduler"].running and seen["server_shut"]
 

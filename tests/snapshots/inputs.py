@@ -8,7 +8,7 @@ messages are the same on every run and machine.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import (
     Actor,
@@ -17,6 +17,7 @@ from bot.domain import (
     FileRef,
     GearDetail,
     GearSummary,
+    JobState,
     LaunchMode,
     ProjectRef,
     SessionRef,
@@ -24,7 +25,7 @@ from bot.domain import (
 from bot.errors import FlywheelRefused, NotFound, PermissionDenied
 from bot.service.configs.model import InputRef, SavedConfig, SessionSelection
 from bot.service.launch.plan import LaunchPlan, Skipped
-from bot.service.launch.progress import BatchView, FailedSession
+from bot.service.launch.progress import BatchView, FailedSession, StuckJob, StuckReport
 from bot.service.launch.service import CancelOutcome, CancelStep
 from commands.grammar import CommandUsageError
 from commands.registry import REGISTRY
@@ -36,6 +37,11 @@ CHANNEL = "C01LAB"
 CREATED = datetime(2024, 5, 14, 9, 30, tzinfo=UTC)
 LAUNCHED_AT = datetime(2024, 5, 14, 9, 42, tzinfo=UTC)
 FINISHED_AT = datetime(2024, 5, 15, 3, 5, tzinfo=UTC)
+SITE_URL = "https://upenn.flywheel.io"
+# Flywheel's job times: the first job queued, the reading of the running batch, the last end
+FIRST_QUEUED = datetime(2024, 5, 14, 9, 41, tzinfo=UTC)
+READ_AT = datetime(2024, 5, 14, 13, 11, tzinfo=UTC)
+LAST_ENDED = datetime(2024, 5, 15, 2, 58, tzinfo=UTC)
 
 SESSIONS = 1_329  # matched by the config's acquisition rule
 SKIPPED_COMPLETE = 41  # already run with the same gear, version and config
@@ -184,6 +190,22 @@ PROGRESS_LAUNCHED = BatchView(
     jobs={"complete": 612, "failed": 31, "running": 48, "pending": 582},
     complete_without_outputs=2,
     failures=FAILURES,
+    started_at=FIRST_QUEUED,
+    as_of=READ_AT,
+    site_url=SITE_URL,
+)
+
+
+def _job_failure(i: int) -> FailedSession:
+    reason = "gear failure" if i % 3 else "no reason given by Flywheel"
+    return FailedSession("PNC1", f"sub-{600400 + i}", reason, f"6651b0c1d2e3f4a5{i:08x}")
+
+
+# 36 failed jobs: more than the summary lists (20), so the full list goes in a CSV file.
+JOB_FAILURES = tuple(_job_failure(i) for i in range(36))
+WITHOUT_OUTPUTS = tuple(
+    FailedSession("PNC1", f"sub-{600900 + i}", "no file matching *.html.zip", f"6652c0{i:018x}")
+    for i in range(4)
 )
 PROGRESS_COMPLETE = BatchView(
     batch=COMPLETE,
@@ -193,6 +215,41 @@ PROGRESS_COMPLETE = BatchView(
     jobs={"complete": 1_237, "failed": 36},
     complete_without_outputs=4,
     failures=FAILURES,
+    failed_jobs=JOB_FAILURES,
+    without_outputs=WITHOUT_OUTPUTS,
+    started_at=FIRST_QUEUED,
+    ended_at=LAST_ENDED,
+    as_of=FINISHED_AT,
+    site_url=SITE_URL,
+)
+# A batch whose every job was cancelled: the bar must not look done.
+ALL_CANCELLED = replace(
+    PROGRESS_COMPLETE,
+    batch=replace(COMPLETE, state=BatchState.CANCELLED, complete_count=0, failed_count=0),
+    launch_failed=0,
+    jobs={"cancelled": LAUNCHED_JOBS},
+    complete_without_outputs=0,
+    failures=(),
+    failed_jobs=(),
+    without_outputs=(),
+)
+# Every job complete with its outputs: no Retry button.
+ALL_GOOD = replace(
+    PROGRESS_COMPLETE,
+    launch_failed=0,
+    launched=TO_LAUNCH,
+    jobs={"complete": TO_LAUNCH},
+    complete_without_outputs=0,
+    failures=(),
+    failed_jobs=(),
+    without_outputs=(),
+)
+STUCK = StuckReport(
+    threshold=timedelta(hours=12),
+    jobs=tuple(
+        StuckJob("PNC1", f"sub-{600700 + i}", JobState.RUNNING, timedelta(hours=14, minutes=i))
+        for i in range(3)
+    ),
 )
 # More failures than the thread post lists (40): the rest are counted, never dropped.
 MANY_FAILURES = replace(
@@ -205,9 +262,7 @@ MANY_FAILURES = replace(
     ),
 )
 
-CANCEL_PREVIEW = CancelOutcome(
-    LAUNCHED, CancelStep.PREVIEW, pending=582, running=48, finished=643
-)
+CANCEL_PREVIEW = CancelOutcome(LAUNCHED, CancelStep.PREVIEW, pending=582, running=48, finished=643)
 CANCEL_DONE = CancelOutcome(LAUNCHED, CancelStep.DONE, pending=582, cancelled=582)
 
 

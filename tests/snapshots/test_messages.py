@@ -19,6 +19,7 @@ from bot import console
 from bot.slack import errors as slack_errors
 from bot.slack.notifier import SlackNotifier
 from commands.render import batch as render_batch
+from commands.render import summary as render_summary
 from commands.render.errors import error_reply
 from commands.reply import Reply
 from tests.snapshots import inputs
@@ -66,6 +67,18 @@ CASES: dict[str, Callable[[pytest.MonkeyPatch], Message]] = {
     "progress_launching": lambda _: message(render_batch.progress(inputs.PROGRESS_LAUNCHING)),
     "progress_launched": lambda _: message(render_batch.progress(inputs.PROGRESS_LAUNCHED)),
     "progress_complete": lambda _: message(render_batch.progress(inputs.PROGRESS_COMPLETE)),
+    "progress_all_cancelled": lambda _: message(render_batch.progress(inputs.ALL_CANCELLED)),
+    # the completion summary in the thread (broadcast), its CSV, and the stuck-jobs alert
+    "summary_with_failures": lambda _: message(render_summary.summary(inputs.PROGRESS_COMPLETE)),
+    "summary_all_good": lambda _: message(render_summary.summary(inputs.ALL_GOOD)),
+    "summary_all_cancelled": lambda _: message(render_summary.summary(inputs.ALL_CANCELLED)),
+    "summary_csv": lambda _: {
+        "name": render_summary.failures_csv(inputs.PROGRESS_COMPLETE)[0],
+        "lines": render_summary.failures_csv(inputs.PROGRESS_COMPLETE)[1].decode().split("\n"),
+    },
+    "stuck_alert": lambda _: message(
+        render_summary.stuck_alert(inputs.PROGRESS_LAUNCHED, inputs.STUCK)
+    ),
     # sessions that failed to launch, in the batch message's thread
     "launch_failures": lambda _: message(render_batch.failures(inputs.PROGRESS_LAUNCHED)),
     "launch_failures_over_the_limit": lambda _: message(
@@ -109,7 +122,7 @@ class RecordingClient:
 def test_the_notifier_sends_exactly_the_snapshotted_batch_messages() -> None:
     """The progress and failure snapshots are what Slack receives, not just what renders."""
     client = RecordingClient()
-    notifier = SlackNotifier(cast(WebClient, client))
+    notifier = SlackNotifier(cast(WebClient, client), min_interval=0)
     ts = notifier.post(inputs.CHANNEL, inputs.PROGRESS_LAUNCHING)
     notifier.update(inputs.CHANNEL, ts, inputs.PROGRESS_COMPLETE)
     notifier.post_failures(inputs.CHANNEL, ts, inputs.PROGRESS_LAUNCHED)
@@ -122,6 +135,10 @@ def test_the_notifier_sends_exactly_the_snapshotted_batch_messages() -> None:
         ("chat.update", {**sent(render_batch.progress(inputs.PROGRESS_COMPLETE)), "ts": ts}),
         (
             "chat.postMessage",
-            {**sent(render_batch.failures(inputs.PROGRESS_LAUNCHED)), "thread_ts": ts},
+            {
+                **sent(render_batch.failures(inputs.PROGRESS_LAUNCHED)),
+                "thread_ts": ts,
+                "reply_broadcast": False,
+            },
         ),
     ]

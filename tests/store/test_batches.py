@@ -249,6 +249,22 @@ def test_find_is_newest_first_and_filters(store: Store) -> None:
     assert len(store.batches.find(limit=1)) == 1
 
 
+def test_a_retry_is_recorded_with_the_batch_it_retries_and_found_by_it(store: Store) -> None:
+    first, _ = store.batches.create_or_get(spec(project="p1"), targets(3))
+    retry, created = store.batches.create_or_get(
+        spec(project="p1", key_extra=f"retry-of:{first.id}:1", retry_of=first.id), targets(1)
+    )
+    other, _ = store.batches.create_or_get(spec(project="p3"), targets(2))
+    assert created and retry.id != first.id and retry.retry_of == first.id
+    assert store.batches.get_existing(retry.id).retry_of == first.id
+    assert first.retry_of is None
+    assert [x.id for x in store.batches.find(retry_of=first.id)] == [retry.id]
+    assert store.batches.find(retry_of=retry.id) == []
+    assert [x.id for x in store.batches.find(project_labels=["p1", "p2"])] == [retry.id, first.id]
+    assert [x.id for x in store.batches.find(project_labels=["p3"])] == [other.id]
+    assert store.batches.find(project_labels=[]) == []
+
+
 def test_claim_summaries_once(store: Store) -> None:
     done = final_batch(store, "done")
     failed = final_batch(store, "failed", BatchState.FAILED)

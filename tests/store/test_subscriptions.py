@@ -76,3 +76,39 @@ def test_bad_events_or_time_are_refused(
             channel="C1", project_label="p1", created_by="a", events=events, digest_time=digest_time
         )
     assert store.subscriptions.for_channel("C1") == []
+
+
+def test_time_zone_and_stuck_are_kept_and_a_bad_zone_refused(store: Store) -> None:
+    sub = store.subscriptions.subscribe(
+        channel="C1",
+        project_label="p1",
+        created_by="a",
+        events=["stuck", "digest"],
+        digest_time="08:30",
+        timezone="Europe/Paris",
+    )
+    assert (sub.events, sub.timezone) == (("stuck", "digest"), "Europe/Paris")
+    assert store.subscriptions.get(sub.id) == sub
+    with pytest.raises(ValueError):
+        store.subscriptions.subscribe(
+            channel="C1", project_label="p1", created_by="a", timezone="Mars/Olympus"
+        )
+
+
+def test_a_paused_channel_is_left_out_until_subscribed_again(store: Store) -> None:
+    subs = store.subscriptions
+    subs.subscribe(channel="C1", project_label="p1", created_by="a")
+    subs.subscribe(channel="C1", project_label="p1", gear="g", created_by="a")
+    subs.subscribe(channel="C2", project_label="p1", created_by="a")
+
+    assert subs.pause_channel("C1", "not_in_channel") == 2
+    assert subs.pause_channel("C1", "not_in_channel") == 0  # already paused: said once
+
+    assert [s.channel for s in subs.matching("p1", "g")] == ["C2"]
+    assert [s.channel for s in subs.active()] == ["C2"]
+    assert [(s.paused, s.paused_reason) for s in subs.for_channel("C1")] == [
+        (True, "not_in_channel"),
+        (True, "not_in_channel"),
+    ]
+    subs.subscribe(channel="C1", project_label="p1", gear="g", created_by="b")
+    assert [(s.gear, s.paused) for s in subs.for_channel("C1")] == [(None, True), ("g", False)]

@@ -18,6 +18,7 @@ from bot.service.configs.manifest import (
 )
 from bot.service.configs.model import (
     SIZE_TAGS,
+    AnalysisSource,
     ConfigError,
     InputRef,
     SavedConfig,
@@ -28,6 +29,7 @@ from bot.service.configs.service import ConfigService, ConfigView
 
 __all__ = [
     "SIZE_TAGS",
+    "AnalysisSource",
     "ConfigEntry",
     "ConfigError",
     "ConfigLibrary",

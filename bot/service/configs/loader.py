@@ -17,7 +17,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import NotFound
-from bot.service.configs.model import ConfigError, InputRef, SavedConfig, SessionSelection
+from bot.service.configs.model import (
+    AnalysisSource,
+    ConfigError,
+    InputRef,
+    SavedConfig,
+    SessionSelection,
+)
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -173,7 +179,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
     if loc and loc[0] == "sessions":
         return SessionSelection
     if loc and loc[0] == "inputs":
-        return InputRef
+        return AnalysisSource if len(loc) >= 3 and loc[2] == "analysis" else InputRef
     return SavedConfig
 
 

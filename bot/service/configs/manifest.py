@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any
 
-from bot.domain import ConfigOption, GearDetail
-from bot.service.configs.model import ConfigError, SavedConfig
+from bot.domain import ConfigOption, GearDetail, GearInput
+from bot.service.configs.model import ConfigError, InputRef, SavedConfig
 
 USER_INPUT_BASES = frozenset({"file"})  # api-key and context inputs are filled in by Flywheel
 MAX_ALLOWED_SHOWN = 12
@@ -104,19 +104,42 @@ def manifest_problems(saved: SavedConfig, gear: GearDetail) -> list[str]:
             problems.append(f"config.{option.name}: required by the gear and has no default")
     inputs = {i.name: i for i in gear.inputs}
     supplied = sorted(n for n, i in inputs.items() if i.base in USER_INPUT_BASES)
-    for name in saved.inputs:
+    for name, ref in saved.inputs.items():
         item = inputs.get(name)
         if item is None or item.base not in USER_INPUT_BASES:
             problems.append(
                 f"inputs.{name}: not a file input of {gear.summary.name}"
                 f"{_nearest(name, supplied)} (file inputs: {', '.join(supplied) or 'none'})"
             )
+            continue
+        problems.extend(_source_problems(name, ref, item.types))
     for name in supplied:
         if not inputs[name].optional and name not in saved.inputs:
-            problems.append(
-                f"inputs.{name}: required; give a project file, "
-                f"e.g. `{name}: {{project_file: FILE}}`"
-            )
+            problems.append(f"inputs.{name}: required; {_source_hint(inputs[name])}")
+    return problems
+
+
+def _source_hint(item: GearInput) -> str:
+    """How to give a required input: a project file, or (for typed images) each target's
+    own file of that type."""
+    images = [t for t in item.types or [] if t not in ("text", "source code", "tabular data")]
+    if images:
+        return (
+            f"give a source, e.g. `{item.name}: {{type: {images[0]}}}` (each target's own "
+            f"file) or `{item.name}: {{project_file: FILE}}`"
+        )
+    return f"give a project file, e.g. `{item.name}: {{project_file: FILE}}`"
+
+
+def _source_problems(name: str, ref: InputRef, types: list[str] | None) -> list[str]:
+    """A source against the input's declared file types (``base: file`` with ``type``)."""
+    problems = []
+    wanted = ref.analysis.type if ref.analysis is not None else ref.type
+    if wanted is not None and types is not None and wanted not in types:
+        key = f"inputs.{name}.analysis.type" if ref.analysis is not None else f"inputs.{name}.type"
+        problems.append(
+            f"{key}: `{wanted}` is not a file type {name} takes (it takes {', '.join(types)})"
+        )
     return problems
 
 

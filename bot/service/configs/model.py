@@ -8,6 +8,7 @@ only what the file alone can tell.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import string
 from datetime import datetime
@@ -26,6 +27,42 @@ SIZE_TAGS: dict[str, str] = {
 }
 Size = Literal["small", "large", "extra-large"]
 SkipPolicy = Literal["complete", "none"]
+# What one job runs on (SDK ``gear.run(destination=...)``): an analysis gear makes its
+# analysis there, a utility gear writes its outputs into it.
+TargetLevel = Literal["session", "acquisition", "subject", "project"]
+# Several files (or analyses) match a target's input: which one to take. Without `pick`
+# the target is skipped: fwbot never guesses. ``latest`` reads as ``newest``.
+Pick = Literal["newest", "latest", "oldest"]
+AnalysisState = Literal["complete", "failed", "cancelled", "running", "pending"]
+# Flywheel's file types, as core names them from file extensions (api/filetypes.json).
+FILE_TYPES = (
+    "archive",
+    "bval",
+    "bvec",
+    "dicom",
+    "document",
+    "eeg",
+    "gephysio",
+    "image",
+    "ismrmrd",
+    "log",
+    "markdown",
+    "markup",
+    "MATLAB data",
+    "MGH data",
+    "nifti",
+    "parrec",
+    "pdf",
+    "pfile",
+    "presentation",
+    "PsychoPy data",
+    "qa",
+    "source code",
+    "spreadsheet",
+    "tabular data",
+    "text",
+    "video",
+)
 
 LABEL_FIELDS = ("date", "gear", "version", "config")
 DEFAULT_LABEL = "{gear}_{version}_{date}"
@@ -118,10 +155,181 @@ class SessionSelection(_Strict):
         return "; ".join(parts) if parts else "all sessions"
 
 
-class InputRef(_Strict):
-    """A gear input taken from a project file, by name: indexes change when files are added."""
+def _file_type(value: str | None) -> str | None:
+    if value is not None and value not in FILE_TYPES:
+        close = [t for t in FILE_TYPES if t.casefold() == value.casefold()]
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise ValueError(
+            f"`{value}` is not a Flywheel file type{hint} (types: {', '.join(FILE_TYPES)})"
+        )
+    return value
 
-    project_file: str = Field(min_length=1)
+
+def _glob(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("a pattern must not be blank, e.g. `*.nii.gz`")
+    return value
+
+
+def is_pattern(text: str) -> bool:
+    """Does a label or name pattern use glob wildcards (``*``, ``?``, ``[...]``)?"""
+    return any(ch in text for ch in "*?[")
+
+
+def glob_matches(pattern: str, text: str) -> bool:
+    """Glob match, case-sensitive as Flywheel's labels and names are."""
+    return fnmatch.fnmatchcase(text, pattern)
+
+
+class AnalysisSource(_Strict):
+    """An output file of an earlier analysis on the same target: the analyses of ``gear``
+    (of ``version``, labelled like ``label``) whose job is ``state``, their files named
+    like ``file`` (of ``type``). Several such analyses: ``pick`` says which, else the
+    target is skipped."""
+
+    gear: str = Field(min_length=1)
+    file: str = Field(min_length=1)
+    version: str | None = None
+    label: str | None = None
+    type: str | None = None
+    state: AnalysisState = "complete"
+    pick: Pick | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        return _file_type(value)
+
+    @field_validator("file", "label")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        return _glob(value)
+
+    @field_validator("gear", "version", mode="before")
+    @classmethod
+    def _text_not_number(cls, value: Any) -> Any:
+        if isinstance(value, bool | int | float):
+            raise ValueError(f'write it in quotes, e.g. "{value}" (YAML read it as a number)')
+        return value
+
+    def describe(self) -> str:
+        parts = [f"{self.state} {self.gear}" + (f" {self.version}" if self.version else "")]
+        if self.label:
+            parts.append(f"label {self.label}")
+        parts.append(f"file {self.file}")
+        if self.type:
+            parts.append(f"type {self.type}")
+        if self.pick:
+            parts.append(f"pick {self.pick}")
+        return "analysis " + ", ".join(parts)
+
+
+class InputRef(_Strict):
+    """Where a gear input's file comes from, always by name (indexes change as files are
+    added). One kind of source per input:
+
+    - ``project_file``: a file of the project (the FreeSurfer license);
+    - ``acquisition`` / ``file`` / ``type`` / ``classification``: the one file of each
+      target (or of its acquisitions labelled like ``acquisition``) that matches;
+    - ``analysis``: an output of an earlier analysis on the target.
+
+    Several matching files: ``pick`` says which (newest or oldest), else the target is
+    skipped, never launched with a guess."""
+
+    project_file: str | None = Field(default=None, min_length=1)
+    acquisition: str | None = None
+    file: str | None = None
+    type: str | None = None
+    classification: dict[str, list[str]] | None = None
+    analysis: AnalysisSource | None = None
+    pick: Pick | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        return _file_type(value)
+
+    @field_validator("acquisition", "file")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        return _glob(value)
+
+    @field_validator("classification", mode="before")
+    @classmethod
+    def _classification(cls, value: Any) -> Any:
+        """``{Measurement: Diffusion}``, ``{Intent: [Structural]}``, ``"Measurement: T1"``."""
+        if isinstance(value, str):
+            key, sep, rest = value.partition(":")
+            if not sep or not key.strip() or not rest.strip():
+                raise ValueError("write it as `{Measurement: Diffusion}`")
+            value = {key.strip(): rest.strip()}
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("name at least one classification, e.g. `{Measurement: T1}`")
+            out: dict[Any, Any] = {}
+            for key, wanted in value.items():
+                items = wanted if isinstance(wanted, list) else [wanted]
+                if not items or not all(isinstance(v, str) and v.strip() for v in items):
+                    raise ValueError(f"`{key}`: give one or more values, e.g. `{key}: T1`")
+                out[key] = [v.strip() for v in items]
+            return out
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> InputRef:
+        files = self.has_file_rules
+        kinds = [
+            k
+            for k, on in (
+                ("project_file", self.project_file is not None),
+                ("analysis", self.analysis is not None),
+                ("acquisition/file/type/classification", files),
+            )
+            if on
+        ]
+        if not kinds:
+            raise ValueError(
+                "say where the file comes from: `project_file: NAME`, `acquisition: LABEL` / "
+                "`file: GLOB` / `type: TYPE`, or `analysis: {gear: ..., file: ...}`"
+            )
+        if len(kinds) > 1:
+            raise ValueError(f"one kind of source per input, not {' and '.join(kinds)}")
+        if self.pick is not None and not files:
+            where = "inside `analysis:`" if self.analysis is not None else "with file rules"
+            raise ValueError(f"`pick` goes {where}")
+        return self
+
+    @property
+    def has_file_rules(self) -> bool:
+        return any(
+            v is not None for v in (self.acquisition, self.file, self.type, self.classification)
+        )
+
+    @property
+    def kind(self) -> Literal["project", "target", "analysis"]:
+        if self.project_file is not None:
+            return "project"
+        return "analysis" if self.analysis is not None else "target"
+
+    def describe(self) -> str:
+        """One short line: ``project file license.txt``, ``acquisition acq-64dir_dwi,
+        file *.nii.gz``, ``analysis complete qsiprep-hpc, file qsiprep_*.zip``."""
+        if self.project_file is not None:
+            return f"project file {self.project_file}"
+        if self.analysis is not None:
+            return self.analysis.describe()
+        parts = []
+        if self.acquisition is not None:
+            parts.append(f"acquisition {self.acquisition}")
+        if self.file is not None:
+            parts.append(f"file {self.file}")
+        if self.type is not None:
+            parts.append(f"type {self.type}")
+        for key, values in (self.classification or {}).items():
+            parts.append(f"{key} {'+'.join(values)}")
+        if self.pick is not None:
+            parts.append(f"pick {self.pick}")
+        return ", ".join(parts)
 
 
 class SavedConfig(_Strict):
@@ -134,6 +342,7 @@ class SavedConfig(_Strict):
     size: Size | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     inputs: dict[str, InputRef] = Field(default_factory=dict)
+    target: TargetLevel = "session"
     sessions: SessionSelection = Field(default_factory=SessionSelection)
     skip: SkipPolicy = "complete"
     expect_outputs: list[str] = Field(default_factory=lambda: ["*.html.zip"])
@@ -178,6 +387,15 @@ class SavedConfig(_Strict):
         for key in self.config:
             if not isinstance(key, str):
                 raise ValueError(f"config key {key!r} must be text")
+        return self
+
+    @model_validator(mode="after")
+    def _rules_fit_the_target(self) -> SavedConfig:
+        if self.target == "project" and not self.sessions.all_sessions:
+            raise ValueError(
+                "sessions: a `target: project` config runs once on the project; "
+                "leave `sessions` out"
+            )
         return self
 
     @property

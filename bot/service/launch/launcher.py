@@ -444,27 +444,33 @@ class Launcher:
         return found
 
     def _mark_found(self, planned: Sequence[Target], found: Sequence[JobRecord]) -> None:
+        level = planned[0].target_type if planned else "session"
         self._mark(
             planned,
             [
                 LaunchedJob(
-                    session_id=j.session_id or "", job_id=j.job_id, analysis_id=j.analysis_id
+                    session_id=j.session_id or "",
+                    job_id=j.job_id,
+                    analysis_id=j.analysis_id,
+                    target_id=j.target_of(level),
                 )
                 for j in found
             ],
         )
 
     def _mark(self, targets: Sequence[Target], launched: Sequence[LaunchedJob]) -> None:
-        by_session = {t.session_id: t for t in targets}
+        """Targets launched, matched by their container (a job's ``parents`` at the
+        targets' level; a session target's is its session)."""
+        by_key = {t.key: t for t in targets}
         updates = [
             TargetUpdate(
-                target_id=by_session[job.session_id].id,
+                target_id=by_key[key].id,
                 state=TargetState.LAUNCHED,
                 job_id=job.job_id,
                 analysis_id=job.analysis_id,
             )
             for job in launched
-            if job.session_id in by_session
+            if (key := job.target_id or job.session_id) in by_key
         ]
         if updates:
             self._batches.update_targets(updates)
@@ -543,7 +549,10 @@ class Launcher:
 
     @staticmethod
     def _spec(batch: Batch, target: Target, *, analysis: bool) -> JobSpec:
+        """The job for one target: the batch's inputs (project files) and the files the
+        plan picked for this target, exactly as recorded before the launch."""
         inputs = {name: FileRef.model_validate(ref) for name, ref in batch.inputs.items()}
+        inputs.update({name: FileRef.model_validate(ref) for name, ref in target.inputs.items()})
         tags = [batch_tag(batch.id), *([batch.vm_tag] if batch.vm_tag else [])]
         return JobSpec(
             gear_id=batch.gear_id,
@@ -553,6 +562,8 @@ class Launcher:
             inputs=inputs,
             tags=tags,
             analysis=analysis,
+            target_type=target.target_type,
+            target_id=target.key,
         )
 
 

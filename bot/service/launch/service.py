@@ -28,7 +28,6 @@ from bot.domain import (
     LaunchMode,
     ProjectRef,
     SameLaunchUnderWay,
-    TargetSpec,
     TargetState,
     batch_tag,
 )
@@ -36,9 +35,10 @@ from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound,
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
-from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner
+from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, target_spec
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
+from bot.service.launch.retry import Retrier, RetryTicket
 from bot.service.use_cases import UseCase
 from bot.service.workers import WorkerPool
 from bot.store.batches import BatchRepo
@@ -108,6 +108,7 @@ class LaunchService:
         self._in_flight: set[str] = set()
         self._retry_timers: dict[str, threading.Timer] = {}
         self._lock = threading.Lock()
+        self._retrier = Retrier(gateway, batches, access, unit_of_work=unit_of_work)
 
     # -- planning ----------------------------------------------------------------
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
@@ -123,6 +124,16 @@ class LaunchService:
                 + ", ".join(plan.missing_inputs)
                 + ".",
                 hint="Upload the file to the project, or change `inputs` in the saved config.",
+            )
+        if not plan.to_launch and plan.unmatched and not plan.skipped:
+            first = plan.unmatched[0]
+            raise UsageError(
+                f"Nothing to launch: none of the {len(plan.matched):,} matching "
+                f"{plan.targets_word} has the inputs the config asks for "
+                f"(e.g. {first.target.subject_label} {first.target.label}: "
+                f"{first.reason}).".replace("  ", " "),
+                hint="`dry-run` shows how each input matched; change `inputs` in the saved "
+                "config.",
             )
         if not plan.to_launch:
             batches = plan.skipped_batches()
@@ -149,15 +160,10 @@ class LaunchService:
             size=plan.size,
             vm_tag=plan.vm_tag,
             state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
-            skipped_count=len(plan.skipped),
+            skipped_count=len(plan.skipped) + len(plan.unmatched),
             expect_outputs=tuple(plan.saved.expect_outputs),
         )
-        targets = [
-            TargetSpec(
-                session_id=s.session_id, session_label=s.label, subject_label=s.subject_label
-            )
-            for s in plan.to_launch
-        ]
+        targets = [target_spec(s) for s in plan.to_launch]
         with self._unit_of_work():  # the plan read Flywheel; the store is written at once
             batch, created = self._batches.create_or_get(spec, targets)
             for _ in range(MAX_RELAUNCHES):
@@ -169,6 +175,17 @@ class LaunchService:
                 batch, created = self._batches.create_or_get(spec, targets)
             same = self._same_launch(batch)
         return LaunchTicket(batch=batch, plan=plan, created=created, same_launch=tuple(same))
+
+    def retry(self, actor: Actor, batch_id: str) -> RetryTicket:
+        """`/fw retry BATCH`: a new batch (``retry_of`` the original) of the sessions it
+        failed or left without expected outputs, recorded for the same confirm as a launch.
+        The batch's launcher or a project admin may ask, with launch access to its project."""
+        original = self._batches.get_existing(batch_id)
+        self._authorize(actor, UseCase.RETRY_REQUEST, original, launcher=original.requester_email)
+        self._access.authorize(
+            actor, UseCase.LAUNCH_REQUEST, project=_project_of(original), target=original.id
+        )
+        return self._retrier.request(actor, original)
 
     def _same_launch(self, batch: Batch) -> list[Batch]:
         if not batch.launch_key:  # recorded before launch keys existed

@@ -1,8 +1,9 @@
 """The batch watcher: what the scheduler runs every few seconds.
 
 It keeps each launched batch's message current (one tagged query per batch),
-marks a batch complete when all its jobs have ended, and restarts launches this
-process is not running (left over from a restart or an outage).
+marks a batch complete when all its jobs have ended, alerts once about jobs stuck far
+longer than their gear should take, posts each finished batch's summary once, and
+restarts launches this process is not running (left over from a restart or an outage).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from bot.domain import (
     when_jobs_end,
 )
 from bot.errors import FwbotError
+from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
+from bot.service.launch.stuck import StuckWatch
+from bot.service.launch.summary import SummaryPoster
 from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
@@ -26,21 +30,37 @@ WATCH_LIMIT = 200
 
 
 class BatchWatcher:
-    def __init__(self, reporter: BatchReporter, batches: BatchRepo, launches: LaunchService):
+    def __init__(
+        self,
+        reporter: BatchReporter,
+        batches: BatchRepo,
+        launches: LaunchService,
+        summaries: SummaryPoster | None = None,
+        stuck: StuckWatch | None = None,
+    ):
         self._reporter = reporter
         self._batches = batches
         self._launches = launches
+        self._summaries = summaries
+        self._stuck = stuck
 
     def tick(self) -> None:
         self._launches.resume_unfinished()
         self._reporter.retry_unsent()
+        ended: dict[str, BatchView] = {}
         for batch in self._batches.find(states=[BatchState.LAUNCHED], limit=WATCH_LIMIT):
             try:
-                self.refresh(batch.id)
+                view = self.refresh(batch.id)
+                if view.batch.is_final:
+                    ended[batch.id] = view
+                elif self._stuck is not None:
+                    self._stuck.check(view)
             except FwbotError as err:  # Flywheel down: try again next tick
                 log.warning("cannot refresh batch %s: %s", batch.id, err.message)
+        if self._summaries is not None:
+            self._summaries.post_due(ended)
 
-    def refresh(self, batch_id: str) -> None:
+    def refresh(self, batch_id: str) -> BatchView:
         view = self._reporter.view(batch_id)
         self._batches.update_counts(batch_id, complete=view.complete, failed=view.failed)
         if view.all_final:
@@ -50,4 +70,4 @@ class BatchWatcher:
             with contextlib.suppress(IllegalTransition):
                 self._batches.transition(batch_id, final)
             view = self._reporter.view(batch_id)
-        self._reporter.publish(batch_id, view)
+        return self._reporter.publish(batch_id, view)

@@ -1,4 +1,5 @@
-"""Buttons (Launch, Approve, Cancel/Reject, Cancel N pending jobs): a click runs its use case.
+"""Buttons (Launch, Approve, Cancel/Reject, Cancel N pending jobs, Status, Retry failed): a
+click runs its use case.
 
 Each button's ``action_id`` is a ``commands.buttons.ButtonAction`` and its ``value``
 a ``ButtonValue`` (compact JSON; a bare batch id on messages posted before that is
@@ -10,7 +11,8 @@ renderer as the typed command: the same permission checks, audit rows and error 
 A click that worked replaces the message the button was on (the ephemeral plan
 becomes "Launching ...", the approval request says who approved or rejected it);
 a refused click gets its own ephemeral answer and leaves the buttons in place for
-the person who may click them.
+the person who may click them. The completion summary's Status and Retry failed answer
+beside it, only to the clicker: the summary stays for the channel.
 """
 
 from __future__ import annotations
@@ -50,25 +52,31 @@ def handle_click(
     on_ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
 
     def answer(actor: Actor) -> None:
-        reply = run_click(
-            read_click(action_id, raw_value), CommandContext(actor, answering.services)
+        value = read_click(action_id, raw_value)
+        reply = run_click(value, CommandContext(actor, answering.services))
+        answer_click(
+            respond, reply, on_ephemeral=on_ephemeral, replace=value.action.replaces_message
         )
-        answer_click(respond, reply, on_ephemeral=on_ephemeral)
 
     answering.answer_later(f"click {action_id[:20]}", context, respond, answer)
 
 
-def answer_click(respond: Respond, reply: Reply, *, on_ephemeral: bool) -> None:
+def answer_click(
+    respond: Respond, reply: Reply, *, on_ephemeral: bool, replace: bool = True
+) -> None:
     """Replace the clicked message with the outcome, or answer a refusal on the side.
 
     ``on_ephemeral``: the button sat on an ephemeral message (the requester's plan);
     the replacement keeps that visibility, an in-channel message stays in channel.
+    ``replace=False`` (the summary's Status and Retry failed): the answer goes beside the
+    message, which stays as it is (Status only to the clicker; a retry's plan as
+    `/fw retry` answers it).
     """
-    if reply.error:
+    if reply.error or not replace:
         respond(
             text=reply.text,
             blocks=reply.blocks or None,
-            response_type="ephemeral",
+            response_type="ephemeral" if reply.ephemeral or reply.error else "in_channel",
             replace_original=False,
         )
         return

@@ -14,12 +14,17 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.service import UseCases
+from bot.service.notify import ChannelGone
 from bot.slack.answers import Answering
+from bot.slack.posting import SlackPoster
 from commands.context import CommandContext
 from commands.dispatch import dispatch
+from commands.render.message import with_note
 from commands.reply import Reply
 
 logger = logging.getLogger(__name__)
@@ -27,12 +32,21 @@ logger = logging.getLogger(__name__)
 COMMAND = "/fw"
 
 
-def send_reply(respond: Respond, reply: Reply) -> None:
-    """Post a ``Reply`` to the command's ``response_url``.
+def send_reply(
+    respond: Respond,
+    reply: Reply,
+    *,
+    client: WebClient | None = None,
+    user_id: str | None = None,
+) -> None:
+    """Post a ``Reply`` to the command's ``response_url``; its files (a CSV) first go to
+    the user privately (``share_privately``), and the reply says where.
 
     If Slack refuses the blocks, the text alone is sent instead: a plainer
     answer beats silence.
     """
+    if reply.files:
+        reply = share_privately(client, user_id, reply)
     response_type = "ephemeral" if reply.ephemeral else "in_channel"
     result: Any = respond(
         text=reply.text,
@@ -46,6 +60,38 @@ def send_reply(respond: Respond, reply: Reply) -> None:
     result = respond(text=reply.text, response_type=response_type, replace_original=False)
     if not _ok(result):
         logger.warning("response_url post failed: %s", _why(result))
+
+
+def share_privately(client: WebClient | None, user_id: str | None, reply: Reply) -> Reply:
+    """Share the reply's files in the user's direct messages with fwbot (only they see
+    them, whichever channel the command was typed in): ``conversations.open`` with the
+    user, then ``files_upload_v2`` there. The reply gains a line saying where they went,
+    or why they did not."""
+    names = ", ".join(f"`{f.name}`" for f in reply.files)
+    if client is None or not user_id:
+        return with_note(reply, f"{names} could not be sent: fwbot does not know who asked.")
+    try:
+        opened = client.conversations_open(users=user_id)
+        dm = str((opened.get("channel") or {}).get("id") or "")
+    except SlackApiError as err:
+        code = err.response.get("error", "") if err.response is not None else ""
+        logger.warning("conversations.open with %s failed: %s", user_id, code or err)
+        dm = ""
+    if not dm:
+        return with_note(
+            reply, f"{names} could not be sent: Slack would not open a direct message with you."
+        )
+    poster = SlackPoster(client)
+    sent: list[str] = []
+    for file in reply.files:
+        try:
+            if poster.share_file(dm, file.name, file.content, title=file.title or file.name):
+                sent.append(f"`{file.name}`")
+        except ChannelGone as gone:
+            logger.warning("sharing %s with %s failed: %s", file.name, user_id, gone)
+    if len(sent) < len(reply.files):
+        return with_note(reply, f"{names} could not be sent to your direct messages; try again.")
+    return with_note(reply, f"{names} sent to you in a direct message from fwbot.")
 
 
 def _ok(result: Any) -> bool:
@@ -76,13 +122,21 @@ def handle_fw(
         f"/fw {text.split(' ', 1)[0][:20]}",
         context,
         respond,
-        lambda actor: answer_fw(text, respond, actor, answering.services),
+        lambda actor: answer_fw(text, respond, actor, answering.services, context.client),
     )
 
 
-def answer_fw(text: str, respond: Respond, actor: Actor, services: UseCases) -> None:
-    """Run the command as ``actor`` and post its reply on the response_url."""
-    send_reply(respond, dispatch(text, CommandContext(actor, services)))
+def answer_fw(
+    text: str,
+    respond: Respond,
+    actor: Actor,
+    services: UseCases,
+    client: WebClient | None = None,
+) -> None:
+    """Run the command as ``actor`` and post its reply on the response_url (its files
+    to the actor's direct messages, through ``client``)."""
+    reply = dispatch(text, CommandContext(actor, services))
+    send_reply(respond, reply, client=client, user_id=actor.slack_user_id)
 
 
 def register(app: App, answering: Answering) -> None:

@@ -1,0 +1,399 @@
+"""`/fw retry BATCH`: the sessions a batch failed, relaunched as a new batch linked to it.
+
+Flywheel retries a failed job only once (``POST /jobs/{id}/retry``; a second retry is
+refused), and never a job that completed without its outputs, so a retry makes new
+analyses instead: a new batch with the original's gear version, config, inputs, VM size
+and label (plus `` (retry N)``), recorded with ``retry_of`` and then confirmed, approved
+and launched exactly like `/fw launch` (the same buttons, checks and idempotency key).
+
+Which sessions: those whose launch failed, those whose latest job failed, and those whose
+job completed without the batch's expected outputs. A session that has since got a run of
+the same gear and version that is pending, running, or complete with its outputs (another
+retry, someone's script) is skipped, so nothing runs twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from bot.domain import (
+    ACTIVE_JOB_STATES,
+    Actor,
+    Batch,
+    BatchSpec,
+    BatchState,
+    FileRef,
+    InputFile,
+    JobRecord,
+    JobState,
+    ProjectRef,
+    SessionRef,
+    Target,
+    TargetRef,
+    TargetState,
+    batch_tag,
+)
+from bot.domain.runs import ProjectRun
+from bot.errors import Conflict
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.access import Authorizer
+from bot.service.configs.model import InputRef, SavedConfig
+from bot.service.launch.plan import (
+    LaunchPlan,
+    Skipped,
+    _typical_hours,
+    _with_approval,
+    target_spec,
+)
+from bot.service.launch.progress import outputs_present
+from bot.service.use_cases import UseCase
+from bot.store.batches import BatchRepo
+
+RETRY_SUFFIX = re.compile(r" \(retry (\d+)\)$")
+
+
+@dataclass(frozen=True)
+class RetryTicket:
+    """A recorded retry: the new batch, the plan it shows, and what it retries."""
+
+    batch: Batch
+    plan: LaunchPlan
+    created: bool
+    original: Batch
+    # sessions whose launch or job failed, and those complete without the expected outputs
+    # (None: a retry planned earlier, shown again from the store, which keeps no reasons)
+    failed: int | None
+    missing_outputs: int | None
+    same_launch: tuple[Batch, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The original batch's sessions, sorted by why (or whether) to run them again."""
+
+    failed: list[Target]
+    missing_outputs: list[Target]
+    active: int
+    cancelled: int
+    good: int
+
+
+class Retrier:
+    def __init__(
+        self,
+        gateway: FlywheelGateway,
+        batches: BatchRepo,
+        access: Authorizer,
+        *,
+        unit_of_work: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._gateway = gateway
+        self._batches = batches
+        self._access = access
+        self._unit_of_work = unit_of_work
+
+    def request(self, actor: Actor, original: Batch) -> RetryTicket:
+        """Plan and record the retry of ``original`` (the caller checked the actor may)."""
+        _check_retryable(original)
+        retries = self._batches.find(retry_of=original.id, limit=100)
+        open_plan = self._open_retry(actor, original, retries)
+        if open_plan is not None:
+            return open_plan
+        project = ProjectRef(project_id=original.project_id, label=original.project_label, group="")
+        policy = self._access.policy
+        if not policy.gear_allowed(project.label, original.gear_name):
+            self._access.refuse(
+                actor,
+                f"The lab policy no longer allows `{original.gear_name}` on `{project.label}`.",
+                use_case=UseCase.RETRY_REQUEST,
+                reason="gear not allowed by policy",
+                project_label=project.label,
+                target=original.id,
+            )
+        gear = self._gateway.get_gear(original.gear_name, original.gear_version)
+        if gear is None:
+            raise Conflict(
+                f"{original.gear_name} {original.gear_version}, which batch `{original.id}` "
+                "ran, is no longer on the site; a retry must run the same version.",
+                hint=f"Launch it anew: `/fw launch {original.gear_name} "
+                f"project={original.project_label}`.",
+            )
+        candidates = self._candidates(original)
+        wanted = [*candidates.failed, *candidates.missing_outputs]
+        if not wanted:
+            raise Conflict(_nothing_to_retry(original, candidates))
+        skipped = self._since_run_again(original, wanted)
+        to_launch = [_session(t) for t in wanted if t.session_id not in skipped]
+        if not to_launch:
+            raise Conflict(
+                f"Nothing to retry in `{original.id}`: its {len(wanted):,} failed sessions have "
+                "been run again since (pending, running or complete with outputs).",
+                hint="`/fw status project="
+                + original.project_label
+                + f" gear={original.gear_name}` shows each session's latest run.",
+            )
+        launched_retries = sum(1 for r in retries if r.launched_at is not None)
+        plan = _with_approval(
+            LaunchPlan(
+                gear=gear,
+                project=project,
+                saved=_saved_config(original),
+                config=dict(original.config),
+                inputs={k: FileRef.model_validate(v) for k, v in original.inputs.items()},
+                label=_retry_label(original.analysis_label, launched_retries),
+                size=original.size,
+                vm_tag=original.vm_tag,
+                selection=f"the sessions batch `{original.id}` failed or left without outputs",
+                matched=tuple(_session(t) for t in wanted),
+                to_launch=tuple(to_launch),
+                skipped=tuple(
+                    Skipped(_session(t), run.state, run.fwbot_batch)
+                    for t in wanted
+                    if (run := skipped.get(t.session_id)) is not None
+                ),
+                missing_inputs=(),
+                hours_per_job=_typical_hours(original.gear_name),
+                target_type=wanted[0].target_type,
+            ),
+            policy,
+        )
+        ended_retries = sum(1 for r in retries if r.is_final)
+        spec = _spec(actor, original, plan, key_extra=f"retry-of:{original.id}:{ended_retries + 1}")
+        targets = [target_spec(s) for s in plan.to_launch]
+        with self._unit_of_work():
+            batch, created = self._batches.create_or_get(spec, targets)
+            same = (
+                self._batches.same_launch(batch.launch_key, besides=batch.id)
+                if batch.launch_key
+                else []
+            )
+        return RetryTicket(
+            batch=batch,
+            plan=plan,
+            created=created,
+            original=original,
+            failed=sum(1 for t in candidates.failed if t.session_id not in skipped),
+            missing_outputs=sum(
+                1 for t in candidates.missing_outputs if t.session_id not in skipped
+            ),
+            same_launch=tuple(same),
+        )
+
+    # -- internals ---------------------------------------------------------------------
+    def _open_retry(
+        self, actor: Actor, original: Batch, retries: Sequence[Batch]
+    ) -> RetryTicket | None:
+        """A retry of ``original`` not over yet: the actor's own plan is shown again (the
+        same confirm); anything else under way or planned by someone else is a conflict,
+        so two retries never launch the same sessions."""
+        for retry in retries:
+            if retry.is_final:
+                continue
+            if retry.is_plan and retry.requester_email.casefold() == actor.email.casefold():
+                return self._ticket_of(retry, original)
+            who = retry.requester_email
+            if retry.is_plan:
+                raise Conflict(
+                    f"{who} already asked to retry `{original.id}` as batch `{retry.id}` "
+                    f"({retry.state.value.replace('_', ' ')}).",
+                    hint=f"They can launch it, or drop it with `/fw cancel {retry.id}`.",
+                )
+            raise Conflict(
+                f"Batch `{retry.id}` is already retrying `{original.id}` ({retry.state.value}).",
+                hint=f"Follow it with `/fw status {retry.id}`; retry `{retry.id}` once it ends.",
+            )
+        return None
+
+    def _ticket_of(self, retry: Batch, original: Batch) -> RetryTicket:
+        """The plan of a recorded retry, rebuilt from the store (no Flywheel request)."""
+        sessions = tuple(_session(t) for t in self._batches.targets(retry.id))
+        gear = self._gateway.get_gear(retry.gear_name, retry.gear_version)
+        if gear is None:
+            raise Conflict(f"{retry.gear_name} {retry.gear_version} is no longer on the site.")
+        plan = _with_approval(
+            LaunchPlan(
+                gear=gear,
+                project=ProjectRef(
+                    project_id=retry.project_id, label=retry.project_label, group=""
+                ),
+                saved=_saved_config(retry),
+                config=dict(retry.config),
+                inputs={k: FileRef.model_validate(v) for k, v in retry.inputs.items()},
+                label=retry.analysis_label,
+                size=retry.size,
+                vm_tag=retry.vm_tag,
+                selection=f"the sessions batch `{original.id}` failed or left without outputs",
+                matched=sessions,
+                to_launch=sessions,
+                skipped=(),
+                missing_inputs=(),
+                hours_per_job=_typical_hours(retry.gear_name),
+                target_type=sessions[0].target_type
+                if sessions and isinstance(sessions[0], TargetRef)
+                else "session",
+            ),
+            self._access.policy,
+        )
+        return RetryTicket(
+            batch=retry,
+            plan=plan,
+            created=False,
+            original=original,
+            failed=None,
+            missing_outputs=None,
+        )
+
+    def _candidates(self, original: Batch) -> _Candidates:
+        """Each target by the latest job of its session in the batch (a Flywheel retry of a
+        job supersedes it); launch failures from the store."""
+        targets = self._batches.targets(original.id)
+        latest: dict[str, JobRecord] = {}
+        level = targets[0].target_type if targets else "session"  # one level per batch
+        if any(t.state is TargetState.LAUNCHED for t in targets):
+            for job in self._gateway.jobs_tagged(batch_tag(original.id)):
+                key = job.target_of(level) or job.job_id
+                seen = latest.get(key)
+                if seen is None or _when(job) >= _when(seen):
+                    latest[key] = job
+        failed: list[Target] = []
+        missing: list[Target] = []
+        active = cancelled = good = 0
+        for target in targets:
+            if target.state is TargetState.FAILED:
+                failed.append(target)
+                continue
+            if target.state is TargetState.CANCELLED:
+                cancelled += 1
+                continue
+            if target.state is not TargetState.LAUNCHED:
+                continue
+            found = latest.get(target.key)
+            if found is None:
+                continue  # its job is gone from Flywheel: nothing to judge it by
+            job = found
+            if job.state is JobState.FAILED:
+                failed.append(target)
+            elif job.state in ACTIVE_JOB_STATES:
+                active += 1
+            elif job.state is JobState.CANCELLED:
+                cancelled += 1
+            elif job.state is JobState.COMPLETE:
+                if outputs_present(job.saved_files, original.expect_outputs):
+                    good += 1
+                else:
+                    missing.append(target)
+        return _Candidates(failed, missing, active, cancelled, good)
+
+    def _since_run_again(self, original: Batch, wanted: list[Target]) -> dict[str, ProjectRun]:
+        """Sessions among ``wanted`` that now have a run of the same gear and version that
+        is pending, running or complete with the expected outputs (any launcher)."""
+        ids = {t.session_id for t in wanted}
+        found: dict[str, ProjectRun] = {}
+        for run in self._gateway.project_runs(original.project_id):
+            if (
+                run.session_id not in ids
+                or run.gear_name != original.gear_name
+                or run.gear_version != original.gear_version
+            ):
+                continue
+            good = run.state is JobState.COMPLETE and outputs_present(
+                list(run.saved_files), original.expect_outputs
+            )
+            if run.state in ACTIVE_JOB_STATES or good:
+                assert run.session_id is not None
+                found[run.session_id] = run
+        return found
+
+
+def _check_retryable(original: Batch) -> None:
+    if original.is_plan:
+        raise Conflict(
+            f"Batch `{original.id}` was never launched; there is nothing to retry.",
+            hint=f"Launch it with `/fw confirm {original.id}`, or drop it with "
+            f"`/fw cancel {original.id}`.",
+        )
+    if original.state is BatchState.LAUNCHING:
+        raise Conflict(
+            f"Batch `{original.id}` is still launching; retry it once it is launched.",
+            hint=f"`/fw status {original.id}` shows how far it got.",
+        )
+
+
+def _nothing_to_retry(original: Batch, found: _Candidates) -> str:
+    parts = [f"{found.good:,} complete with expected outputs"]
+    if found.active:
+        parts.append(f"{found.active:,} still pending or running")
+    if found.cancelled:
+        parts.append(f"{found.cancelled:,} cancelled")
+    return (
+        f"Nothing to retry in `{original.id}`: no session failed or lacks its outputs ("
+        + ", ".join(parts)
+        + ")."
+    )
+
+
+def _retry_label(label: str, launched_retries: int) -> str:
+    """``QSIPrep_… (retry 1)``; a retry of a retry counts on: ``… (retry 2)``."""
+    match = RETRY_SUFFIX.search(label)
+    base = RETRY_SUFFIX.sub("", label)
+    before = int(match.group(1)) if match else 0
+    return f"{base} (retry {before + launched_retries + 1})"
+
+
+def _saved_config(batch: Batch) -> SavedConfig:
+    """The config as the batch ran it (the file may have changed since: the batch wins)."""
+    return SavedConfig(
+        name=batch.config_name or batch.gear_name,
+        gear=batch.gear_name,
+        version=batch.gear_version,
+        size=batch.size,  # type: ignore[arg-type]  # a size the config once validated
+        config=dict(batch.config),
+        inputs={k: InputRef(project_file=str(v.get("name"))) for k, v in batch.inputs.items()},
+        expect_outputs=list(batch.expect_outputs),
+        description=f"as batch {batch.id} ran it",
+    ).with_source(f"as batch `{batch.retry_of or batch.id}` ran it")
+
+
+def _spec(actor: Actor, original: Batch, plan: LaunchPlan, *, key_extra: str) -> BatchSpec:
+    return BatchSpec(
+        gear_name=original.gear_name,
+        gear_version=original.gear_version,
+        gear_id=original.gear_id,
+        project_id=original.project_id,
+        project_label=original.project_label,
+        analysis_label=plan.label,
+        requester_email=actor.email,
+        requester_slack_id=actor.slack_user_id,
+        channel_id=actor.channel_id,
+        config=dict(original.config),
+        inputs=dict(original.inputs),
+        config_name=original.config_name,
+        size=original.size,
+        vm_tag=original.vm_tag,
+        state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
+        skipped_count=len(plan.skipped),
+        key_extra=key_extra,
+        expect_outputs=original.expect_outputs,
+        retry_of=original.id,
+    )
+
+
+def _session(target: Target) -> SessionRef:
+    """A recorded target as the plan shows it: its level, container and the files it was
+    given (a retry runs on the same containers with the same files)."""
+    return TargetRef(
+        session_id=target.session_id,
+        label=target.session_label,
+        subject_label=target.subject_label,
+        target_type=target.target_type,
+        target_id=target.key,
+        target_label=target.target_label,
+        inputs={k: InputFile.model_validate(v) for k, v in target.inputs.items()},
+    )
+
+
+def _when(job: JobRecord) -> float:
+    return job.created.timestamp() if job.created is not None else 0.0
