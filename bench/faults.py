@@ -81,6 +81,10 @@ class Scenario:
     outage: float = 15.0
     outage_at: float = 0.2
     kill_at: float = 0.5
+    # How the first bot ends at kill_at: "kill" (kill -9) or "term" (SIGTERM, as docker
+    # stop and Kubernetes send; it must exit on its own within ``grace`` seconds)
+    stop_with: str = "kill"
+    grace: float = 30.0
     watch_interval: float | None = None  # None: fwbot's default (FWBOT_WATCH_INTERVAL)
     timeout: float = 900.0  # seconds the restarted bot gets to settle every target
     logs: Path | None = None  # copy the two bots' logs here
@@ -101,6 +105,8 @@ class Outcome:
     outage_seconds: float = 0.0
     jobs_at_kill: int = 0
     restart_to_resume: float | None = None
+    exit_code: int | None = None  # the first bot's, after SIGTERM (None: killed)
+    exit_seconds: float | None = None  # SIGTERM to its exit
     restart_to_complete: float | None = None
     requests: int = 0  # to Flywheel from the confirm to the end, both processes
     injected: Counter[str] = field(default_factory=Counter)
@@ -171,17 +177,27 @@ def _run(scenario: Scenario, tmp: Path, mock: MockSlack, fw: RemoteFlywheel, say
             return store.batches.get_existing(batch_id).state is BatchState.LAUNCHING
 
         out.jobs_at_outage = wait_for_jobs(fw, tag, scenario.outage_at * len(targets), launching)
-        fw.set_outage(JOB_CREATION, ("503",))
-        began = time.monotonic()
-        say(f"{out.jobs_at_outage:,} sessions have a job: job creation down {scenario.outage:g} s")
-        time.sleep(scenario.outage)
-        fw.clear_outage()
-        out.outage_seconds = time.monotonic() - began
+        if scenario.outage > 0:
+            fw.set_outage(JOB_CREATION, ("503",))
+            began = time.monotonic()
+            down = f"job creation down {scenario.outage:g} s"
+            say(f"{out.jobs_at_outage:,} sessions have a job: {down}")
+            time.sleep(scenario.outage)
+            fw.clear_outage()
+            out.outage_seconds = time.monotonic() - began
 
         out.jobs_at_kill = wait_for_jobs(fw, tag, scenario.kill_at * len(targets), launching)
-        first.kill()
+        if scenario.stop_with == "term":
+            asked = time.monotonic()
+            first.stop(timeout=scenario.grace)  # SIGTERM; SIGKILL only past the grace period
+            out.exit_seconds = time.monotonic() - asked
+            out.exit_code = first.proc.returncode if first.proc is not None else None
+            how = f"SIGTERM (exited {out.exit_code} after {out.exit_seconds:.1f} s)"
+        else:
+            first.kill()
+            how = "kill -9"
         restart = time.monotonic()
-        say(f"{out.jobs_at_kill:,} sessions have a job: kill -9, restarting")
+        say(f"{out.jobs_at_kill:,} sessions have a job: {how}, restarting")
         second.start()
         # from here on every request is the new process's: the killed one's last requests
         # were in flight for one latency at most, and the new one took longer to start
@@ -272,7 +288,7 @@ def table(scenario: Scenario, out: Outcome) -> str:
         ("batch state at the end", out.state or "-"),
         ("sessions with a job when the outage began", f"{out.jobs_at_outage:,}"),
         ("job creation down (503)", seconds(out.outage_seconds)),
-        ("sessions with a job at kill -9", f"{out.jobs_at_kill:,}"),
+        (f"sessions with a job at {how_stopped(scenario, out)}", f"{out.jobs_at_kill:,}"),
         ("restart -> launch resumes (first new job)", seconds(out.restart_to_resume)),
         ("restart -> launch complete", seconds(out.restart_to_complete)),
         ("requests to Flywheel (confirm to end)", f"{out.requests:,}"),
@@ -280,6 +296,12 @@ def table(scenario: Scenario, out: Outcome) -> str:
         ("503s of the outage", f"{sum(out.injected.values()) - out.random_faults:,}"),
     ]
     return render_table(("", "figure"), rows)
+
+
+def how_stopped(scenario: Scenario, out: Outcome) -> str:
+    if scenario.stop_with != "term":
+        return "kill -9"
+    return f"SIGTERM (exit {out.exit_code} after {seconds(out.exit_seconds)})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--logs", type=Path, default=None, metavar="DIR", help="keep the bots' logs in DIR"
     )
+    parser.add_argument(
+        "--sigterm",
+        action="store_true",
+        help="stop the first bot with SIGTERM (docker stop) instead of kill -9",
+    )
     args = parser.parse_args(argv)
     sessions = (
         args.sessions if args.sessions is not None else (QUICK_SESSIONS if args.quick else None)
@@ -332,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         watch_interval=args.watch_interval,
         timeout=args.timeout,
         logs=args.logs,
+        stop_with="term" if args.sigterm else "kill",
     )
     print(
         f"fwbot serve --http (a real process) launching {GEAR} on "
