@@ -36,20 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
 def run_serve(args: argparse.Namespace) -> int:
     """Load settings and run the Slack adapter; bad settings exit 2 with one clear message."""
-    import logging
-
     from bot.errors import FwbotError
+    from bot.observe.logs import setup_logging
     from bot.settings import load_settings, require_slack
 
     try:
         settings = load_settings()
         require_slack(settings, "socket" if args.http is None else "http")
-        logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+        setup_logging(
+            settings.log_level, settings.log_format, secrets=settings.secret_values()
+        )
         from bot.slack.serve import serve
 
         return serve(settings, http_port=args.http, host=args.host, demo=args.demo)

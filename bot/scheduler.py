@@ -25,6 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.observe.context import scoped
 from bot.service.launch.watcher import BatchWatcher
 from bot.service.subscriptions import DigestSlot, Notifications
 
@@ -51,7 +52,7 @@ def start_scheduler(
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        watcher.tick,
+        scoped("watch", watcher.tick),
         "interval",
         seconds=interval,
         id=WATCHER_JOB,
@@ -63,7 +64,7 @@ def start_scheduler(
         digests.sync()
         notifications.on_change(digests.sync)
         scheduler.add_job(
-            digests.sync,
+            scoped("sync", digests.sync),
             "interval",
             seconds=sync_interval,
             id=DIGEST_SYNC_JOB,
@@ -71,7 +72,7 @@ def start_scheduler(
             coalesce=True,
         )
         scheduler.add_job(
-            notifications.outside_runs_pass,
+            scoped("outside", notifications.outside_runs_pass),
             "interval",
             seconds=outside_interval,
             id=OUTSIDE_RUNS_JOB,
@@ -110,7 +111,7 @@ class DigestJobs:
             for job_id, slot in wanted.items():
                 if job_id not in self._slots:
                     self._scheduler.add_job(
-                        self._notifications.run_digest,
+                        scoped("digest", self._notifications.run_digest),
                         trigger(slot),
                         args=[slot.subscription_id],
                         id=job_id,

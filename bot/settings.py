@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain import ModeSetting
 from bot.errors import FwbotError
+from bot.observe.logs import LogFormat
 
 ENV_PREFIX = "FWBOT_"
 SlackMode = Literal["socket", "http"]
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
         json_schema_extra={"shown": "none (Flywheel roles only)"},
     )
     log_level: str = Field(default="INFO", description="Python log level")
+    log_format: LogFormat = Field(
+        default="auto",
+        description="`json` (one object per line, with the request id), `console` (readable "
+        "lines) or `auto`: console on a terminal, JSON otherwise",
+    )
     worker_threads: int = Field(
         default=8, ge=1, description="the service's worker pool (launches, polling)"
     )
@@ -154,12 +160,27 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'fwbot.sqlite3').as_posix()}"
 
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds, for the log filter that keeps them out of logs:
+        the Slack tokens and signing secret, and the Flywheel key whole and its key part."""
+        values = [self.secret(n) for n in SECRET_FIELDS]
+        key = self.secret("flywheel_api_key")
+        if ":" in key:
+            values.append(key.rsplit(":", 1)[1])
+        return [v for v in values if v]
+
     def secret(self, name: str) -> str:
         """The plain value of a secret field, or "" when unset."""
         value = getattr(self, name)
         return value.get_secret_value() if isinstance(value, SecretStr) else ""
 
 
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "flywheel_api_key",
+)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|min|s)?\s*$", re.IGNORECASE)
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0}
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.bootstrap import Runtime
 from bot.errors import FwbotError
+from bot.observe.context import request_scope
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,10 @@ class Startup:
 
     def _attempt(self) -> None:
         self._runtime.connect_flywheel()
-        resumed = self._runtime.services.launches.resume_unfinished()
-        if resumed:
-            log.info("fwbot: resuming launches %s", ", ".join(resumed))
+        with request_scope(prefix="resume"):
+            resumed = self._runtime.services.launches.resume_unfinished()
+            if resumed:
+                log.info("fwbot: resuming launches %s", ", ".join(resumed))
         with self._lock:
             if self._stopping.is_set():
                 return

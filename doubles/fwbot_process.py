@@ -55,6 +55,7 @@ def fwbot_env(
             "FWBOT_DATA_DIR": str(data_dir),
             "FWBOT_CONFIGS_DIR": str(configs_dir),
             "FWBOT_LOG_LEVEL": "INFO",
+            "FWBOT_LOG_FORMAT": "console",  # readable in a failing test's output; json by choice
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
             ),

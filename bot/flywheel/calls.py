@@ -4,6 +4,8 @@ errors become fwbot errors that name the site and say what Flywheel refused."""
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +15,7 @@ import httpx2
 from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def site_of(api_key: str) -> str:
@@ -81,15 +84,31 @@ def _limit_retries(client: Any, retries: int, backoff_max: float) -> None:
 def gateway_call(site: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one SDK call. A 401 or 5xx or a dead connection is ``FlywheelUnavailable``,
     a 429 ``FlywheelBusy`` (with Flywheel's Retry-After), any other 4xx ``FlywheelRefused``:
-    no raw SDK exception ever leaves the gateway."""
+    no raw SDK exception ever leaves the gateway. Each call is one DEBUG line (what, how
+    long, how it ended), under the request id of the command it serves."""
+    name = getattr(fn, "__name__", "call")
+    started = time.monotonic()
+    outcome = "ok"
     try:
         return fn(*args, **kwargs)
     except flywheel.ApiException as exc:
+        outcome = str(exc.status or "error")
         raise translate(site, exc) from exc
     except httpx2.TransportError as exc:
+        outcome = type(exc).__name__
         raise FlywheelUnavailable(
             f"Cannot reach Flywheel at {site}: {type(exc).__name__}: {exc}".rstrip(": ")
         ) from exc
+    finally:
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log.debug(
+                "flywheel %s: %s in %.0f ms",
+                name,
+                outcome,
+                elapsed_ms,
+                extra={"flywheel_call": name, "outcome": outcome},
+            )
 
 
 def translate(site: str, exc: Any) -> FlywheelUnavailable | FlywheelRefused:

@@ -18,7 +18,6 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.domain import (
@@ -41,6 +40,7 @@ from bot.errors import FlywheelRefused
 from bot.flywheel import filters, parse, project_runs
 from bot.flywheel.calls import connect, gateway_call, site_of
 from bot.flywheel.gateway import BatchApiUnsupported, LaunchRejected
+from bot.observe.context import ContextThreadPool
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class SdkGateway:
         if label_contains is not None:
             terms.append(filters.term("label", "=~", filters.literal_regex(label_contains)))
         pattern = re.compile(label_pattern) if label_pattern is not None else None
-        with ThreadPoolExecutor(2, thread_name_prefix="fwbot-read") as pool:  # both at once
+        with ContextThreadPool(2, thread_name_prefix="fwbot-read") as pool:  # both at once
             sessions = pool.submit(self.project_sessions, project_id)
             acquisitions = list(
                 self._paged_raw(self._fw.get_all_acquisitions, filters.join(*terms))
@@ -312,7 +312,7 @@ class SdkGateway:
         listing, so runs made by others (scripts, the web UI, gear rules) cost no request
         each), jobs read one by one only where the listing did not carry them, and fwbot's
         own utility jobs in the project."""
-        with ThreadPoolExecutor(2, thread_name_prefix="fwbot-read") as pool:  # both at once
+        with ContextThreadPool(2, thread_name_prefix="fwbot-read") as pool:  # both at once
             own_jobs = pool.submit(self._own_jobs, filters.equals("gear_info.name", gear_name))
             if level == "project":
                 listed = self._raw(self._fw.get_project_analyses, project_id)
@@ -323,7 +323,7 @@ class SdkGateway:
         jobs = {jid: own.get(jid) for jid in (_job_id(a) for a in analyses) if jid}
         missing = [jid for jid, doc in jobs.items() if doc is None]
         if missing:
-            with ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
+            with ContextThreadPool(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
                 jobs.update(zip(missing, pool.map(self._job_or_none, missing), strict=True))
         runs = [parse.analysis_run(a, _inflated(a) or jobs.get(_job_id(a) or "")) for a in analyses]
         # fwbot's own utility jobs write to the session itself: no analysis lists them.

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,6 +32,7 @@ from bot.domain import (
 from bot.domain.runs import ProjectRun
 from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
+from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
@@ -142,7 +142,7 @@ class ProjectStatusService:
         saved = self._configs.named_after(gear)
         selection = saved.sessions if saved is not None else SessionSelection()
         patterns = tuple(saved.expect_outputs) if saved is not None else DEFAULT_EXPECT_OUTPUTS
-        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-status") as pool:  # both at once
+        with ContextThreadPool(1, thread_name_prefix="fwbot-status") as pool:  # both at once
             runs_future = pool.submit(self._gateway.project_runs, project.project_id)
             sessions = self._sessions(project, selection)
             runs = [
@@ -173,7 +173,7 @@ class ProjectStatusService:
     def overview(self, actor: Actor, project_label: str) -> ProjectOverview:
         """One line per gear run on the project's sessions, out of all its sessions."""
         project = self._readable_project(actor, project_label)
-        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-status") as pool:
+        with ContextThreadPool(1, thread_name_prefix="fwbot-status") as pool:
             runs_future = pool.submit(self._gateway.project_runs, project.project_id)
             sessions = self._gateway.project_sessions(project.project_id)
             runs = runs_future.result()

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from bot.observe.context import NO_REQUEST, carry, current_request_id, scoped
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,9 @@ class WorkerPool:
         self._lock = threading.Lock()
 
     def submit(self, name: str, fn: Callable[[], None]) -> Future[None]:
-        """Run ``fn`` in the pool; its exception is logged, never lost."""
+        """Run ``fn`` in the pool, under the caller's request id (its log lines, Flywheel
+        calls and Slack posts keep the id of the command that started it; work started by
+        no command gets an id of its own); its exception is logged, never lost."""
 
         def run() -> None:
             try:
@@ -28,7 +32,8 @@ class WorkerPool:
                 log.exception("background task %s failed", name)
                 raise
 
-        future = self._executor.submit(run)
+        task = carry(run) if current_request_id() != NO_REQUEST else scoped("task", run)
+        future = self._executor.submit(task)
         with self._lock:
             self._futures.add(future)
         future.add_done_callback(self._forget)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext, Respond
 
 from bot.domain import Actor
+from bot.observe.context import new_request_id, request_scope
 from bot.service import UseCases
 from bot.slack import errors
 from bot.slack.identity import ResolveActor
@@ -93,17 +95,35 @@ class Answering:
         Flywheel lookup on a user's first command), then ``answer(actor)``. Errors end as
         the usual short ephemeral answer; a full pool answers "busy" at once."""
 
+        request_id = new_request_id()  # in every log line of this answer, in any thread
+
         def run() -> None:
-            try:
-                actor = self.resolve_actor(
-                    context.client, context.user_id or "", context.channel_id
+            with request_scope(request_id):
+                started = time.monotonic()
+                log.info(
+                    "%s from %s in %s",
+                    name,
+                    context.user_id,
+                    context.channel_id,
+                    extra={"command": name, "user": context.user_id, "channel": context.channel_id},
                 )
-                answer(actor)
-            except Exception as error:  # not swallowed: the global handler's own path
-                errors.report_after_ack(error, context)
+                try:
+                    actor = self.resolve_actor(
+                        context.client, context.user_id or "", context.channel_id
+                    )
+                    answer(actor)
+                except Exception as error:  # not swallowed: the global handler's own path
+                    errors.report_after_ack(error, context)
+                log.info(
+                    "%s answered in %.0f ms",
+                    name,
+                    (time.monotonic() - started) * 1000,
+                    extra={"command": name},
+                )
 
         if not self.pool.offer(name, run):
-            tell_busy(respond, context)
+            with request_scope(request_id):
+                tell_busy(respond, context)
 
 
 def tell_busy(respond: Respond, context: BoltContext) -> None:

@@ -109,7 +109,9 @@ class SlackPoster:
             for attempt in range(1, TRIES + 1):
                 self._wait_for_slot(channel)
                 try:
-                    return method(**args)
+                    response = method(**args)
+                    log.debug("%s to %s ok", name, channel, extra={"slack_call": name})
+                    return response
                 except SlackApiError as err:
                     code = _code(err)
                     if code in CHANNEL_GONE:

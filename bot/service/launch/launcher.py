@@ -36,7 +36,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from bot.domain import (
@@ -59,6 +58,7 @@ from bot.domain import (
 )
 from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
+from bot.observe.context import ContextThreadPool
 from bot.service.launch.reporting import BatchReporter
 from bot.store.batches import BatchRepo, TargetUpdate
 
@@ -157,7 +157,7 @@ class Launcher:
         if batch.cancel_requested_at is not None:  # asked while nobody held the launch
             self._stop_launch(batch)
             return
-        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-gear") as pool:
+        with ContextThreadPool(1, thread_name_prefix="fwbot-gear") as pool:
             gear_kind = pool.submit(self._is_analysis_gear, batch)  # read during the tag check
             found = self._reconcile(batch)
         self._reporter.publish(batch_id, self._reporter.view(batch_id, found))
@@ -330,7 +330,7 @@ class Launcher:
             self._launch_target, batch, analysis=analysis, recorder=recorder, deadline=deadline
         )
         try:
-            with ThreadPoolExecutor(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
+            with ContextThreadPool(self._concurrency, thread_name_prefix="fwbot-launch") as pool:
                 outcomes = list(pool.map(one, targets))
         finally:
             recorder.flush()
@@ -513,7 +513,7 @@ class Launcher:
             cancelled: set[str] = set()
             if queued:
                 workers = min(CANCEL_CONCURRENCY, len(queued))
-                with ThreadPoolExecutor(workers, thread_name_prefix="fwbot-cancel") as pool:
+                with ContextThreadPool(workers, thread_name_prefix="fwbot-cancel") as pool:
                     done = pool.map(self._cancel_job, queued)
                     cancelled = {j for j, ok in zip(queued, done, strict=True) if ok}
         except FlywheelUnavailable as err:

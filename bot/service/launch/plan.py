@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +38,7 @@ from bot.domain import (
 from bot.errors import NotFound, UsageError
 from bot.flywheel.filters import literal_regex
 from bot.flywheel.gateway import FlywheelGateway
+from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigLibrary
 from bot.service.configs.manifest import check_against_manifest, effective_config
@@ -224,7 +224,7 @@ class Planner:
         level = saved.target
         unmatched: list[Unmatched] = []
         stats: list[InputStat] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="fwbot-plan") as pool:  # reads overlap
+        with ContextThreadPool(1, thread_name_prefix="fwbot-plan") as pool:  # reads overlap
             if level == "session":
                 runs = pool.submit(
                     self._gateway.runs_of_gear, project.project_id, gear.summary.name
@@ -332,7 +332,7 @@ class Planner:
         )
         wants_analyses = any(ref.kind == "analysis" for ref in saved.inputs.values())
         reads = self._gateway
-        with ThreadPoolExecutor(4, thread_name_prefix="fwbot-plan") as pool:
+        with ContextThreadPool(4, thread_name_prefix="fwbot-plan") as pool:
             sessions = (  # for labels; a project target reads them only for their files
                 pool.submit(reads.containers, pid, "session")
                 if level != "project" or sources

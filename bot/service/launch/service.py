@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -33,6 +32,7 @@ from bot.domain import (
 )
 from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
+from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, target_spec
@@ -365,7 +365,7 @@ class LaunchService:
         return CancelOutcome(batch, CancelStep.DONE, len(pending))
 
     def _cancel_each(self, batch_id: str, job_ids: list[str]) -> None:
-        with ThreadPoolExecutor(CANCEL_CONCURRENCY, thread_name_prefix="fwbot-cancel") as pool:
+        with ContextThreadPool(CANCEL_CONCURRENCY, thread_name_prefix="fwbot-cancel") as pool:
             list(pool.map(self._gateway.cancel_job, job_ids))
         self._reporter.publish(batch_id)
 

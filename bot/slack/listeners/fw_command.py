@@ -54,7 +54,11 @@ def send_reply(
         response_type=response_type,
         replace_original=False,
     )
-    if _ok(result) or not reply.blocks:
+    if _ok(result):
+        logger.debug("reply posted to the response_url (%s)", response_type)
+        return
+    if not reply.blocks:
+        logger.warning("response_url post failed: %s", _why(result))
         return
     logger.warning("Slack refused a reply's blocks (%s); sending its text only", _why(result))
     result = respond(text=reply.text, response_type=response_type, replace_original=False)
