@@ -101,6 +101,12 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SIGNED_LOOKING = {"X-Slack-Signature": "v0=" + "0" * 64}
 
 
+def _wait_for_line(bot: FwbotProcess, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in bot.log() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def attack(bot: FwbotProcess, idle: int) -> Outcome:
     out = Outcome(before=usage(bot.pid))
     log_start = len(bot.log())
@@ -123,6 +129,13 @@ def attack(bot: FwbotProcess, idle: int) -> Outcome:
         now = usage(bot.pid)
         out.worst = Usage(max(out.worst.threads, now.threads), max(out.worst.rss_mb, now.rss_mb))
     time.sleep(0.5)  # the server notices the idle clients left
+    # The attacks' lines only: the genuine command below logs its own two INFO lines.
+    new_lines = bot.log()[log_start:].splitlines()
+    out.log_lines = [
+        line
+        for line in new_lines
+        if any(level in line for level in ("INFO", "WARNING", "ERROR", "Traceback"))
+    ]
     command = bot.post("gears", USER)
     out.genuine_acked = command.http.status == 200
     try:
@@ -130,12 +143,6 @@ def attack(bot: FwbotProcess, idle: int) -> Outcome:
     except AssertionError:
         out.genuine_answered = False
     out.after = usage(bot.pid)
-    new_lines = bot.log()[log_start:].splitlines()
-    out.log_lines = [
-        line
-        for line in new_lines
-        if any(level in line for level in ("INFO", "WARNING", "ERROR", "Traceback"))
-    ]
     return out
 
 
@@ -176,6 +183,7 @@ def running_bot(tmp: Path) -> Iterator[FwbotProcess]:
     try:
         bot.wait_ready()
         bot.ask("help", USER)  # warm: the first command's imports are not the attack's cost
+        _wait_for_line(bot, "/fw help answered in")  # its last line, logged after the answer
         yield bot
     finally:
         bot.stop()
