@@ -1,8 +1,31 @@
 """Shared fixtures live in tests/fixtures/ and are loaded here as plugins."""
 
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.localfw",
     "tests.fixtures.demo",
     "tests.fixtures.slack",
     "tests.fixtures.store",
 ]
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    """A test that runs `fwbot serve` in-process sets up logging on that test's captured
+    stderr (``bot.observe.logs.setup_logging``); put pytest's handlers back after it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
