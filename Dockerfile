@@ -48,11 +48,11 @@ ENV PATH=/opt/fwbot/bin:$PATH \
 # Only the data directory is writable (SQLite when no FWBOT_DATABASE_URL is given).
 RUN mkdir -p /app/data && chown 10001:10001 /app/data
 USER 10001:10001
-# HTTP mode only (`serve --http 3000`); Socket Mode listens on nothing.
-EXPOSE 3000
-# Works in both modes: in HTTP mode GET /healthz on the port `serve --http` was given
-# must answer 200; in Socket Mode (no HTTP server yet) the `fwbot serve` process must be
-# alive. deploy/healthcheck.py says more.
+# 3000: HTTP mode (`serve --http 3000`): Slack's requests, /healthz, /readyz and /metrics.
+# 8080: Socket Mode's /healthz, /readyz and /metrics alone (FWBOT_HEALTH_PORT).
+EXPOSE 3000 8080
+# Works in both modes: GET /healthz must answer 200, on the port `serve --http` was given
+# or, in Socket Mode, on FWBOT_HEALTH_PORT. deploy/healthcheck.py says more.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/usr/local/lib/fwbot/healthcheck.py"]
 ENTRYPOINT ["/usr/bin/tini", "--", "fwbot"]

@@ -1,7 +1,9 @@
 """fwbot: Slack chat-ops for Flywheel analysis gears.
 
-Commands: serve (the Slack bot), demo (a /fw console on the local Flywheel)
-and localfw (the local Flywheel alone)."""
+Commands: serve (the Slack bot), check (a doctor: says what is wrong with the
+settings, Slack, Flywheel, the database, the saved configs and the policy, and how to
+fix it), migrate (the database to the newest schema; serve does it at start),
+demo (a /fw console on the local Flywheel) and localfw (the local Flywheel alone)."""
 
 from __future__ import annotations
 
@@ -27,11 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_arguments(demo)
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode unless --http is given)")
     serve.add_argument("--http", type=int, metavar="PORT", default=None, help="serve HTTP on PORT")
-    serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (with --http)")
+    serve.add_argument(
+        "--host", default="0.0.0.0", help="bind address (--http's, or Socket Mode's /healthz)"
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
         help="without FWBOT_FLYWHEEL_API_KEY, serve the embedded demo Flywheel",
+    )
+    check = sub.add_parser(
+        "check", help="say what is wrong with this deployment and how to fix it (exit 0: all ok)"
+    )
+    from bot.check import add_arguments as add_check_arguments
+
+    add_check_arguments(check)
+    sub.add_parser(
+        "migrate", help="bring the database to the newest schema (`fwbot serve` does at start)"
     )
     return parser
 
@@ -68,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "migrate":
+        from bot.migrate import run_migrate
+
+        return run_migrate(args)
+    if args.command == "check":
+        from bot.check import run_check
+
+        return run_check(args)
     return 2
 
 

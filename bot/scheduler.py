@@ -25,6 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.observe import metrics
 from bot.observe.context import scoped
 from bot.service.launch.watcher import BatchWatcher
 from bot.service.subscriptions import DigestSlot, Notifications
@@ -51,6 +52,7 @@ def start_scheduler(
     """Start the watcher and, given ``notifications``, the digests and the outside-runs pass."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone="UTC")
+    metrics.observe_scheduler(scheduler, prefixes=(DIGEST_PREFIX,))  # lag and skipped runs
     scheduler.add_job(
         scoped("watch", watcher.tick),
         "interval",

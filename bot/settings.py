@@ -120,6 +120,19 @@ class Settings(BaseSettings):
         ge=0,
         description="answers that may wait for a thread; beyond, the user is told fwbot is busy",
     )
+    health_port: int = Field(
+        default=8080,
+        ge=0,
+        le=65535,
+        description="Socket Mode: the port serving `/healthz`, `/readyz` and `/metrics` (HTTP "
+        "mode serves them on its own port; 0 picks a free one)",
+    )
+    readiness_interval: float = Field(
+        default=15.0,
+        gt=0,
+        description="seconds between `/readyz`'s probes of Flywheel, the database and Slack, "
+        "made only while it is asked; unready after 2 failed probes in a row",
+    )
     flywheel_url: str | None = Field(
         default=None,
         description="Flywheel's web UI, for links in messages (e.g. `https://upenn.flywheel.io`)",

@@ -25,8 +25,9 @@ class Reply:
     is the plain-text rendering for the terminal adapter. ``ephemeral`` replies
     are seen only by the requester (errors, help); others go in the channel.
     ``error`` marks a refusal or mistake: a button click answered with one leaves
-    the message it was on (and its buttons) in place. ``files`` go with it; the adapter
-    says where they went (``commands.render.message.with_note``).
+    the message it was on (and its buttons) in place; ``cause`` is the class of the
+    ``FwbotError`` an error reply reports (the adapters count outcomes by it). ``files`` go
+    with it; the adapter says where they went (``commands.render.message.with_note``).
     """
 
     text: str
@@ -35,6 +36,7 @@ class Reply:
     ephemeral: bool = True
     error: bool = False
     files: tuple[ReplyFile, ...] = ()
+    cause: type[Exception] | None = field(default=None, compare=False, repr=False)
 
     def console_text(self) -> str:
         return self.console or self.text

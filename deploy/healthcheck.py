@@ -1,11 +1,11 @@
-"""The image's HEALTHCHECK: is `fwbot serve` alive, and in HTTP mode does it answer?
+"""The image's HEALTHCHECK: does `fwbot serve` answer its liveness probe?
 
-Finds the `fwbot serve` process among /proc/*/cmdline (in the image: tini's child).
+Finds the `fwbot serve` process among /proc/*/cmdline (in the image: tini's child), and
+healthy means ``GET /healthz`` answers 200 within the timeout:
 
-- HTTP mode (`serve --http PORT`): healthy when ``GET http://127.0.0.1:PORT/healthz``
-  answers 200 within the timeout.
-- Socket Mode (no ``--http``): fwbot has no HTTP server yet, so healthy means the
-  process is alive. That catches a dead bot, not a stuck one.
+- HTTP mode (`serve --http PORT`): on ``http://127.0.0.1:PORT/healthz``;
+- Socket Mode (no ``--http``): on its health server's port, ``FWBOT_HEALTH_PORT`` of this
+  environment (the container's, which fwbot has too), 8080 when unset.
 - No `fwbot serve` process: unhealthy.
 
 Standard library only; exit 0 healthy, 1 not, with one line saying why. Kubernetes
@@ -15,14 +15,22 @@ does not use this (its probes GET /healthz and /readyz themselves).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 HEALTH_PATH = "/healthz"  # bot.slack.runner.HEALTH_PATH (tests check they agree)
+HEALTH_PORT = 8080  # bot.settings.Settings.health_port's default (tests check they agree)
 TIMEOUT = 3.0
+
+
+def health_port(environ: Mapping[str, str] = os.environ) -> int:
+    """Socket Mode's health port: ``FWBOT_HEALTH_PORT``, else the default."""
+    value = environ.get("FWBOT_HEALTH_PORT", "").strip()
+    return int(value) if value else HEALTH_PORT
 
 
 def serve_args(argv: Sequence[str]) -> list[str] | None:
@@ -60,15 +68,18 @@ def processes(proc: Path = Path("/proc")) -> Iterable[list[str]]:
             yield raw.rstrip(b"\0").decode(errors="replace").split("\0")
 
 
-def check(argvs: Iterable[Sequence[str]], timeout: float = TIMEOUT) -> tuple[bool, str]:
-    """(healthy, why) for the first `fwbot serve` among ``argvs``."""
+def check(
+    argvs: Iterable[Sequence[str]], timeout: float = TIMEOUT, socket_port: int | None = None
+) -> tuple[bool, str]:
+    """(healthy, why) for the first `fwbot serve` among ``argvs``; ``socket_port`` is
+    Socket Mode's health port (default: ``health_port()``)."""
     for argv in argvs:
         args = serve_args(argv)
         if args is None:
             continue
         port = http_port(args)
         if port is None:
-            return True, "fwbot serve (Socket Mode) is running"
+            port = socket_port if socket_port is not None else health_port()
         url = f"http://127.0.0.1:{port}{HEALTH_PATH}"
         try:
             with urllib.request.urlopen(url, timeout=timeout) as answer:

@@ -1,4 +1,5 @@
-"""A real `fwbot serve --http` process, spoken to the way Slack speaks to it.
+"""A real `fwbot serve --http` process (or, with ``socket_mode``, `fwbot serve` in Socket
+Mode), spoken to the way Slack speaks to it.
 
 The process runs fwbot's own entry point (what the ``fwbot`` script runs), configured
 only through ``FWBOT_*`` variables (none inherited from the caller, no ``.env``: its
@@ -29,8 +30,10 @@ from doubles.signing import HttpResult, post_form, slash_command_form
 REPO = Path(__file__).resolve().parent.parent
 ENTRY = "import sys; from bot.cli import main; sys.exit(main())"  # the `fwbot` script
 LISTENING = re.compile(r"HTTP mode on http://[^:]+:(\d+)/")
+HEALTH_LISTENING = re.compile(r"health and metrics on http://[^:]+:(\d+) ")  # Socket Mode
 SIGNING_SECRET = "fwbot-process-signing-secret"
 BOT_TOKEN = "xoxb-fwbot-process"
+APP_TOKEN = "xapp-fwbot-process"
 
 
 def fwbot_env(
@@ -50,6 +53,8 @@ def fwbot_env(
         {
             "FWBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
             "FWBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "FWBOT_SLACK_APP_TOKEN": APP_TOKEN,  # Socket Mode's
+            "FWBOT_HEALTH_PORT": "0",  # Socket Mode's health server: a free port
             "FWBOT_SLACK_API_URL": mock.api_url,
             "FWBOT_FLYWHEEL_API_KEY": flywheel_api_key,
             "FWBOT_DATA_DIR": str(data_dir),
@@ -76,12 +81,23 @@ class Command:
 
 
 class FwbotProcess:
-    """``fwbot serve --http 0`` in a process of its own; ``start()``, then post commands."""
+    """``fwbot serve --http 0`` in a process of its own; ``start()``, then post commands.
+    With ``socket_mode``, ``fwbot serve`` connects to the mock Slack's WebSocket instead,
+    and ``port`` is its health server's (``/healthz``, ``/readyz``, ``/metrics``)."""
 
     _tokens = itertools.count(1)
 
-    def __init__(self, env: dict[str, str], workdir: Path, mock: MockSlack, name: str = "fwbot"):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        mock: MockSlack,
+        name: str = "fwbot",
+        *,
+        socket_mode: bool = False,
+    ):
         self.env = env
+        self.socket_mode = socket_mode
         self.workdir = workdir
         self.mock = mock
         self.log_path = workdir / f"{name}.log"
@@ -92,9 +108,11 @@ class FwbotProcess:
     def start(self, timeout: float = 60.0) -> FwbotProcess:
         """Spawn the process and wait until it listens (not until it is ready)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        mode = [] if self.socket_mode else ["--http", "0"]
+        listening = HEALTH_LISTENING if self.socket_mode else LISTENING
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", ENTRY, "serve", "--http", "0", "--host", "127.0.0.1"],
+                [sys.executable, "-c", ENTRY, "serve", *mode, "--host", "127.0.0.1"],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,
@@ -102,7 +120,7 @@ class FwbotProcess:
             )
         deadline = time.monotonic() + timeout
         while True:
-            match = LISTENING.search(self.log())
+            match = listening.search(self.log())
             if match:
                 self.port = int(match.group(1))
                 return self

@@ -5,7 +5,8 @@ One stdlib ``ThreadingHTTPServer`` on a free port records every Web API call
 shared through ``files_upload_v2``'s three steps (``files.getUploadURLExternal``, the
 upload to ``/upload/<file id>``, ``files.completeUploadExternal``), answers 429 with
 ``Retry-After`` where a test asks (``rate_limit``) and a channel's error where the bot
-was removed (``channel_errors``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
+was removed (``channel_errors``), sends the token's scopes in ``x-oauth-scopes``
+(``oauth_scopes``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
 for slack_sdk's builtin Socket Mode client: handshake, masked client frames, ping/pong,
 close. Tests read the records through ``calls()``, ``responses()``, ``files()`` and
 ``socket_acks()``, and wait for out-of-band answers with ``wait_for``.
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.check.scopes import BOT_SCOPES
 
 T = TypeVar("T")
 
@@ -99,6 +102,9 @@ class MockSlack:
         self.rate_limited: dict[str, list[int]] = {}
         self._uploads: dict[str, tuple[str, bytes | None]] = {}  # file id -> (name, bytes)
         self.reject_blocks = False  # response_url posts with blocks get 400 invalid_blocks
+        # the token's scopes, sent as Slack does in every Web API answer's ``x-oauth-scopes``
+        # header (default: all the app manifest asks for); None sends no header
+        self.oauth_scopes: list[str] | None = list(BOT_SCOPES)
         self._records = _Records()
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
@@ -374,13 +380,24 @@ def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(data)
                 return
-            self._send_json(200, mock.answer(method, args))
+            answer = mock.answer(method, args)
+            refused = answer.get("error") in ("invalid_auth", "not_authed", "token_revoked")
+            scopes = None if refused else mock.oauth_scopes
+            extra = {} if scopes is None else {"x-oauth-scopes": ",".join(scopes)}
+            self._send_json(200, answer, extra)
 
-        def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-            self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+        def _send_json(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
+            data = json.dumps(payload).encode()
+            self._send(status, data, "application/json; charset=utf-8", headers)
 
-        def _send(self, status: int, data: bytes, ctype: str) -> None:
+        def _send(
+            self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

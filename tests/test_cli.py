@@ -18,4 +18,4 @@ def test_help_lists_only_commands_that_exist(capsys: pytest.CaptureFixture[str])
     [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     described = set(re.findall(r"(\w+) \((?:the|a) ", text.split("Commands:")[1]))
 
-    assert described == set(sub.choices) == {"serve", "demo", "localfw"}
+    assert described == set(sub.choices) == {"serve", "check", "migrate", "demo", "localfw"}

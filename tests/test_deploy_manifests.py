@@ -46,6 +46,7 @@ from commands.buttons import ButtonAction
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
+HEALTH_PORT = Settings.model_fields["health_port"].default  # Socket Mode's /healthz
 K8S = DEPLOY / "k8s"
 MANIFESTS = {
     "socket": DEPLOY / "slack-app-manifest.socket.yml",
@@ -533,9 +534,9 @@ def test_compose_and_kubernetes_run_the_image_the_dockerfile_builds() -> None:
 def test_the_http_port_is_the_one_the_server_is_started_with() -> None:
     port = serve_args(container()["args"]).http
     ports = {p["name"]: p["containerPort"] for p in container()["ports"]}
-    exposed = [int(a) for i, a in runtime_stage() if i == "EXPOSE"]
+    exposed = [int(p) for i, a in runtime_stage() if i == "EXPOSE" for p in a.split()]
 
-    assert port and ports == {"http": port} and exposed == [port]
+    assert port and ports == {"http": port} and exposed == [port, HEALTH_PORT]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container()[probe]["httpGet"]["port"] in {"http", port}
     assert [p["targetPort"] for p in k8s_one("Service")["spec"]["ports"]] in (["http"], [port])
@@ -556,6 +557,16 @@ def test_the_probe_paths_are_the_ones_the_server_serves() -> None:
     assert spec["livenessProbe"]["httpGet"]["path"] == runner.HEALTH_PATH
     assert spec["startupProbe"]["httpGet"]["path"] == runner.HEALTH_PATH
     assert healthcheck().HEALTH_PATH == runner.HEALTH_PATH
+    assert healthcheck().HEALTH_PORT == HEALTH_PORT
+
+
+def test_prometheus_scrapes_the_metrics_path_on_the_http_port() -> None:
+    annotations = k8s_one("Deployment")["spec"]["template"]["metadata"]["annotations"]
+    port = serve_args(container()["args"]).http
+
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == runner.METRICS_PATH
+    assert int(annotations["prometheus.io/port"]) == port
 
 
 def get(url: str) -> int:
@@ -612,14 +623,24 @@ def test_the_image_healthcheck_in_http_mode_and_socket_mode(
 
     assert check([*others, [python, fwbot, "serve", "--http", str(port)]])[0] is True
     assert check([[fwbot, "serve", f"--http={port}", "--host", "0.0.0.0"]])[0] is True
-    assert check([[python, fwbot, "serve"]]) == (True, "fwbot serve (Socket Mode) is running")
+    # Socket Mode: its health server, on FWBOT_HEALTH_PORT (8080 when unset)
+    socket_mode = check([[python, fwbot, "serve"]], socket_port=port)
+    assert socket_mode == (True, f"http://127.0.0.1:{port}/healthz: HTTP 200")
+    assert check([[python, fwbot, "serve"]], timeout=2, socket_port=1)[0] is False
+    assert healthcheck().health_port({}) == HEALTH_PORT
+    assert healthcheck().health_port({"FWBOT_HEALTH_PORT": "9000"}) == 9000
     closed = check([[python, fwbot, "serve", "--http", "1"]], timeout=2)
     assert closed[0] is False and "127.0.0.1:1/healthz" in closed[1]
     assert check(others[1:])[0] is False
     assert check([[python, fwbot, "demo"]])[0] is False
 
 
-def test_the_image_healthcheck_reads_the_processes_from_proc(tmp_path: Path) -> None:
+def test_the_image_healthcheck_reads_the_processes_from_proc(
+    tmp_path: Path,
+    http_server: tuple[int, threading.Event],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FWBOT_HEALTH_PORT", str(http_server[0]))  # Socket Mode's /healthz
     main = healthcheck().main
     (tmp_path / "self").mkdir()
     (tmp_path / "7").mkdir()
@@ -647,6 +668,8 @@ SCOPES_OF: dict[str, frozenset[str]] = {
     "files_upload_v2": frozenset({"files:write"}),
     "reactions_add": frozenset({"reactions:write"}),
     "auth_test": frozenset(),
+    # `fwbot check`, with the app-level token (its connections:write), not the bot token
+    "apps_connections_open": frozenset(),
 }
 # In the manifests though no method needs it: posting in a public channel the bot was
 # not invited to (chat.postMessage answers not_in_channel without it).

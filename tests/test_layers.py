@@ -44,6 +44,8 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
         ("bot/store", ("bot.service", "bot.slack", "commands", "bot.flywheel", "localfw")),
         ("bot/flywheel", ("bot.service", "bot.slack", "commands", "bot.store", "localfw")),
         ("bot/domain", ("bot.service", "bot.slack", "commands", "bot.store", "bot.flywheel")),
+        # `fwbot check` reads settings, Flywheel, the store and the service; no adapter
+        ("bot/check", ("bot.slack", "bot.console", "commands", "localfw", "doubles")),
     ],
 )
 def test_nothing_imports_upward(folder: str, forbidden: tuple[str, ...]) -> None:
@@ -69,3 +71,10 @@ def test_the_domain_imports_only_itself_and_the_errors() -> None:
             "bot.domain.batches",
             "bot.domain.audit",
         }, path
+
+
+def test_observe_is_a_leaf_every_layer_may_use() -> None:
+    """bot/observe (request ids, logs, metrics, readiness) imports nothing else of fwbot."""
+    for path, names in imported("bot/observe").items():
+        fwbot = {n for n in names if n.startswith(("bot", "commands", "localfw", "doubles"))}
+        assert all(n.startswith("bot.observe") for n in fwbot), (path, fwbot)

@@ -13,6 +13,7 @@ import flywheel
 import httpx2
 
 from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
+from bot.flywheel.metering import meter_requests
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def connect(
     except Exception as exc:  # the SDK raises bare Exception for a malformed key
         raise FlywheelUnavailable(f"The Flywheel API key is not valid: {exc}") from exc
     _limit_retries(client, retries, backoff_max)
+    meter_requests(client)  # every request, retries included: /metrics
     try:
         status = gateway_call(site, client.get_auth_status)
     except FlywheelRefused as exc:  # 404 and friends: something answers, not Flywheel

@@ -71,6 +71,11 @@ class SdkGateway:
     def is_site_admin(self) -> bool:
         return bool(getattr(self._fw, "fwbot_is_site_admin", False))
 
+    def ping(self) -> None:
+        """Flywheel's login check (``GET /api/auth/status``), for readiness: raises
+        ``FwbotError`` when Flywheel cannot be reached or refuses fwbot's key."""
+        self._call(self._fw.get_auth_status)
+
     # -- calling and paging ---------------------------------------------------
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return gateway_call(self.site, fn, *args, **kwargs)

@@ -22,7 +22,7 @@ from slack_bolt import BoltContext, Respond
 from bot.domain import Actor
 from bot.observe.context import new_request_id, request_scope
 from bot.service import UseCases
-from bot.slack import errors
+from bot.slack import errors, metering
 from bot.slack.identity import ResolveActor
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,13 @@ class Answering:
         context: BoltContext,
         respond: Respond,
         answer: Callable[[Actor], None],
+        *,
+        command: str = metering.OTHER,
     ) -> None:
         """Call after ``ack()``: in the pool, find who is asking (Slack ``users.info`` and a
         Flywheel lookup on a user's first command), then ``answer(actor)``. Errors end as
-        the usual short ephemeral answer; a full pool answers "busy" at once."""
+        the usual short ephemeral answer; a full pool answers "busy" at once. ``command``
+        is the metric label (``bot.slack.metering``); ``answer`` counts its own reply."""
 
         request_id = new_request_id()  # in every log line of this answer, in any thread
 
@@ -113,6 +116,7 @@ class Answering:
                     )
                     answer(actor)
                 except Exception as error:  # not swallowed: the global handler's own path
+                    metering.count_failure(command, error)
                     errors.report_after_ack(error, context)
                 log.info(
                     "%s answered in %.0f ms",
@@ -122,6 +126,7 @@ class Answering:
                 )
 
         if not self.pool.offer(name, run):
+            metering.count_busy(command)
             with request_scope(request_id):
                 tell_busy(respond, context)
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry import default_retry_handlers
 
 from bot.service import UseCases
 from bot.settings import Settings
@@ -18,15 +19,22 @@ from bot.slack import errors
 from bot.slack.answers import Answering, AnswerPool, favour_acks
 from bot.slack.identity import ResolveActor, resolve_actor_via
 from bot.slack.listeners import actions, fw_command
+from bot.slack.metering import SlackApiMeter
 
 BOLT_LOGGER = logging.getLogger("fwbot.bolt")
 BOLT_LOGGER.setLevel(logging.WARNING)
 
 
 def create_web_client(settings: Settings) -> WebClient:
-    """The bot-token Web API client, pointed at ``settings.slack_api_url``."""
+    """The bot-token Web API client, pointed at ``settings.slack_api_url``; its first retry
+    handler counts every call's errors and 429s (``bot.slack.metering.SlackApiMeter``), and
+    bolt copies it into the client it makes for each request."""
     token = settings.secret("slack_bot_token") or None
-    return WebClient(token=token, base_url=settings.slack_api_url)
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[SlackApiMeter(), *default_retry_handlers()],
+    )
 
 
 def create_app(

@@ -9,7 +9,13 @@ Nothing here waits for Flywheel: Slack is served at once, and the work that need
 Flywheel (its login check, resuming the launches this bot had begun before a restart,
 then the batch watcher on the scheduler) runs in the background until it succeeds
 (``bot.startup``); meanwhile commands that need Flywheel get the short "cannot reach
-Flywheel" answer and, in HTTP mode, ``GET /readyz`` answers 503 with the reason.
+Flywheel" answer and ``GET /readyz`` answers 503 with the reason.
+
+Readiness is composed here (``readiness``): the start-up work first, then the database
+(``SELECT 1``), Flywheel (its login check) and Slack (``auth.test``, unless a Web API call
+just succeeded), probed as ``bot.observe.health`` says. ``fwbot_batches`` reads the store
+at each scrape. Socket Mode serves the probes and ``/metrics`` on ``FWBOT_HEALTH_PORT``;
+HTTP mode on its own port.
 """
 
 from __future__ import annotations
@@ -17,14 +23,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from slack_sdk import WebClient
+
+from bot.observe import metrics
+from bot.observe.health import Dependency, Readiness
 from bot.settings import Settings, require_slack
 from bot.slack.app import create_app, create_web_client
+from bot.slack.metering import slack_meter
 from bot.slack.notifier import SlackNotifier
 from bot.slack.posting import SlackPoster
-from bot.slack.runner import run_http, run_socket_mode
+from bot.slack.runner import run_health, run_http, run_socket_mode
 from bot.slack.subscription_notifier import SlackSubscriptionNotifier
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +68,9 @@ def serve(
     )
     previous = stop_on_sigterm()
     startup = None
+    unwatch = metrics.watch_batches(
+        lambda: {state.value: n for state, n in runtime.store.batches.count_by_state().items()}
+    )
     try:
         app = create_app(settings, runtime.services, client=client)
         startup = Startup(
@@ -64,10 +82,15 @@ def serve(
                 outside_interval=settings.outside_runs_interval,
             ),
         ).start()
+        ready = readiness(settings, startup.not_ready, runtime, client)
         if http_port is None:
-            run_socket_mode(app, settings)
+            health = run_health(settings.health_port, host, readiness=ready).start_in_thread()
+            try:
+                run_socket_mode(app, settings)
+            finally:
+                health.shutdown()
         else:
-            server = run_http(app, http_port, host, readiness=startup.not_ready)
+            server = run_http(app, http_port, host, readiness=ready)
             try:
                 server.serve_forever()
             finally:
@@ -75,12 +98,36 @@ def serve(
     except KeyboardInterrupt:
         logger.info("fwbot: stopping")
     finally:
+        unwatch()
         if startup is not None:
             startup.stop()
         runtime.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def readiness(
+    settings: Settings, gate: Callable[[], str | None], runtime: Runtime, client: WebClient
+) -> Readiness:
+    """What ``/readyz`` answers: ``gate`` (the start-up work), then the database, Flywheel
+    and Slack, each probed at most every ``FWBOT_READINESS_INTERVAL`` seconds."""
+    interval = settings.readiness_interval
+    meter = slack_meter(client)
+
+    def slack() -> None:
+        if meter is None or not meter.ok_within(interval):
+            client.auth_test()
+
+    return Readiness(
+        gate,
+        [
+            Dependency("database", runtime.store.ping, interval=interval),
+            # looked up at each probe: the deferred gateway forwards only once connected
+            Dependency("Flywheel", lambda: runtime.gateway.ping(), interval=interval),
+            Dependency("Slack", slack, interval=interval),
+        ],
+    )
 
 
 def stop_on_sigterm() -> Any:

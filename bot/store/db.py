@@ -132,6 +132,13 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             command.upgrade(self.alembic_config(conn), revision)
 
+    def schema_revision(self) -> str:
+        """The Alembic revision the database is at ("" for an empty database)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return ", ".join(sorted(MigrationContext.configure(conn).get_current_heads()))
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """Commit on success, roll back on error; joins an enclosing ``session()``."""
@@ -190,6 +197,12 @@ class Store:
             return
         with self._readers() as sess, sess.begin():
             yield sess
+
+    def ping(self) -> None:
+        """``SELECT 1`` on a pooled connection, for readiness: raises when the database
+        cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.errors import FwbotError, NotFound, UsageError
 from commands.render.blocks import context, escape, section
 from commands.render.message import reply
@@ -27,4 +29,5 @@ def error_reply(err: FwbotError, command: str | None) -> Reply:
     if isinstance(err, UsageError | NotFound):
         lines.append(pointer(command))
         blocks.append(context(pointer(command)))
-    return reply("\n".join(lines), blocks, "\n".join(lines), error=True)
+    answer = reply("\n".join(lines), blocks, "\n".join(lines), error=True)
+    return replace(answer, cause=type(err))

@@ -58,6 +58,7 @@ from bot.domain import (
 )
 from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
+from bot.observe import metrics
 from bot.observe.context import ContextThreadPool
 from bot.service.launch.reporting import BatchReporter
 from bot.store.batches import BatchRepo, TargetUpdate
@@ -283,6 +284,7 @@ class Launcher:
             with contextlib.suppress(FlywheelRefused):
                 self._gateway.cancel_batch(proposal)
             return
+        metrics.jobs_launched(LaunchMode.BATCH_API.value, len(jobs))
         self._mark(pending, jobs)
 
     def _launch_each(self, batch: Batch, pending: Sequence[Target], *, analysis: bool) -> None:
@@ -384,6 +386,7 @@ class Launcher:
             except FlywheelUnavailable as err:
                 return err.message
             recorder.launched(target, launched)
+            metrics.jobs_launched(LaunchMode.PER_SESSION.value)
             return None
         return None
 

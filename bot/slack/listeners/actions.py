@@ -24,6 +24,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.domain import Actor
+from bot.slack import metering
 from bot.slack.answers import Answering
 from commands.buttons import read_click
 from commands.clicks import run_click
@@ -57,8 +58,10 @@ def handle_click(
         answer_click(
             respond, reply, on_ephemeral=on_ephemeral, replace=value.action.replaces_message
         )
+        metering.count_reply(label, reply)
 
-    answering.answer_later(f"click {action_id[:20]}", context, respond, answer)
+    label = metering.click_label(action_id)
+    answering.answer_later(f"click {action_id[:20]}", context, respond, answer, command=label)
 
 
 def answer_click(

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import Actor
 from bot.service import UseCases
 from bot.service.notify import ChannelGone
+from bot.slack import metering
 from bot.slack.answers import Answering
 from bot.slack.posting import SlackPoster
 from commands.context import CommandContext
@@ -122,11 +123,14 @@ def handle_fw(
     in the pool."""
     ack()
     text = command_text(command.get("text") or "")
+    label = metering.command_label(text)
+
+    def answer(actor: Actor) -> None:
+        reply = answer_fw(text, respond, actor, answering.services, context.client)
+        metering.count_reply(label, reply)
+
     answering.answer_later(
-        f"/fw {text.split(' ', 1)[0][:20]}",
-        context,
-        respond,
-        lambda actor: answer_fw(text, respond, actor, answering.services, context.client),
+        f"/fw {text.split(' ', 1)[0][:20]}", context, respond, answer, command=label
     )
 
 
@@ -136,11 +140,12 @@ def answer_fw(
     actor: Actor,
     services: UseCases,
     client: WebClient | None = None,
-) -> None:
+) -> Reply:
     """Run the command as ``actor`` and post its reply on the response_url (its files
-    to the actor's direct messages, through ``client``)."""
+    to the actor's direct messages, through ``client``); returns the reply."""
     reply = dispatch(text, CommandContext(actor, services))
     send_reply(respond, reply, client=client, user_id=actor.slack_user_id)
+    return reply
 
 
 def register(app: App, answering: Answering) -> None:
