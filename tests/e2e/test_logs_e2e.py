@@ -6,10 +6,8 @@ secret anywhere; APScheduler's per-run lines absent."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from doubles.fwbot_process import (
     BOT_TOKEN,
@@ -23,20 +21,11 @@ from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, build_demo_world
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
+from tests.e2e.polling import eventually
 
-T = TypeVar("T")
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 API_KEY = "logs-test-key-SECRET"
 
-
-def eventually(probe: Callable[[], T], timeout: float = 60.0, what: str = "") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what or probe}"
-        time.sleep(0.05)
 
 
 def entries(bot: FwbotProcess) -> list[dict[str, Any]]:

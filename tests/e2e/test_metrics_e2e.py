@@ -11,10 +11,8 @@ nothing is timed.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -25,23 +23,13 @@ from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, GRMPY_DWI_SESSIONS
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
 from localfw.world import World
+from tests.e2e.polling import eventually
 
-T = TypeVar("T")
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 VIEWER = "U0VIEWER"  # read-only on gear_testing
 API_KEY = "metrics-test-key"
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
-
-def eventually(probe: Callable[[], T], timeout: float = 60.0, what: str = "") -> T:
-    """Poll until ``probe()`` is truthy (a generous timeout: behaviour, not speed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what or probe}"
-        time.sleep(0.05)
 
 
 def flywheel(world: World, port: int = 0) -> LocalFlywheel:

@@ -11,11 +11,8 @@ the local Flywheel comes back on that address, serving the same world.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from bot.domain import BatchState, TargetState, batch_tag
 from bot.store.db import Store
@@ -25,22 +22,12 @@ from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, GRMPY_DWI_SESSIONS
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
 from localfw.world import World
+from tests.e2e.polling import eventually
 
-T = TypeVar("T")
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 API_KEY = "unready-test-key"
 JOB_CREATION = r"^POST /sessions/\{cid\}/analyses$"
 
-
-def eventually(probe: Callable[[], T], timeout: float = 90.0, what: str = "") -> T:
-    """Poll until ``probe()`` is truthy (a generous timeout: behaviour, not speed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what or probe}"
-        time.sleep(0.05)
 
 
 def flywheel(world: World, port: int = 0) -> LocalFlywheel:
@@ -72,7 +59,9 @@ def test_serve_starts_unready_while_flywheel_is_down_and_resumes_when_it_is_back
         batch_id = button_batches(plan).get("fw_confirm")
         assert batch_id, answer_text(plan)
         first.ask(f"confirm {batch_id}", ADMIN)
-        eventually(lambda: lf.knobs.injected["outage 503"] >= 8, what="the launch to start")
+        eventually(
+            lambda: lf.knobs.injected["outage 503"] >= 8, timeout=90, what="the launch to start"
+        )
     finally:
         first.stop()
         lf.stop()
@@ -84,7 +73,9 @@ def test_serve_starts_unready_while_flywheel_is_down_and_resumes_when_it_is_back
         # Flywheel down: the bot starts all the same, unready, and says why
         second = FwbotProcess(env, tmp_path / "second", mock_slack, "second").start()
         try:
-            eventually(lambda: second.log().count("not ready") >= 2, what="two retries")
+            eventually(
+                lambda: second.log().count("not ready") >= 2, timeout=90, what="two retries"
+            )
             assert second.alive()
             assert second.get("/healthz") == (200, "ok")
             status, reason = second.get("/readyz")
@@ -105,6 +96,7 @@ def test_serve_starts_unready_while_flywheel_is_down_and_resumes_when_it_is_back
                 assert second.get("/readyz") == (200, "ready")
                 eventually(
                     lambda: store.batches.get_existing(batch_id).state is BatchState.LAUNCHED,
+                    timeout=90,
                     what="the resumed launch to complete",
                 )
                 jobs = jobs_per_session(world, batch_id)

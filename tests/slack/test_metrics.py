@@ -15,7 +15,6 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import (
@@ -39,7 +38,7 @@ from bot.slack.metering import (
     reply_outcome,
     slack_meter,
 )
-from bot.slack.runner import HttpServer, run_health, socket_mode_handler
+from bot.slack.runner import HttpServer, run_health
 from commands.render.errors import error_reply
 from commands.reply import Reply
 from doubles.mock_slack import MockSlack
@@ -267,19 +266,10 @@ def test_the_http_mode_server_serves_metrics_beside_slack_events(slack_http: Htt
 # -- Socket Mode: the ack timed from envelope to WebSocket ack --------------------------
 
 
-@pytest.fixture
-def connected(slack_app: App, slack_settings: Settings, mock_slack: MockSlack) -> Iterator[None]:
-    handler = socket_mode_handler(slack_app, slack_settings)
-    handler.connect()
-    mock_slack.wait_for_socket()
-    yield
-    handler.client.auto_reconnect_enabled = False
-    mock_slack.close_sockets()
-    handler.close()
 
 
 def test_a_socket_mode_command_is_counted_and_its_ack_timed(
-    connected: None, mock_slack: MockSlack
+    socket_connected: None, mock_slack: MockSlack
 ) -> None:
     before = now()
     form = slash_command_form("gears", response_url=mock_slack.response_url("sock-m"))

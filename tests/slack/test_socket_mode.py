@@ -7,30 +7,14 @@ pushes a ``slash_commands`` envelope, and records the ack the client sends back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from slack_bolt import App
 
-from bot.settings import Settings
 from bot.slack.identity import NO_EMAIL
-from bot.slack.runner import socket_mode_handler
 from doubles.mock_slack import MockSlack
 from doubles.signing import PAYLOADS, captured_envelope, slash_command_form
 from tests.fixtures.slack import APP_TOKEN
-
-
-@pytest.fixture
-def connected(slack_app: App, slack_settings: Settings, mock_slack: MockSlack) -> Iterator[None]:
-    handler = socket_mode_handler(slack_app, slack_settings)
-    handler.connect()
-    mock_slack.wait_for_socket()
-    yield
-    # Close from the server side first so the client's blocking recv returns at once.
-    handler.client.auto_reconnect_enabled = False
-    mock_slack.close_sockets()
-    handler.close()
 
 
 def envelope(envelope_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -42,14 +26,14 @@ def envelope(envelope_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_connection_uses_the_app_token(connected: None, mock_slack: MockSlack) -> None:
+def test_connection_uses_the_app_token(socket_connected: None, mock_slack: MockSlack) -> None:
     opened = mock_slack.calls("apps.connections.open")
     assert len(opened) == 1
     assert opened[0].token == APP_TOKEN
 
 
 def test_slash_command_envelope_is_acked_then_answered(
-    connected: None, mock_slack: MockSlack
+    socket_connected: None, mock_slack: MockSlack
 ) -> None:
     form = slash_command_form("gear qsiprep-hpc", response_url=mock_slack.response_url("sock1"))
 
@@ -62,7 +46,7 @@ def test_slash_command_envelope_is_acked_then_answered(
 
 
 def test_identity_failure_is_answered_after_an_empty_socket_ack(
-    connected: None, mock_slack: MockSlack
+    socket_connected: None, mock_slack: MockSlack
 ) -> None:
     mock_slack.add_user("U0NOMAIL", None)
     form = slash_command_form(
@@ -79,7 +63,7 @@ def test_identity_failure_is_answered_after_an_empty_socket_ack(
 
 @pytest.mark.parametrize("name", sorted(p.name for p in PAYLOADS.glob("socket_*.json")))
 def test_captured_envelopes_are_acked_and_answered(
-    name: str, connected: None, mock_slack: MockSlack
+    name: str, socket_connected: None, mock_slack: MockSlack
 ) -> None:
     env = captured_envelope(name, response_url=mock_slack.response_url(name))
 
