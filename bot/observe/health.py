@@ -8,7 +8,8 @@ outages, not single slow calls. The rule:
    its reason, and nothing else is probed.
 2. **Then each dependency** (the database, Flywheel, Slack) has a ``probe`` that raises
    when it cannot be reached: ``SELECT 1``, Flywheel's ``GET /api/auth/status``, Slack's
-   ``auth.test`` (skipped when a Web API call succeeded within the interval).
+   ``auth.test`` (skipped when a Web API call succeeded within the interval); in Socket
+   Mode also whether the WebSocket is connected.
 3. **Probes run in the background**, at most once per ``interval`` seconds per
    dependency, and only while ``/readyz`` is being asked (a bot nobody probes makes no
    extra calls). ``/readyz`` answers at once from what is known: a probe never makes the

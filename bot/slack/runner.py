@@ -79,9 +79,12 @@ def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
     return _TimedSocketModeHandler(app, app_token=app_token, web_client=web_client)
 
 
-def run_socket_mode(app: App, settings: Settings) -> None:
-    """Connect to Slack over a WebSocket and block until interrupted."""
-    handler = socket_mode_handler(app, settings)
+def run_socket_mode(
+    app: App, settings: Settings, handler: SocketModeHandler | None = None
+) -> None:
+    """Connect to Slack over a WebSocket (``handler``'s, or a new one's) and block until
+    interrupted."""
+    handler = handler or socket_mode_handler(app, settings)
     logger.info("fwbot: Socket Mode, connecting via %s", settings.slack_api_url)
     try:
         handler.start()

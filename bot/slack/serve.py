@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.observe import metrics
@@ -35,7 +36,7 @@ from bot.slack.app import create_app, create_web_client
 from bot.slack.metering import slack_meter
 from bot.slack.notifier import SlackNotifier
 from bot.slack.posting import SlackPoster
-from bot.slack.runner import run_health, run_http, run_socket_mode
+from bot.slack.runner import run_health, run_http, run_socket_mode, socket_mode_handler
 from bot.slack.subscription_notifier import SlackSubscriptionNotifier
 
 if TYPE_CHECKING:
@@ -82,14 +83,16 @@ def serve(
                 outside_interval=settings.outside_runs_interval,
             ),
         ).start()
-        ready = readiness(settings, startup.not_ready, runtime, client)
         if http_port is None:
+            handler = socket_mode_handler(app, settings)
+            ready = readiness(settings, startup.not_ready, runtime, client, socket=handler)
             health = run_health(settings.health_port, host, readiness=ready).start_in_thread()
             try:
-                run_socket_mode(app, settings)
+                run_socket_mode(app, settings, handler)
             finally:
                 health.shutdown()
         else:
+            ready = readiness(settings, startup.not_ready, runtime, client)
             server = run_http(app, http_port, host, readiness=ready)
             try:
                 server.serve_forever()
@@ -108,10 +111,17 @@ def serve(
 
 
 def readiness(
-    settings: Settings, gate: Callable[[], str | None], runtime: Runtime, client: WebClient
+    settings: Settings,
+    gate: Callable[[], str | None],
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    socket: SocketModeHandler | None = None,
 ) -> Readiness:
     """What ``/readyz`` answers: ``gate`` (the start-up work), then the database, Flywheel
-    and Slack, each probed at most every ``FWBOT_READINESS_INTERVAL`` seconds."""
+    and Slack, each probed at most every ``FWBOT_READINESS_INTERVAL`` seconds; in Socket
+    Mode also the WebSocket (``socket``): while it is down no command reaches this bot,
+    however well the Web API answers."""
     interval = settings.readiness_interval
     meter = slack_meter(client)
 
@@ -119,15 +129,20 @@ def readiness(
         if meter is None or not meter.ok_within(interval):
             client.auth_test()
 
-    return Readiness(
-        gate,
-        [
-            Dependency("database", runtime.store.ping, interval=interval),
-            # looked up at each probe: the deferred gateway forwards only once connected
-            Dependency("Flywheel", lambda: runtime.gateway.ping(), interval=interval),
-            Dependency("Slack", slack, interval=interval),
-        ],
-    )
+    dependencies = [
+        Dependency("database", runtime.store.ping, interval=interval),
+        # looked up at each probe: the deferred gateway forwards only once connected
+        Dependency("Flywheel", lambda: runtime.gateway.ping(), interval=interval),
+        Dependency("Slack", slack, interval=interval),
+    ]
+    if socket is not None:
+
+        def connected() -> None:
+            if not socket.client.is_connected():
+                raise ConnectionError("the WebSocket to Slack is closed; reconnecting")
+
+        dependencies.append(Dependency("Slack Socket Mode", connected, interval=interval))
+    return Readiness(gate, dependencies)
 
 
 def stop_on_sigterm() -> Any:

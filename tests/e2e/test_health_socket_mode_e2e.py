@@ -1,6 +1,7 @@
 """`fwbot serve` in Socket Mode serves `/healthz`, `/readyz` and `/metrics` on its health
 port (``FWBOT_HEALTH_PORT``), and a command sent as a Socket Mode envelope moves the
-command counter and the ack histogram.
+command counter and the ack histogram; while its WebSocket is down (no command can
+reach it) `/readyz` says so, and it is ready again once the bot has reconnected.
 
 A real process (``doubles.fwbot_process`` with ``socket_mode``) connected to the mock
 Slack's WebSocket; the local Flywheel behind it. Behaviour only: every wait polls.
@@ -30,7 +31,12 @@ def socket_bot(mock_slack: MockSlack, tmp_path: Path) -> Iterator[FwbotProcess]:
     lf = LocalFlywheel(
         build_demo_world(), api_key="socket-health-key", user=DEMO_BOT, clock=SimClock()
     ).start()
-    env = fwbot_env(mock_slack, flywheel_api_key=lf.sdk_api_key, data_dir=tmp_path / "data")
+    env = fwbot_env(
+        mock_slack,
+        flywheel_api_key=lf.sdk_api_key,
+        data_dir=tmp_path / "data",
+        readiness_interval="0.5",  # probes every half second: a lost WebSocket shows soon
+    )
     env.pop("FWBOT_SLACK_SIGNING_SECRET")  # Socket Mode needs none
     bot = FwbotProcess(env, tmp_path / "bot", mock_slack, socket_mode=True)
     try:
@@ -80,3 +86,25 @@ def test_socket_mode_serves_health_readiness_and_metrics_and_counts_commands(
     after = scrape(socket_bot.base_url + "/metrics")
     assert after.get("fwbot_flywheel_requests_total", route="GET /api/gears", status="200") >= 1
     assert after.get("process_resident_memory_bytes") > 0
+
+
+def test_readyz_says_when_the_websocket_is_down_and_recovers_on_reconnect(
+    socket_bot: FwbotProcess, mock_slack: MockSlack
+) -> None:
+    socket_bot.wait_ready()
+    mock_slack.wait_for_socket(timeout=30)
+    opened = len(mock_slack.calls("apps.connections.open"))
+    mock_slack.api_errors["apps.connections.open"] = "internal_error"  # no new URL for now
+    mock_slack.close_sockets()
+
+    def unready() -> str:
+        status, why = socket_bot.get("/readyz")
+        return why if status == 503 else ""
+
+    why = mock_slack.wait_for(unready, timeout=60)
+    assert why.startswith("Slack Socket Mode unreachable (")
+    assert socket_bot.get("/healthz") == (200, "ok")  # alive: the orchestrator waits
+
+    del mock_slack.api_errors["apps.connections.open"]
+    mock_slack.wait_for(lambda: socket_bot.get("/readyz") == (200, "ready"), timeout=90)
+    assert len(mock_slack.calls("apps.connections.open")) > opened  # it reconnected
