@@ -7,6 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# The suite on every core (pytest-xdist), a test file per worker: each test has its own
+# temp dir, free ports and PostgreSQL schema. `make test PYTEST_WORKERS=` runs it in one.
+PYTEST_WORKERS ?= -n auto --dist loadfile
+
 .PHONY: demo test lint bench lock clean
 
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -21,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot commands localfw doubles tests bench deploy
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot commands localfw doubles tests bench deploy
