@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # no `*_created` series beside each counter: half the page
 REGISTRY = CollectorRegistry(auto_describe=True)
+BATCHES_READ_TIMEOUT = 2.0  # seconds a scrape waits for the batch counts before leaving them out
 # The process (memory, CPU, open files), the interpreter and its garbage collector, as
 # prometheus_client puts them on its default registry.
 ProcessCollector(registry=REGISTRY)
@@ -193,12 +194,16 @@ def observe_scheduler(scheduler: Any, *, prefixes: Iterable[str] = ()) -> None:
 # -- batches by state, read at scrape time ----------------------------------------------
 class _Batches(Collector):
     """``fwbot_batches{state}`` from whatever ``watch_batches`` was given: one GROUP BY
-    query per scrape. A failing read leaves the metric out of that scrape (and says so at
-    DEBUG): a scrape never fails because the database is slow to answer."""
+    query per scrape. A failing read, or one still running after ``read_timeout`` seconds
+    (a hung database), leaves the metric out of that scrape and says so at DEBUG: a scrape
+    never fails or hangs because of the database. The read runs in a daemon thread of its
+    own, one at a time: scrapes during a hung read wait for it, not start another."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_timeout: float = BATCHES_READ_TIMEOUT) -> None:
         self._lock = threading.Lock()
         self._source: Callable[[], Mapping[str, int]] | None = None
+        self.read_timeout = read_timeout
+        self._reading: _Read | None = None
 
     def watch(self, source: Callable[[], Mapping[str, int]] | None) -> None:
         with self._lock:
@@ -212,21 +217,53 @@ class _Batches(Collector):
             source = self._source
         if source is None:
             return
-        try:
-            counts = source()
-        except Exception as exc:  # the database is down: the readiness check says so
-            log.debug("fwbot_batches left out of this scrape: %s", exc)
+        read = self._read(source)
+        if not read.done.wait(self.read_timeout):
+            log.debug("fwbot_batches left out of this scrape: no answer in %g s", self.read_timeout)
             return
+        if read.error is not None:  # the database is down: the readiness check says so
+            log.debug("fwbot_batches left out of this scrape: %s", read.error)
+            return
+        counts = read.counts
         family = self._family()
         for state, count in sorted(counts.items()):
             family.add_metric([state], count)
         yield family
+
+    def _read(self, source: Callable[[], Mapping[str, int]]) -> _Read:
+        """The read under way, or a new one started in a daemon thread (a thread that
+        hangs on the database never holds up the process's exit)."""
+        with self._lock:
+            if self._reading is None or self._reading.done.is_set():
+                self._reading = _Read(source)
+                runner = threading.Thread(target=self._reading.run, name="fwbot-metrics")
+                runner.daemon = True
+                runner.start()
+            return self._reading
 
     @staticmethod
     def _family() -> GaugeMetricFamily:
         return GaugeMetricFamily(
             "fwbot_batches", "Batches in fwbot's store, by state.", labels=["state"]
         )
+
+
+class _Read:
+    """One read of the batch counts: ``done`` once it has ``counts`` or an ``error``."""
+
+    def __init__(self, source: Callable[[], Mapping[str, int]]) -> None:
+        self._source = source
+        self.done = threading.Event()
+        self.counts: Mapping[str, int] = {}
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.counts = self._source()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
 
 
 _BATCHES = _Batches()
