@@ -52,6 +52,13 @@ class Conflict(FwbotError):
     """The request clashes with current state (e.g. the batch is already final)."""
 
 
+class KeyRejected(FlywheelUnavailable):
+    """Flywheel answered 401: the API key used for this call is wrong, expired or revoked.
+
+    For fwbot's own key that is an outage (hence a ``FlywheelUnavailable``); for a person's
+    linked key it means the link is dead and must be made again (``/fw link``)."""
+
+
 class FlywheelBusy(FlywheelUnavailable):
     """Flywheel asked fwbot to slow down (429); nothing was done, so the call can be repeated."""
 

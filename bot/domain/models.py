@@ -121,6 +121,18 @@ class UserRef(Frozen):
     display_name: str = ""
 
 
+class ProjectMembers(Frozen):
+    """A project's permission list as one key sees it.
+
+    Flywheel filters permission lists (core ``_filter_permissions``): a single project
+    ``GET`` shows the whole list only to that project's admins (and site admins); anyone
+    else sees only their own entry. ``complete`` says which of the two this is, so a
+    missing user reads as "cannot tell", never as "no role"."""
+
+    roles: dict[str, ProjectRole]  # Flywheel user ``_id`` -> highest role level
+    complete: bool
+
+
 class SessionRef(Frozen):
     session_id: str
     label: str

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import flywheel
 import httpx2
 
-from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
+from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable, KeyRejected
 from bot.flywheel.metering import meter_requests
 
 T = TypeVar("T")
@@ -116,8 +116,8 @@ def gateway_call(site: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> 
 def translate(site: str, exc: Any) -> FlywheelUnavailable | FlywheelRefused:
     status = int(exc.status or 0)
     if status == 401:
-        return FlywheelUnavailable(
-            f"Flywheel at {site} rejected fwbot's API key (401).",
+        return KeyRejected(
+            f"Flywheel at {site} rejected the API key (401).",
             hint="Check FWBOT_FLYWHEEL_API_KEY.",
         )
     if status == 429:
