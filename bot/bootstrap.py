@@ -27,6 +27,7 @@ from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway, site_of
 from bot.service import Services
 from bot.service.access import Authorizer
+from bot.service.accounts import Accounts, ActingGateway, Keybox, new_encryption_key
 from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
@@ -38,6 +39,7 @@ from bot.service.launch.service import LaunchService
 from bot.service.launch.stuck import StuckRule, StuckWatch
 from bot.service.launch.summary import SummaryPoster
 from bot.service.launch.watcher import BatchWatcher
+from bot.service.linking import LinkingService
 from bot.service.notify import BatchEvents, BatchNotifier, SilentNotifier
 from bot.service.policy import Policy, load_policy
 from bot.service.project_status import ProjectStatusService
@@ -176,10 +178,27 @@ def build_services(
     stuck_after: Callable[[str], timedelta] | None = None,
     site_url: str = "",
     events: BatchEvents | None = None,
+    accounts: Accounts | None = None,
 ) -> Services:
     """``clock``: Flywheel's time (a simulated clock in tests and the demo); ``site_url``:
     Flywheel's web UI, for links; ``events``: who else hears a batch ended or is stuck
-    (default: the channels subscribed to its project)."""
+    (default: the channels subscribed to its project); ``accounts``: linked accounts
+    (default: none, everyone matched by email through ``gateway``'s shared key).
+
+    Every service gets one ``ActingGateway``: its calls go out with the key of whoever
+    the current work acts for (``bot.service.accounts.acting``)."""
+    acting_gateway = ActingGateway(gateway)
+    gateway = cast(FlywheelGateway, acting_gateway)
+    if accounts is None:
+        accounts = Accounts(
+            store.linked_accounts,
+            store.audit,
+            keybox=None,
+            mode="shared",
+            service_key=getattr(acting_gateway.service, "site", "") or "",
+            connect=SdkGateway.connect,
+        )
+    acting_gateway.set_rejection_handler(accounts.rejected)
     access = Authorizer(gateway, policy, store.audit)
     notifications = build_notifications(
         gateway,
@@ -222,9 +241,10 @@ def build_services(
         workers,
         unit_of_work=store.unit_of_work,
     )
+    identity = IdentityService(gateway, store.identities, policy, store.audit, accounts)
     return Services(
         access=access,
-        identity=IdentityService(gateway, store.identities, policy, store.audit),
+        identity=identity,
         gears=GearService(gateway, access),
         history=HistoryService(gateway, access, store.audit),
         configs=ConfigService(library, gateway, access),
@@ -242,6 +262,24 @@ def build_services(
         subscriptions=notifications.service,
         notifications=notifications,
         project_status=ProjectStatusService(gateway, access, library, store.batches),
+        linking=LinkingService(accounts, identity, gateway, access),
+        accounts=accounts,
+    )
+
+
+def build_accounts(settings: Settings, store: Store, api_key: str, *, demo: bool) -> Accounts:
+    """Linked accounts as the settings say. The embedded demo makes a throwaway encryption
+    key when none is set (its keys are the demo's own, gone with its data directory)."""
+    secret = settings.secret("link_encryption_keys")
+    if not secret and demo:
+        secret = new_encryption_key()
+    return Accounts(
+        store.linked_accounts,
+        store.audit,
+        keybox=Keybox(secret) if secret else None,
+        mode=settings.accounts,
+        service_key=api_key,
+        connect=SdkGateway.connect,
     )
 
 
@@ -281,6 +319,7 @@ def build_runtime(
             DeferredGateway(api_key) if defer_flywheel else SdkGateway.connect(api_key)
         )
         store = open_store(settings)
+        accounts = build_accounts(settings, store, api_key, demo=localfw is not None)
     except Exception:
         if localfw is not None:
             localfw.stop()
@@ -300,6 +339,7 @@ def build_runtime(
             clock=localfw.clock.now if localfw is not None else None,
             stuck_after=StuckRule(settings.stuck_after, settings.stuck_after_by_gear).after,
             site_url=settings.flywheel_url or web_url_of(api_key),
+            accounts=accounts,
         ),
         gateway=gateway,
         store=store,

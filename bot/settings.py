@@ -56,6 +56,18 @@ class Settings(BaseSettings):
         description="`host:KEY` or `host:port:__force_insecure:KEY`",
         json_schema_extra={"shown": "- (required; `serve --demo` embeds the local Flywheel)"},
     )
+    accounts: Literal["linked", "shared", "both"] = Field(
+        default="both",
+        description="who fwbot acts as on Flywheel: `linked` (each person's own key, "
+        "`/fw link`), `shared` (fwbot's key; people matched by email) or `both` (linked "
+        "where a person linked, else shared); see docs/permissions.md",
+    )
+    link_encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys (comma-separated; the first encrypts) for linked API keys "
+        "at rest; `fwbot link-key` makes one",
+        json_schema_extra={"shown": "none (linking off; `demo` makes one)"},
+    )
     data_dir: Path = Field(default=Path("./data"), description="where the SQLite database lives")
     database_url: str | None = Field(
         default=None,
@@ -180,7 +192,8 @@ class Settings(BaseSettings):
         key = self.secret("flywheel_api_key")
         if ":" in key:
             values.append(key.rsplit(":", 1)[1])
-        return [v for v in values if v]
+        values += self.secret("link_encryption_keys").split(",")
+        return [v.strip() for v in values if v.strip()]
 
     def secret(self, name: str) -> str:
         """The plain value of a secret field, or "" when unset."""
@@ -193,6 +206,7 @@ SECRET_FIELDS = (
     "slack_app_token",
     "slack_signing_secret",
     "flywheel_api_key",
+    "link_encryption_keys",
 )
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|min|s)?\s*$", re.IGNORECASE)
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0}

@@ -41,7 +41,8 @@ def run_click(value: ButtonValue, ctx: CommandContext) -> Reply:
     """
     use_case, command = CLICKS[value.action]
     try:
-        return use_case(value.batch, ctx)
+        with ctx.services.linking.speaking_as(ctx.actor):  # the clicker's own key, if linked
+            return use_case(value.batch, ctx)
     except FwbotError as err:
         return error_reply(err, command)
 

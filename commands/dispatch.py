@@ -27,7 +27,8 @@ def dispatch(text: str, ctx: CommandContext, *, registry: Registry = REGISTRY) -
         inv = registry.grammar.parse(PREFIX.sub("", text, count=1))
         if inv.wants_help:
             return command_help(inv.spec)
-        return registry.handler(inv.spec)(inv, ctx)
+        with ctx.services.linking.speaking_as(ctx.actor):  # the person's own key, if linked
+            return registry.handler(inv.spec)(inv, ctx)
     except FwbotError as err:
         return error_reply(err, _command_of(err, inv))
 

@@ -9,6 +9,7 @@ from commands.context import CommandContext
 from commands.grammar import CommandSpec, Grammar, Invocation
 from commands.reply import Reply
 from commands.subcommands import (
+    accounts,
     batch_actions,
     batches,
     cancel,
@@ -64,6 +65,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(subscribe.SPEC, subscribe.run),
     Command(unsubscribe.SPEC, unsubscribe.run),
     Command(subscriptions.SPEC, subscriptions.run),
+    Command(accounts.LINK, accounts.link),
+    Command(accounts.UNLINK, accounts.unlink),
+    Command(accounts.WHOAMI, accounts.whoami),
 )
 
 REGISTRY = Registry(COMMANDS)

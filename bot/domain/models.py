@@ -182,6 +182,18 @@ class Actor(Frozen):
     bot_admin: bool = False
     channel_id: str | None = None
     via: Literal["slack", "console", "scheduler"] = "slack"
+    # The Flywheel user ``_id`` (roles are keyed by it, never by the email field); None only
+    # for a fwbot admin whom Flywheel does not know.
+    flywheel_user_id: str | None = None
+    # Proven by the person's own linked key (and then their calls use it), not an email match.
+    linked: bool = False
+    # Not linked, on a fwbot that offers linking: answers may say "/fw link".
+    link_offered: bool = False
+
+    @property
+    def user_key(self) -> str:
+        """What Flywheel's permission entries name this person by."""
+        return self.flywheel_user_id or self.email
 
 
 class FileRef(Frozen):

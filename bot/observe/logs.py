@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -66,6 +67,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_runtime_secrets: set[str] = set()
+_runtime_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """A secret met at run time (a person's linked API key, whole and its key part):
+    redacted from every record from now on, like the settings' own secrets."""
+    parts = {value, value.rsplit(":", 1)[-1]}
+    with _runtime_lock:
+        _runtime_secrets.update(p for p in parts if len(p) >= 6)
+
+
 class RedactSecrets(logging.Filter):
     """Replaces known secret values and token-shaped strings in the rendered message and
     the traceback; the record's ``args`` are folded into its message first."""
@@ -79,6 +92,12 @@ class RedactSecrets(logging.Filter):
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if _runtime_secrets:
+            with _runtime_lock:
+                met = sorted(_runtime_secrets, key=len, reverse=True)
+            for secret in met:
+                if secret in text:
+                    text = text.replace(secret, REDACTED)
         text = SLACK_TOKEN.sub(REDACTED, text)
         return URL_PASSWORD.sub(rf"\1:{REDACTED}@", text)
 

@@ -13,12 +13,14 @@ from typing import Protocol
 
 from bot.domain import Actor
 from bot.service.access import Authorizer
+from bot.service.accounts import Accounts
 from bot.service.configs import ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
 from bot.service.launch.service import LaunchService
 from bot.service.launch.watcher import BatchWatcher
+from bot.service.linking import LinkingService
 from bot.service.project_status import ProjectStatusService
 from bot.service.subscriptions import Notifications, SubscriptionService
 from bot.service.use_cases import Access
@@ -50,6 +52,8 @@ class UseCases(Protocol):
     def subscriptions(self) -> SubscriptionService: ...
     @property
     def project_status(self) -> ProjectStatusService: ...
+    @property
+    def linking(self) -> LinkingService: ...
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,5 @@ class Services:
     subscriptions: SubscriptionService
     notifications: Notifications  # digests, runs outside fwbot, BatchEvents: the scheduler's
     project_status: ProjectStatusService
+    linking: LinkingService
+    accounts: Accounts  # the background's: whose key a batch's own work uses

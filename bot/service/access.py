@@ -1,7 +1,11 @@
 """Who may do what: Flywheel project roles plus the lab's policy, decided in one place.
 
-fwbot acts on Flywheel with a single API key, so Flywheel cannot stop a user
-from doing through fwbot what they could not do themselves: this module must.
+A linked person's calls go out with their own key, so Flywheel itself stops them where
+their role does; a person matched by email acts through fwbot's shared key, which Flywheel
+cannot tell apart from fwbot, so this module must. Roles are read from the project's
+permission list as the acting key sees it (keyed by the Flywheel user ``_id``): a person's
+own key always shows their own entry; fwbot's shared key shows everyone's only where it is
+a project admin, and elsewhere a missing person reads as "cannot tell", never "no role".
 Every service method calls :meth:`Authorizer.authorize` with its use case before it
 touches Flywheel; the access each use case needs is declared once, in
 ``bot.service.use_cases``; every decision, allowed or refused, lands in the audit trail.
@@ -14,10 +18,12 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from bot.domain import ROLE_RANK, Actor, ProjectRef, ProjectRole
-from bot.errors import NotFound, PermissionDenied
+from bot.domain import ROLE_RANK, Actor, ProjectMembers, ProjectRef, ProjectRole
+from bot.errors import FlywheelRefused, NotFound, PermissionDenied
 from bot.flywheel.gateway import FlywheelGateway
+from bot.service.accounts.acting import acting_for, as_service_account
 from bot.service.policy import Policy
+from bot.service.projects import UNLINKED_HINT
 from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.audit import AuditRepo
 
@@ -48,7 +54,8 @@ class Authorizer:
         self._audit = audit
         self._ttl = role_ttl
         self._clock = clock
-        self._roles: dict[str, tuple[float, dict[str, ProjectRole]]] = {}
+        # (whose key read it, project id) -> (expiry, the list as that key saw it)
+        self._roles: dict[tuple[str, str], tuple[float, ProjectMembers]] = {}
         self._lock = threading.Lock()
 
     # -- decisions ---------------------------------------------------------
@@ -80,7 +87,10 @@ class Authorizer:
             self.refuse(actor, CHANNEL_REFUSED, reason="channel not allowed", **where)
         role: ProjectRole = "none"
         if project is not None:
-            role = self.project_roles(project).get(actor.email, "none")
+            known = self.role_of(actor, project)
+            if known is None:
+                self._cannot_tell(actor, access, project, launcher, unknown_to_outsiders, where)
+            role = known or "none"
         reason = self._why_not(actor, access, role, launcher)
         if reason is not None:
             if unknown_to_outsiders is not None and role == "none" and not actor.bot_admin:
@@ -119,7 +129,7 @@ class Authorizer:
         """The access levels the actor holds somewhere: what `/fw help` may offer them."""
         held = {Access.SITE}
         best = max(
-            (ROLE_RANK[r] for r in self._gateway.all_project_roles(actor.email).values()),
+            (ROLE_RANK[r] for r in self._gateway.all_project_roles(actor.user_key).values()),
             default=0,
         )
         if best >= ROLE_RANK["read-only"]:
@@ -130,19 +140,72 @@ class Authorizer:
             held |= {Access.READ, Access.MANAGE, Access.BOT_ADMIN}
         return frozenset(held)
 
-    def project_roles(self, project: ProjectRef) -> dict[str, ProjectRole]:
-        """The project's roles, cached briefly: one Flywheel read per project per TTL."""
+    def role_of(self, actor: Actor, project: ProjectRef) -> ProjectRole | None:
+        """The actor's role on the project; None when the acting key cannot tell (fwbot's
+        shared key, not a project admin there, sees only its own entry)."""
+        members = self.project_members(project)
+        role = members.roles.get(actor.user_key)
+        if role is not None:
+            return role
+        if members.complete or actor.linked:  # a person's own key always shows their entry
+            return "none"
+        return None
+
+    def project_members(self, project: ProjectRef) -> ProjectMembers:
+        """The project's permission list as the acting key sees it, cached briefly per key:
+        one Flywheel read per project and key per TTL. A key Flywheel refuses the project
+        to (403, 404) has no role there."""
+        who = acting_for()
+        cache_key = (who.principal if who else "", project.project_id)
         now = self._clock()
         with self._lock:
-            cached = self._roles.get(project.project_id)
+            cached = self._roles.get(cache_key)
             if cached is not None and cached[0] > now:
                 return cached[1]
-        roles = self._gateway.project_roles(project.project_id)
+        try:
+            members = self._gateway.project_members(project.project_id)
+        except FlywheelRefused as exc:
+            if exc.status not in (403, 404):
+                raise
+            members = ProjectMembers(roles={}, complete=True)
         with self._lock:
-            self._roles[project.project_id] = (now + self._ttl, roles)
-        return roles
+            self._roles[cache_key] = (now + self._ttl, members)
+        return members
+
+    def project_roles(self, project: ProjectRef) -> dict[str, ProjectRole]:
+        """user ``_id`` -> role, as far as the acting key can see."""
+        return self.project_members(project).roles
 
     # -- internals ---------------------------------------------------------
+    def _cannot_tell(
+        self,
+        actor: Actor,
+        access: Access,
+        project: ProjectRef,
+        launcher: str | None,
+        unknown_to_outsiders: NotFound | None,
+        where: dict[str, Any],
+    ) -> None:
+        """fwbot's shared key cannot see the actor's role: allowed only where no role is
+        needed; otherwise refused (audited) with the one thing that would let fwbot see."""
+        if self._why_not(actor, access, "none", launcher) is None:
+            return
+        if unknown_to_outsiders is not None and not actor.bot_admin:
+            self._record(actor, "refused", reason="role not visible to fwbot", **where)
+            if unknown_to_outsiders.hint is None and actor.link_offered:
+                unknown_to_outsiders.hint = UNLINKED_HINT
+            raise unknown_to_outsiders
+        message = (
+            f"fwbot cannot see your role on `{project.label}`: its Flywheel account is not a "
+            "project admin there."
+        )
+        hint = (
+            "Link your Flywheel account: `/fw link`."
+            if actor.link_offered
+            else "Ask a project admin to make fwbot's Flywheel account a project admin."
+        )
+        self.refuse(actor, message, reason="role not visible to fwbot", hint=hint, **where)
+
     def _why_not(
         self, actor: Actor, access: Access, role: ProjectRole, launcher: str | None
     ) -> str | None:
@@ -181,8 +244,11 @@ class Authorizer:
         return f"You have {have} to `{project.label}`; this needs {needed}. Ask {ask}."
 
     def _admins_of(self, project: ProjectRef) -> str:
+        """Whom to ask: the project admins fwbot's own key can see (a person's key shows
+        only their own entry)."""
         bot = self._gateway.service_account()
-        roles = self.project_roles(project)
+        with as_service_account():
+            roles = self.project_roles(project)
         admins = sorted(u for u, r in roles.items() if r == "admin" and u != bot)
         if not admins:
             return "your Flywheel site admin"

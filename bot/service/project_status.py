@@ -37,6 +37,7 @@ from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
 from bot.service.launch.progress import outputs_present
+from bot.service.projects import project_not_found
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -222,7 +223,7 @@ class ProjectStatusService:
         self._access.authorize(actor, UseCase.BATCHES_LIST, target="mine" if mine else "")
         readable: list[str] | None = None
         if not actor.bot_admin:
-            readable = sorted(self._gateway.all_project_roles(actor.email))
+            readable = sorted(self._gateway.all_project_roles(actor.user_key))
         found = self._batches.find(requester_email=requester, project_labels=readable, limit=limit)
         return BatchList(tuple(found), self._now(), mine=mine)
 
@@ -263,8 +264,8 @@ class ProjectStatusService:
         raise NotFound("gear", gear, suggestions=difflib.get_close_matches(gear, names, n=3))
 
     def _unknown_project(self, actor: Actor, label: str) -> NotFound:
-        mine = list(self._gateway.all_project_roles(actor.email))
-        return NotFound("project", label, suggestions=difflib.get_close_matches(label, mine, n=3))
+        mine = list(self._gateway.all_project_roles(actor.user_key))
+        return project_not_found(label, mine, actor)
 
     def _sessions(self, project: ProjectRef, selection: SessionSelection) -> list[SessionRef]:
         if selection.filters_acquisitions:

@@ -15,5 +15,19 @@ def resolve_project(gateway: FlywheelGateway, actor: Actor, label: str) -> Proje
     project = gateway.find_project(label)
     if project is not None:
         return project
-    mine = list(gateway.all_project_roles(actor.email))
-    raise NotFound("project", label, suggestions=difflib.get_close_matches(label, mine, n=3))
+    raise project_not_found(label, list(gateway.all_project_roles(actor.user_key)), actor)
+
+
+UNLINKED_HINT = (
+    "If you have a role on it, link your Flywheel account (`/fw link`) so fwbot sees what "
+    "you see."
+)
+
+
+def project_not_found(label: str, mine: list[str], actor: Actor) -> NotFound:
+    """The one answer for a project that does not exist or that the actor may not know of:
+    the nearest of their own projects, or (not linked) the way to let fwbot see as them."""
+    err = NotFound("project", label, suggestions=difflib.get_close_matches(label, mine, n=3))
+    if err.hint is None and actor.link_offered:
+        err.hint = UNLINKED_HINT
+    return err

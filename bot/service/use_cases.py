@@ -47,6 +47,7 @@ class UseCase(StrEnum):
     BATCHES_LIST = "batches.list"
     BATCHES_PROJECT = "batches.project"
     RETRY_REQUEST = "retry.request"
+    WHOAMI = "whoami"
 
 
 NEEDS: dict[UseCase, Access] = {
@@ -71,6 +72,7 @@ NEEDS: dict[UseCase, Access] = {
     UseCase.SUBSCRIBE: Access.READ,
     UseCase.UNSUBSCRIBE: Access.READ,
     UseCase.SUBSCRIPTIONS_LIST: Access.SITE,
+    UseCase.WHOAMI: Access.SITE,
 }
 
 # What each use case is, in the words of docs/permissions.md and `/fw help`.
@@ -96,6 +98,7 @@ WHAT: dict[UseCase, str] = {
     UseCase.SUBSCRIBE: "have this channel follow a project's batches and daily digest",
     UseCase.UNSUBSCRIBE: "stop this channel's subscription to a project",
     UseCase.SUBSCRIPTIONS_LIST: "this channel's subscriptions (on projects you can read)",
+    UseCase.WHOAMI: "who fwbot takes you for, and your roles on the projects it serves",
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.store.audit import AuditRepo
     from bot.store.batches import BatchRepo
     from bot.store.identities import IdentityRepo
+    from bot.store.linked_accounts import LinkedAccountRepo
     from bot.store.messages import MessageRepo
     from bot.store.post_claims import PostClaims
     from bot.store.subscriptions import SubscriptionRepo
@@ -224,6 +225,12 @@ class Store:
         from bot.store.identities import IdentityRepo
 
         return IdentityRepo(self)
+
+    @cached_property
+    def linked_accounts(self) -> LinkedAccountRepo:
+        from bot.store.linked_accounts import LinkedAccountRepo
+
+        return LinkedAccountRepo(self)
 
     @cached_property
     def messages(self) -> MessageRepo:

@@ -267,3 +267,19 @@ class IdentityRow(Base):
     flywheel_user_id: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
     resolved_at: Mapped[datetime]
+
+
+class LinkedAccountRow(Base):
+    """A person's own Flywheel API key, encrypted (never stored or logged in plaintext)."""
+
+    __tablename__ = "linked_accounts"
+
+    principal: Mapped[str] = mapped_column(String(340), primary_key=True)  # slack:U.. / console:..
+    flywheel_user_id: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200))
+    site: Mapped[str] = mapped_column(String(300))
+    key_ciphertext: Mapped[str] = mapped_column(Text)
+    linked_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "flywheel_user_id"),)

@@ -18,7 +18,7 @@ from bot.domain import Actor, ProjectRef
 from bot.errors import Conflict, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
-from bot.service.projects import resolve_project
+from bot.service.projects import project_not_found, resolve_project
 from bot.service.subscriptions.ports import (
     DIGEST,
     Subscribed,
@@ -143,7 +143,7 @@ class SubscriptionService:
         subs = self._subscriptions.for_channel(channel)
         if actor.bot_admin:
             return SubscriptionList(channel, tuple(view_of(s) for s in subs))
-        mine = self._gateway.all_project_roles(actor.email)
+        mine = self._gateway.all_project_roles(actor.user_key)
         shown = [s for s in subs if mine.get(s.project_label, "none") != "none"]
         return SubscriptionList(
             channel, tuple(view_of(s) for s in shown), hidden=len(subs) - len(shown)
@@ -168,9 +168,8 @@ class SubscriptionService:
         except NotFound as err:
             if err is not outsider:
                 raise
-            mine = list(self._gateway.all_project_roles(actor.email))
-            close = difflib.get_close_matches(label, mine, n=3)
-            raise NotFound("project", label, suggestions=close) from None
+            mine = list(self._gateway.all_project_roles(actor.user_key))
+            raise project_not_found(label, mine, actor) from None
         return project
 
     def _gear(self, name: str) -> str:

@@ -1,0 +1,111 @@
+"""Talking to Flywheel as whoever fwbot is acting for.
+
+Every service holds one gateway, this one. A call made inside ``acting(...)`` goes out
+with that person's own key (their linked account), so Flywheel itself decides which
+projects exist for them, shows them their own permission entry, and records them as
+the origin of the jobs they launch; any other call goes out with fwbot's service
+account. The choice lives in a ``ContextVar``, so it follows the work into the pools
+that copy the caller's context (the answer pool, the worker pool, the gateway's
+fan-out), and never leaks into work that starts on its own (the scheduler).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import IdentityError, KeyRejected
+from bot.flywheel.gateway import FlywheelGateway
+
+
+class LinkExpired(IdentityError):
+    """A person's linked key was refused (401): the link is gone, they must link again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your linked Flywheel API key no longer works (Flywheel refused it), so fwbot "
+            "has forgotten it.",
+            hint="Link again with a current key: `/fw link`.",
+        )
+
+
+@dataclass(frozen=True)
+class ActingFor:
+    """Whose key the calls in this context use."""
+
+    principal: str  # "slack:U…" or "console:…": the linked account
+    flywheel_user_id: str
+    gateway: FlywheelGateway
+    ciphertext: str  # which stored key this gateway was built from
+
+
+_acting: contextvars.ContextVar[ActingFor | None] = contextvars.ContextVar(
+    "fwbot_acting_for", default=None
+)
+
+
+def acting_for() -> ActingFor | None:
+    """Whom the current work acts for (None: fwbot's service account)."""
+    return _acting.get()
+
+
+@contextmanager
+def acting(who: ActingFor | None) -> Iterator[None]:
+    """Run the ``with`` body's Flywheel calls with ``who``'s key (None: the service
+    account's), then restore."""
+    token = _acting.set(who)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+@contextmanager
+def as_service_account() -> Iterator[None]:
+    """Channel work (watcher, digests, runs made outside fwbot) is fwbot's own, whoever
+    happened to start it."""
+    with acting(None):
+        yield
+
+
+class ActingGateway:
+    """A ``FlywheelGateway`` that forwards each call to the gateway of whoever fwbot acts
+    for; a linked key refused with 401 is reported (``on_rejected``: the link is dropped
+    and its owner told) and answered with ``LinkExpired``."""
+
+    def __init__(
+        self,
+        service: FlywheelGateway,
+        on_rejected: Callable[[ActingFor], None] = lambda who: None,
+    ) -> None:
+        self.service = service
+        self._on_rejected = on_rejected
+
+    def set_rejection_handler(self, on_rejected: Callable[[ActingFor], None]) -> None:
+        self._on_rejected = on_rejected
+
+    def service_account(self) -> str | None:
+        """fwbot's own Flywheel user, whoever the current call acts for."""
+        return self.service.service_account()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        who = _acting.get()
+        if who is None:
+            return getattr(self.service, name)
+        method = getattr(who.gateway, name)
+        if not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except KeyRejected as exc:
+                self._on_rejected(who)
+                raise LinkExpired() from exc
+
+        return call

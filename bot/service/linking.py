@@ -1,0 +1,101 @@
+"""The use cases of linked accounts: link, unlink, who am I, and running a command as its
+person.
+
+``speaking_as(actor)`` is the one place a command starts talking to Flywheel with the
+actor's own key: the adapters' single entry points (``commands.dispatch`` for text,
+``commands.clicks`` for buttons) wrap every command in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bot.domain import Actor, ProjectRole, UserRef
+from bot.flywheel.gateway import FlywheelGateway
+from bot.service.access import Authorizer
+from bot.service.accounts import (
+    Accounts,
+    acting,
+    actor_principal,
+    principal_of,
+)
+from bot.service.identity import IdentityService
+from bot.service.use_cases import UseCase
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    """What `/fw whoami` shows: who fwbot takes you for, how it knows, your roles."""
+
+    email: str
+    display_name: str
+    flywheel_user_id: str | None
+    linked: bool
+    site: str
+    link_offered: bool
+    roles: dict[str, ProjectRole]  # project label -> role, on the projects fwbot serves
+
+
+class LinkingService:
+    def __init__(
+        self,
+        accounts: Accounts,
+        identity: IdentityService,
+        gateway: FlywheelGateway,
+        access: Authorizer,
+    ) -> None:
+        self._accounts = accounts
+        self._identity = identity
+        self._gateway = gateway
+        self._access = access
+
+    @property
+    def mode(self) -> str:
+        return self._accounts.mode
+
+    @property
+    def linking_enabled(self) -> bool:
+        return self._accounts.linking_enabled
+
+    @contextmanager
+    def speaking_as(self, actor: Actor) -> Iterator[None]:
+        """Every Flywheel call in the body goes out with the actor's linked key (or fwbot's
+        shared key when they have none)."""
+        who = self._accounts.acting_for(actor_principal(actor)) if actor.linked else None
+        with acting(who):
+            yield
+
+    def link(self, slack_user_id: str | None, email: str, api_key: str) -> UserRef:
+        """Link the key (checked with Flywheel, stored encrypted); returns whose it is."""
+        principal = _principal(slack_user_id, email)
+        user = self._accounts.link(principal, api_key, slack_user_id=slack_user_id)
+        if slack_user_id:
+            self._identity.forget(slack_user_id)
+        return user
+
+    def unlink(self, slack_user_id: str | None, email: str) -> bool:
+        principal = _principal(slack_user_id, email)
+        removed = self._accounts.unlink(principal, slack_user_id=slack_user_id)
+        if slack_user_id:
+            self._identity.forget(slack_user_id)
+        return removed
+
+    def whoami(self, actor: Actor) -> WhoAmI:
+        self._access.authorize(actor, UseCase.WHOAMI)
+        with self.speaking_as(actor):  # not linked: what fwbot's own key sees of them
+            roles = self._gateway.all_project_roles(actor.user_key)
+        return WhoAmI(
+            email=actor.email,
+            display_name=actor.display_name,
+            flywheel_user_id=actor.flywheel_user_id,
+            linked=actor.linked,
+            site=self._accounts.site,
+            link_offered=actor.link_offered,
+            roles=dict(sorted(roles.items())),
+        )
+
+
+def _principal(slack_user_id: str | None, email: str) -> str:
+    return principal_of(slack_user_id, email)
