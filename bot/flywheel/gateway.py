@@ -2,6 +2,13 @@
 
 The service layer depends on this protocol only; ``SdkGateway`` implements it
 with flywheel-sdk, and unit tests may implement it with a fake.
+
+Two Flywheel rules shape it. Every listing is read to its end (an explicit ``limit``, paged
+with ``after_id``): a listing without ``limit`` may be one default page and a site may cap
+``limit``. And a key sees of other people only what Flywheel shows it: users are keyed by
+their ``_id`` (never the ``email`` field), a listing shows a plain key only its own
+permission entry, and a project's single ``GET`` shows the whole list only to that
+project's admins and site admins.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from bot.domain import (
     JobRecord,
     JobSpec,
     LaunchedJob,
+    ProjectMembers,
     ProjectRef,
     ProjectRole,
     SessionRef,
@@ -34,14 +42,14 @@ class LaunchRejected(FlywheelRefused):
     """Flywheel refused to create a job (bad input, unknown destination): retrying won't help."""
 
 
-
 class FlywheelGateway(Protocol):
     def list_gears(self) -> list[GearSummary]:
         """Latest version of every gear on the site, sorted by name."""
         ...
 
     def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
-        """One gear (latest or the given version) with all its versions; None if absent."""
+        """One gear (the newest of all its versions, every page read, or the given version)
+        with all its versions; None if absent."""
         ...
 
     def find_project(self, label: str) -> ProjectRef | None:
@@ -77,20 +85,48 @@ class FlywheelGateway(Protocol):
         queries."""
         ...
 
-    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
-        """Flywheel user id (email) -> role on the project, from its permissions list."""
-        ...
-
-    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
-        """Project label -> the user's role there, for every project the site has (one query)."""
+    def whoami(self) -> UserRef:
+        """The user this key belongs to (``GET /users/self``: any key may read itself), to
+        check a linked key and learn its user's ``_id``."""
         ...
 
     def find_user(self, email: str) -> UserRef | None:
-        """The Flywheel user with this id (Flywheel user ids are emails); None if absent."""
+        """The Flywheel user whose ``email`` field is this (case-insensitive), through
+        ``GET /users`` (open to any logged-in user) with the email escaped into the filter;
+        never ``GET /users/{id}`` (only oneself or a site admin may read that). None if
+        absent, or if the site refuses to list users (403)."""
+        ...
+
+    def project_members(self, project_id: str) -> ProjectMembers:
+        """The project's permission list (user ``_id`` -> role) as this key sees it, with
+        ``complete`` true only where Flywheel shows the whole list: to a site admin, or to a
+        key that is admin of the project. Elsewhere it holds the key's own entry only."""
+        ...
+
+    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
+        """``project_members(project_id).roles``: user ``_id`` -> role, as this key sees it."""
+        ...
+
+    def all_project_roles(self, user_id: str) -> dict[str, ProjectRole]:
+        """Project label -> the role of user ``user_id`` (a Flywheel ``_id``) on the projects
+        this key can see: exact for the key's own user; for anyone else only where this key
+        may see the whole list (site admin, or admin of that project), left out elsewhere
+        (unknown, not "no role")."""
+        ...
+
+    def can_read_roles(self) -> bool:
+        """Whether this key may read the site's roles (``GET /roles``; undocumented for a
+        plain key). Without them no permission entry can be read as a role: reading roles
+        then raises ``FlywheelRefused`` (403). For ``fwbot check``."""
         ...
 
     def service_account(self) -> str | None:
-        """The Flywheel user fwbot's own API key belongs to (never someone to "ask")."""
+        """The ``_id`` of the Flywheel user this API key belongs to (never someone to "ask")."""
+        ...
+
+    def is_site_admin(self) -> bool:
+        """Whether this key's user is a site admin: it alone sees whole permission lists
+        everywhere and may read single jobs (``GET /jobs/{id}``)."""
         ...
 
     def runs_of_gear(
@@ -98,7 +134,10 @@ class FlywheelGateway(Protocol):
     ) -> list[JobRecord]:
         """Every run of this gear on the project's sessions (or its containers of another
         ``level``: acquisition, subject, project), any version, any state, by anyone (scripts
-        and the web UI too), in a few queries; a key with project roles suffices."""
+        and the web UI too), in a few paged queries; a key with project roles suffices. The
+        jobs come inside the analysis listing: no job is read again, and a plain key reads
+        none one by one (``GET /jobs/{id}`` is for site admins), judging a run whose job the
+        listing lacked by its analysis."""
         ...
 
     def project_runs(self, project_id: str) -> list[ProjectRun]:

@@ -22,6 +22,7 @@ from bot.domain import (
     JobState,
     ProjectRole,
     SessionRef,
+    UserRef,
 )
 
 # Built-in roles say what they are; only they carry ``default_flywheel_role``.
@@ -110,6 +111,17 @@ def session_ref(session: dict[str, Any]) -> SessionRef:
         session_id=session_id,
         label=session.get("label") or session_id,
         subject_label=subject.get("label") or "",
+    )
+
+
+def user_ref(user: dict[str, Any]) -> UserRef:
+    """A user as raw JSON (``GET /users/self``, ``GET /users``) -> UserRef, keyed by its
+    ``_id``: a Flywheel user's id and email are separate fields."""
+    name = " ".join(str(p) for p in (user.get("firstname"), user.get("lastname")) if p)
+    return UserRef(
+        user_id=str(user.get("_id") or user.get("id") or ""),
+        email=str(user.get("email") or ""),
+        display_name=name,
     )
 
 

@@ -23,15 +23,13 @@ ROUTE = "/{container_name}/{container_id}/{subcontainer_name}/analyses"
 def page_call(
     client: Any,
     project_id: str,
-    limit: int | None,
+    limit: int,
     after_id: str | None,
     subcontainer: str = "sessions",
 ) -> Any:
     """One page of the analyses of the project's sessions (or other ``subcontainer``:
     ``subjects``, ``acquisitions``), jobs inflated, as the raw response."""
-    query: list[tuple[str, Any]] = [("inflate_job", "true")]
-    if limit is not None:  # none: the whole listing in one answer
-        query.append(("limit", limit))
+    query: list[tuple[str, Any]] = [("inflate_job", "true"), ("limit", limit)]
     if after_id:
         query.append(("after_id", after_id))
     api = client.api_client

@@ -8,7 +8,13 @@ each: the batch API queues premade jobs exactly as given, and an analysis gear's
 on a session would write its outputs into the session itself.
 
 Every SDK call goes through :func:`bot.flywheel.calls.gateway_call`, so no raw SDK
-exception leaves this module. Queries are written for few round trips.
+exception leaves this module. Queries are written for few round trips, and every listing
+is read to its end through :func:`bot.flywheel.paging.every_item` (an explicit ``limit``,
+``after_id`` until an empty or short page): one answer is never trusted to be all.
+
+Who is who: users are keyed by their Flywheel ``_id`` (never the ``email`` field), and
+permission lists are read as the key sees them: a listing shows a plain key only its own
+entry, a project's single ``GET`` shows the whole list only to that project's admins.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from bot.domain import (
     JobRecord,
     JobSpec,
     LaunchedJob,
+    ProjectMembers,
     ProjectRef,
     ProjectRole,
     SessionRef,
@@ -37,15 +44,17 @@ from bot.domain import (
 )
 from bot.domain.runs import ProjectRun
 from bot.errors import FlywheelRefused
-from bot.flywheel import filters, parse, project_runs
+from bot.flywheel import filters, paging, parse, project_runs
 from bot.flywheel.calls import connect, gateway_call, site_of
 from bot.flywheel.gateway import BatchApiUnsupported, LaunchRejected
 from bot.observe.context import ContextThreadPool
 
 log = logging.getLogger(__name__)
+Doc = dict[str, Any]
 
-PAGE_SIZE = 1000
-# Reading other people's jobs one by one (runs made outside fwbot): a few at a time.
+PAGE_SIZE = paging.PAGE_SIZE
+# Reading single documents (other people's jobs for a site admin, projects' full
+# permission lists): a few at a time.
 READ_CONCURRENCY = 8
 
 __all__ = ["PAGE_SIZE", "SdkGateway", "connect", "gateway_call", "site_of"]
@@ -58,7 +67,6 @@ class SdkGateway:
         self._fw = client
         self.site = site
         self._role_levels: dict[str, ProjectRole] | None = None
-        self._users_forbidden = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -86,58 +94,40 @@ class SdkGateway:
         response = self._call(fn, *args, _preload_content=False, **kwargs)
         return json.loads(response.content)
 
-    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[dict[str, Any]]:
-        """Every item of a filtered finder, paged with ``after_id``.
+    def _listing(self, finder: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Doc]:
+        """Every item of an SDK finder's listing, as raw JSON, read to its end."""
 
-        A site may cap page size below the ``limit`` asked, so a short page alone does not
-        mean the end: paging stops at an empty page, or at a page shorter than the first
-        (a capped site answers full pages of its own size until the last one)."""
-        after: str | None = None
-        first: int | None = None
-        while True:
-            kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
-            if after:
-                kwargs["after_id"] = after
-            page = self._raw(finder, **kwargs)
-            yield from page
-            if not page or (first is not None and len(page) < first):
-                return
-            first = first or len(page)
-            last = page[-1]
-            after = str(last.get("_id") or last["id"])
+        def read(limit: int, after: str | None) -> list[Doc]:
+            return _items(self._raw(finder, *args, **kwargs, **paging.page_args(limit, after)))
 
-    def _own_jobs(self, filter_: str) -> list[dict[str, Any]]:
-        """Jobs fwbot's own account created (``GET /users/self/jobs``: no site admin needed),
-        paged with ``after_id`` until the answer's ``total`` is reached or a page is empty."""
-        jobs: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"filter": filter_, "limit": PAGE_SIZE}
-            if after:
-                kwargs["after_id"] = after
+        return paging.every_item(read)
+
+    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[Doc]:
+        return self._listing(finder, filter=filter_)
+
+    def _own_jobs(self, filter_: str) -> list[Doc]:
+        """Jobs fwbot's own account created (``GET /users/self/jobs``: no site admin needed).
+        The answer's ``total`` is not a stopping rule (what it counts is undocumented):
+        paged like every listing."""
+
+        def read(limit: int, after: str | None) -> list[Doc]:
+            kwargs = {"filter": filter_, **paging.page_args(limit, after)}
             answer = self._raw(self._fw.get_current_user_jobs, **kwargs)
-            page = list(answer.get("jobs") or [])
-            jobs.extend(page)
-            total = answer.get("total")
-            if not page or (isinstance(total, int) and len(jobs) >= total):
-                return jobs
-            after = str(page[-1].get("id") or page[-1]["_id"])
+            return list(answer.get("jobs") or [])
+
+        return list(paging.every_item(read))
 
     # -- gears ------------------------------------------------------------
     def list_gears(self) -> list[GearSummary]:
-        gears = [parse.gear_summary(doc) for doc in self._raw(self._fw.get_all_gears)]
+        gears = [parse.gear_summary(doc) for doc in self._listing(self._fw.get_all_gears)]
         return sorted(gears, key=lambda g: g.name)
 
     def get_gear(self, name: str, version: str | None = None) -> GearDetail | None:
-        docs = [
-            d
-            for d in self._raw(
-                self._fw.get_all_gears,
-                all_versions=True,
-                filter=filters.equals("gear.name", name),
-            )
-            if d["gear"]["name"] == name
-        ]
+        """Every version read (paged), so "the newest" is the newest of all of them."""
+        listed = self._listing(
+            self._fw.get_all_gears, all_versions=True, filter=filters.equals("gear.name", name)
+        )
+        docs = [d for d in listed if d["gear"]["name"] == name]
         if not docs:
             return None
         docs.sort(key=lambda d: parse.version_key(d["gear"]["version"]), reverse=True)
@@ -152,11 +142,7 @@ class SdkGateway:
 
     # -- projects and sessions --------------------------------------------
     def find_project(self, label: str) -> ProjectRef | None:
-        found = self._raw(
-            self._fw.get_all_projects,
-            filter=filters.equals("label", label),
-            limit=10,
-        )
+        found = self._listing(self._fw.get_all_projects, filter=filters.equals("label", label))
         # The server matched on our quoted value; compare again so nothing wider slips through.
         exact = [p for p in found if p.get("label") == label]
         if not exact:
@@ -229,64 +215,94 @@ class SdkGateway:
         itself), jobs inflated (their state) and output files listed, paged with
         ``after_id``: ``GET /projects/{id}/{level}s/analyses`` (core's
         ``AnalysesHandler.get_all``) or ``GET /projects/{id}/analyses``."""
-        if level != "project":
-            listed = self._analyses_with_jobs(project_id, f"{level}s")
-            return [parse.analysis_files(a) for a in listed]
-        out: list[AnalysisFiles] = []
-        after: str | None = None
-        first: int | None = None
-        while True:
-            kwargs: dict[str, Any] = {"inflate_job": True, "limit": PAGE_SIZE}
-            if after:
-                kwargs["after_id"] = after
-            page = self._raw(self._fw.get_project_analyses, project_id, **kwargs)
-            out += [parse.analysis_files(a) for a in page]
-            if not page or (first is not None and len(page) < first):
-                return out
-            first = first or len(page)
-            after = str(page[-1].get("_id") or page[-1]["id"])
+        return [parse.analysis_files(a) for a in self._analyses_of(project_id, level)]
 
     # -- people and roles ---------------------------------------------------
-    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
-        return self._roles_of(self._raw(self._fw.get_project, project_id))
-
-    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
-        """Project label -> the user's role, over the projects fwbot's account can see."""
-        roles = {p["label"]: self._roles_of(p).get(email, "none") for p in self._projects()}
-        return {label: role for label, role in roles.items() if role != "none"}
+    def whoami(self) -> UserRef:
+        """The user this key belongs to (``GET /users/self``: any key may read itself)."""
+        return parse.user_ref(self._raw(self._fw.get_current_user))
 
     def find_user(self, email: str) -> UserRef | None:
-        """The user by id (a site admin key), else by the permission lists of the projects
-        fwbot can see: a plain user's key may not read other users (403)."""
-        if not self._users_forbidden:
+        """``GET /users`` filtered by email (open to any logged-in user), read to its end;
+        never ``GET /users/{id}`` (only oneself or a site admin). The filter is exact, so the
+        lowercase form is asked too when it differs; results are compared again,
+        case-insensitively. None when absent, or when the site refuses the listing (403)."""
+        for form in dict.fromkeys((email, email.lower())):
             try:
-                user = self._raw(self._fw.get_user, email)
+                found = self._user_with_email(form, email)
             except FlywheelRefused as exc:
-                if exc.status == 404:
+                if exc.status == 403:
                     return None
-                if exc.status != 403:
-                    raise
-                self._users_forbidden = True
-            else:
-                name = " ".join(p for p in (user.get("firstname"), user.get("lastname")) if p)
-                return UserRef(
-                    user_id=str(user.get("_id") or email),
-                    email=user.get("email") or email,
-                    display_name=name,
-                )
-        wanted = email.casefold()
-        for project in self._projects():
-            for perm in project.get("permissions") or []:
-                uid = str(perm.get("_id") or perm.get("id") or "")
-                if uid.casefold() == wanted:
-                    return UserRef(user_id=uid, email=uid)
+                raise
+            if found is not None:
+                return found
         return None
 
-    def _projects(self) -> list[dict[str, Any]]:
-        return list(self._raw(self._fw.get_all_projects))
+    def _user_with_email(self, form: str, email: str) -> UserRef | None:
+        wanted = email.casefold()
+        users = self._listing(self._fw.get_all_users, filter=filters.equals("email", form))
+        for user in users:
+            if str(user.get("email") or "").casefold() == wanted:
+                return parse.user_ref(user)
+        return None
 
-    def _roles_of(self, project: dict[str, Any]) -> dict[str, ProjectRole]:
-        """A project's permissions list as user -> highest level among their roles."""
+    def project_members(self, project_id: str) -> ProjectMembers:
+        """The project's permission list from its single ``GET``, keyed by user ``_id``;
+        ``complete`` only where Flywheel shows the whole list: to a site admin, or to a key
+        whose own entry there has the admin level (core ``_filter_permissions``)."""
+        roles = self._roles_of(self._raw(self._fw.get_project, project_id))
+        return ProjectMembers(roles=roles, complete=self._sees_all_of(roles))
+
+    def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
+        return self.project_members(project_id).roles
+
+    def all_project_roles(self, user_id: str) -> dict[str, ProjectRole]:
+        """Project label -> the role of user ``user_id`` (a Flywheel ``_id``), over the
+        projects this key can see (a paged listing). A listing shows a plain key only its
+        own entry: exact for the key's own user; for anyone else, read from the single
+        ``GET`` of the projects where the key is admin, and unknown (left out) elsewhere.
+        A site admin's listing carries every entry."""
+        projects = list(self._listing(self._fw.get_all_projects))
+        if self.is_site_admin() or user_id == self.service_account():
+            found = {p["label"]: self._roles_of(p).get(user_id, "none") for p in projects}
+        else:
+            found = self._roles_where_admin(projects, user_id)
+        return {label: role for label, role in found.items() if role != "none"}
+
+    def _roles_where_admin(self, projects: list[Doc], user_id: str) -> dict[str, ProjectRole]:
+        """``user_id``'s role on each listed project whose full list this key may read."""
+        mine = [p for p in projects if self._sees_all_of(self._roles_of(p))]
+        if not mine:
+            return {}
+        ids = [str(p.get("_id") or p["id"]) for p in mine]
+        with ContextThreadPool(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
+            members = list(pool.map(self.project_members, ids))
+        return {
+            p["label"]: m.roles.get(user_id, "none") for p, m in zip(mine, members, strict=True)
+        }
+
+    def _sees_all_of(self, roles: dict[str, ProjectRole]) -> bool:
+        """Whether this key sees a project's whole permission list (site admin, or admin
+        there by its own entry)."""
+        me = self.service_account()
+        return self.is_site_admin() or (me is not None and roles.get(me) == "admin")
+
+    def can_read_roles(self) -> bool:
+        """Whether this key may read ``GET /roles`` (undocumented for a plain key): without
+        it no permission entry can be read as a role. For ``fwbot check``."""
+        try:
+            self._levels()
+        except FlywheelRefused as exc:
+            if exc.status == 403:
+                return False
+            raise
+        return True
+
+    def _projects(self) -> list[Doc]:
+        return list(self._listing(self._fw.get_all_projects))
+
+    def _roles_of(self, project: Doc) -> dict[str, ProjectRole]:
+        """A permission list as user ``_id`` -> highest level among their roles."""
         levels = self._levels()
         roles: dict[str, ProjectRole] = {}
         for perm in project.get("permissions") or []:
@@ -299,37 +315,45 @@ class SdkGateway:
         return roles
 
     def _levels(self) -> dict[str, ProjectRole]:
-        """Role id -> access level, read once per process (sites rarely change roles)."""
+        """Role id -> access level, read once per process (sites rarely change roles).
+
+        Role ids are the site's own (the built-in roles too), so without ``GET /roles`` no
+        entry can be mapped: a refusal is raised as a ``FlywheelRefused`` saying so (and
+        asked again next time), never guessed as "no role"."""
         with self._lock:
             if self._role_levels is None:
-                self._role_levels = {
-                    str(r.get("_id") or r.get("id")): parse.role_level(r)
-                    for r in self._raw(self._fw.get_all_roles)
-                }
+                self._role_levels = self._read_levels()
             return self._role_levels
+
+    def _read_levels(self) -> dict[str, ProjectRole]:
+        try:
+            roles = list(self._listing(self._fw.get_all_roles))
+        except FlywheelRefused as exc:
+            if exc.status != 403:
+                raise
+            raise FlywheelRefused(
+                403,
+                f"fwbot's key may not read the site's roles (GET /roles: {exc.detail}), so "
+                "no project role can be told",
+                hint="Ask a site admin to let fwbot's account read roles; `fwbot check` says.",
+            ) from exc
+        return {str(r.get("_id") or r.get("id")): parse.role_level(r) for r in roles}
 
     # -- runs -----------------------------------------------------------------
     def runs_of_gear(
         self, project_id: str, gear_name: str, level: str = "session"
     ) -> list[JobRecord]:
         """Every run of the gear on the project's sessions (or its containers of another
-        ``level``), by anyone: the analyses there with their jobs inflated (a paged
-        listing, so runs made by others (scripts, the web UI, gear rules) cost no request
-        each), jobs read one by one only where the listing did not carry them, and fwbot's
-        own utility jobs in the project."""
+        ``level``), by anyone: the analyses there with their jobs inflated (paged listings,
+        so runs made by others (scripts, the web UI, gear rules) cost no request each), and
+        fwbot's own utility jobs in the project. A run whose job neither listing carried is
+        judged by its analysis: ``GET /jobs/{id}`` is for site admins only."""
         with ContextThreadPool(2, thread_name_prefix="fwbot-read") as pool:  # both at once
             own_jobs = pool.submit(self._own_jobs, filters.equals("gear_info.name", gear_name))
-            if level == "project":
-                listed = self._raw(self._fw.get_project_analyses, project_id)
-            else:
-                listed = self._all_analyses_with_jobs(project_id, f"{level}s")
+            listed = self._analyses_of(project_id, level)
             analyses = [a for a in listed if (a.get("gear_info") or {}).get("name") == gear_name]
-        own = {str(j.get("id") or j.get("_id")): j for j in own_jobs.result()}
-        jobs = {jid: own.get(jid) for jid in (_job_id(a) for a in analyses) if jid}
-        missing = [jid for jid, doc in jobs.items() if doc is None]
-        if missing:
-            with ContextThreadPool(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
-                jobs.update(zip(missing, pool.map(self._job_or_none, missing), strict=True))
+        own = {paging.item_id(j): j for j in own_jobs.result()}
+        jobs = own | self._jobs_not_carried(analyses, own)
         runs = [parse.analysis_run(a, _inflated(a) or jobs.get(_job_id(a) or "")) for a in analyses]
         # fwbot's own utility jobs write to the session itself: no analysis lists them.
         runs += [
@@ -340,42 +364,49 @@ class SdkGateway:
         ]
         return runs
 
+    def _jobs_not_carried(self, analyses: list[Doc], own: dict[str, Doc]) -> dict[str, Doc]:
+        """The jobs of analyses that neither the listing nor fwbot's own jobs carried, read
+        one by one, and only by a site admin's key (core: ``GET /jobs/{id}`` is admin-only,
+        a 403 each for anyone else)."""
+        missing = [
+            jid
+            for a in analyses
+            if _inflated(a) is None and (jid := _job_id(a)) is not None and jid not in own
+        ]
+        if not missing or not self.is_site_admin():
+            return {}
+        with ContextThreadPool(READ_CONCURRENCY, thread_name_prefix="fwbot-read") as pool:
+            read = list(pool.map(self._job_or_none, missing))
+        return {jid: job for jid, job in zip(missing, read, strict=True) if job is not None}
+
     def project_runs(self, project_id: str) -> list[ProjectRun]:
         """The analyses of the project's sessions with their jobs inflated, paged with
         ``after_id`` (a thousand a request): runs by anyone, fwbot's included."""
         listed = self._analyses_with_jobs(project_id, "sessions")
         return [r for r in map(project_runs.project_run, listed) if r is not None]
 
-    def _all_analyses_with_jobs(self, project_id: str, subcontainer: str) -> list[Any]:
-        """The whole listing in one request (no ``limit``: core pages only when asked), as
-        the planner's budget wants; jobs inflated, so runs by others cost nothing more."""
-        response = self._call(
-            project_runs.page_call, self._fw, project_id, None, None, subcontainer
-        )
-        listed: list[Any] = json.loads(response.content)
-        return listed
+    def _analyses_of(self, project_id: str, level: str) -> list[Doc]:
+        """The raw analyses on the project's containers of ``level`` (``project``: on the
+        project itself, ``GET /projects/{id}/analyses``), jobs inflated, read to the end."""
+        if level == "project":
+            return list(self._listing(self._fw.get_project_analyses, project_id, inflate_job=True))
+        return self._analyses_with_jobs(project_id, f"{level}s")
 
-    def _analyses_with_jobs(self, project_id: str, subcontainer: str) -> list[dict[str, Any]]:
+    def _analyses_with_jobs(self, project_id: str, subcontainer: str) -> list[Doc]:
         """The raw analyses of the project's ``subcontainer`` (sessions, subjects,
-        acquisitions), jobs inflated, paged with ``after_id`` until an empty or shorter
-        page (a site may cap the page below what was asked)."""
-        listed: list[dict[str, Any]] = []
-        after: str | None = None
-        first: int | None = None
-        while True:
-            response = self._call(
-                project_runs.page_call, self._fw, project_id, PAGE_SIZE, after, subcontainer
-            )
-            page = json.loads(response.content)
-            listed += page
-            if not page or (first is not None and len(page) < first):
-                return listed
-            first = first or len(page)
-            after = str(page[-1].get("_id") or page[-1]["id"])
+        acquisitions), jobs inflated (``GET /projects/{id}/{sub}/analyses``), read to the end."""
 
-    def _job_or_none(self, job_id: str) -> dict[str, Any] | None:
+        def read(limit: int, after: str | None) -> list[Doc]:
+            response = self._call(
+                project_runs.page_call, self._fw, project_id, limit, after, subcontainer
+            )
+            return _items(json.loads(response.content))
+
+        return list(paging.every_item(read))
+
+    def _job_or_none(self, job_id: str) -> Doc | None:
         try:
-            job: dict[str, Any] = self._raw(self._fw.get_job, job_id)
+            job: Doc = self._raw(self._fw.get_job, job_id)
         except FlywheelRefused:  # a job fwbot may not read: judged by its analysis
             return None
         return job
@@ -443,7 +474,9 @@ class SdkGateway:
     def own_batches(self) -> list[FlywheelBatchRef]:
         """``GET /batch``: Flywheel core lists the caller's own batches (``origin.id``; a
         site admin gets everyone's, so those of other origins are left out here too), with
-        the proposal projected away. A batch of premade jobs carries no ``gear_id``."""
+        the proposal projected away. A batch of premade jobs carries no ``gear_id``. The one
+        listing read in a single request: the SDK's ``get_all_batches`` takes no ``limit``
+        nor ``after_id``, so there is nothing to page with."""
         try:
             docs = self._raw(self._fw.get_all_batches)
         except FlywheelRefused as exc:
@@ -475,6 +508,14 @@ class SdkGateway:
                 return False
             raise
         return True
+
+
+def _items(answer: Any) -> list[Doc]:
+    """A listing's items: a bare JSON array, or a page object's ``results`` (the SDK's
+    ``Page`` shape, should a site answer that way)."""
+    if isinstance(answer, dict):
+        return list(answer.get("results") or [])
+    return list(answer or [])
 
 
 def _rejected(exc: FlywheelRefused) -> LaunchRejected:
