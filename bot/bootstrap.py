@@ -219,6 +219,7 @@ def build_services(
         notifier or SilentNotifier(),
         clock=clock or utc_now,
         site_url=site_url,
+        keys=accounts,
     )
     batch_events = events or notifications.events
     launcher = Launcher(
@@ -230,6 +231,7 @@ def build_services(
         concurrency=launch_concurrency,
         owner=process_name(),
         deadline=launch_deadline,
+        keys=accounts,
     )
     launches = LaunchService(
         gateway,
@@ -240,6 +242,7 @@ def build_services(
         access,
         workers,
         unit_of_work=store.unit_of_work,
+        keys=accounts,
     )
     identity = IdentityService(gateway, store.identities, policy, store.audit, accounts)
     return Services(

@@ -6,6 +6,7 @@ just answers each line, so ``printf '/fw gears\\n' | fwbot demo`` works.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import re
 import threading
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Actor
+from bot.errors import FwbotError
 from bot.service import UseCases
 from bot.service.launch.progress import BatchView, StuckReport
 from commands.context import CommandContext
 from commands.dispatch import dispatch
+from commands.render import accounts as render_accounts
 from commands.render import batch as render_batch
 from commands.render import summary as render_summary
 from commands.render.message import with_note
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PROMPT = "fw> "
 EXIT_WORDS = frozenset({"exit", "quit", ":q", "/exit", "/quit"})
+LINK_WORD = "link"
 WAIT_WORD = "wait"  # console only: `wait 30` lets a script watch progress lines arrive
 MAX_WAIT = 600
 
@@ -154,8 +158,29 @@ def run_console(
             continue
         if not interactive:
             stdout.write(f"{PROMPT}{line}\n")  # echo, so piped output reads as a transcript
-        stdout.write(answer(line, actor, services, exports_dir).rstrip() + "\n\n")
+        if line.lower().removeprefix("/fw").strip() == LINK_WORD:
+            actor, said = link_in_console(services, actor, stdin, stdout, interactive=interactive)
+        else:
+            said = answer(line, actor, services, exports_dir)
+        stdout.write(said.rstrip() + "\n\n")
         stdout.flush()
+
+
+def link_in_console(
+    services: UseCases, actor: Actor, stdin: TextIO, stdout: TextIO, *, interactive: bool
+) -> tuple[Actor, str]:
+    """``link``: the key is asked for without echo (a terminal) or read from the next
+    line (a pipe, never echoed into the transcript); returns who the console acts as now."""
+    if interactive:
+        key = getpass.getpass("Flywheel API key (not shown): ")
+    else:
+        key = stdin.readline().strip()
+    try:
+        user = services.linking.link(None, actor.email, key)
+        now = services.identity.for_email(actor.email)
+    except FwbotError as err:
+        return actor, err.user_text()
+    return now, render_accounts.linked(user, services.linking.site).console_text()
 
 
 def _wait(line: str, stdout: TextIO) -> None:

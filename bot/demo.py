@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import bot
-from bot.bootstrap import build_runtime
+from bot.bootstrap import Runtime, build_runtime
 from bot.console import ConsoleNotifier, run_console
 from bot.console_subscriptions import ConsoleSubscriptionNotifier
 from bot.errors import FwbotError
@@ -64,6 +64,20 @@ def demo_configs_dir(cwd_configs: Path = Path("configs")) -> Path:
     return cwd_configs if cwd_configs.is_dir() else EXAMPLE_CONFIGS
 
 
+def link_demo_user(runtime: Runtime, email: str) -> None:
+    """The demo's Flywheel knows every user's key, so the console's user is linked the way
+    a person links in Slack (``/fw link``): the demo shows the linked path, their own key
+    on every call. A name the demo Flywheel does not know (``ops@``, a fwbot admin by the
+    lab's policy only) stays unlinked."""
+    world = runtime.localfw.world
+    with world.lock:
+        found = [
+            uid for uid, doc in world.users.items() if doc["email"].casefold() == email.casefold()
+        ]
+    if found:
+        runtime.services.linking.link(None, email, runtime.localfw.sdk_key_for(found[0]))
+
+
 def run_demo(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="fwbot-demo-") as data_dir:
@@ -88,6 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)
             return 1
         try:
+            link_demo_user(runtime, args.as_email)
             actor = runtime.services.identity.for_email(args.as_email)
         except FwbotError as err:
             print(f"fwbot: {err.user_text()}", file=sys.stderr)

@@ -24,6 +24,7 @@ from bot.domain import (
     JobSpec,
     JobState,
     LaunchedJob,
+    ProjectMembers,
     ProjectRef,
     ProjectRole,
     SessionRef,
@@ -190,6 +191,7 @@ class FakeFlywheelGateway:
         self.users: set[str] | None = users  # None: every email has an account
         self.sessions: dict[str, list[SessionRef]] = {}
         self.roles: dict[str, dict[str, ProjectRole]] = {}
+        self.members_hidden: set[str] = set()  # project ids whose members the key cannot see
         self.calls: list[str] = []
         self.jobs: list[JobRecord] = []
         self.proposals: dict[str, list[JobSpec]] = {}
@@ -238,16 +240,32 @@ class FakeFlywheelGateway:
         return list(self.sessions.get(project_id, []))
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
-        self._enter("project_roles", held=False)
-        return dict(self.roles.get(project_id, {}))
+        return self.project_members(project_id).roles
 
-    def all_project_roles(self, email: str) -> dict[str, ProjectRole]:
+    def project_members(self, project_id: str) -> ProjectMembers:
+        """The whole list: the fake's key sees members as a project admin's key does
+        (``members_hidden`` lists projects where it sees none but its own)."""
+        self._enter("project_roles", held=False)
+        if project_id in self.members_hidden:
+            return ProjectMembers(roles={}, complete=False)
+        return ProjectMembers(roles=dict(self.roles.get(project_id, {})), complete=True)
+
+    def whoami(self) -> UserRef:
+        return UserRef(user_id="fwbot@lab.example", email="fwbot@lab.example")
+
+    def can_read_roles(self) -> bool:
+        return True
+
+    def is_site_admin(self) -> bool:
+        return False
+
+    def all_project_roles(self, user_id: str) -> dict[str, ProjectRole]:
         self._enter("all_project_roles", held=False)
         labels = {p.project_id: p.label for p in self.projects}
         return {
-            labels.get(pid, pid): roles[email]
+            labels.get(pid, pid): roles[user_id]
             for pid, roles in self.roles.items()
-            if roles.get(email, "none") != "none"
+            if roles.get(user_id, "none") != "none"
         }
 
     def find_user(self, email: str) -> UserRef | None:

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import (
@@ -60,13 +61,22 @@ READ_CONCURRENCY = 8
 __all__ = ["PAGE_SIZE", "SdkGateway", "connect", "gateway_call", "site_of"]
 
 
+@dataclass(frozen=True)
+class SiteRoles:
+    """The site's roles: id -> fwbot's access level, and the ids of the built-in admin role
+    (the one whose holders Flywheel shows a project's whole permission list)."""
+
+    levels: dict[str, ProjectRole]
+    builtin_admin: frozenset[str]
+
+
 class SdkGateway:
     """``FlywheelGateway`` over one ``flywheel.Client``."""
 
     def __init__(self, client: Any, site: str) -> None:
         self._fw = client
         self.site = site
-        self._role_levels: dict[str, ProjectRole] | None = None
+        self._roles: SiteRoles | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -250,8 +260,8 @@ class SdkGateway:
         """The project's permission list from its single ``GET``, keyed by user ``_id``;
         ``complete`` only where Flywheel shows the whole list: to a site admin, or to a key
         whose own entry there has the admin level (core ``_filter_permissions``)."""
-        roles = self._roles_of(self._raw(self._fw.get_project, project_id))
-        return ProjectMembers(roles=roles, complete=self._sees_all_of(roles))
+        project = self._raw(self._fw.get_project, project_id)
+        return ProjectMembers(roles=self._roles_of(project), complete=self._sees_all_of(project))
 
     def project_roles(self, project_id: str) -> dict[str, ProjectRole]:
         return self.project_members(project_id).roles
@@ -271,7 +281,7 @@ class SdkGateway:
 
     def _roles_where_admin(self, projects: list[Doc], user_id: str) -> dict[str, ProjectRole]:
         """``user_id``'s role on each listed project whose full list this key may read."""
-        mine = [p for p in projects if self._sees_all_of(self._roles_of(p))]
+        mine = [p for p in projects if self._sees_all_of(p)]
         if not mine:
             return {}
         ids = [str(p.get("_id") or p["id"]) for p in mine]
@@ -281,17 +291,26 @@ class SdkGateway:
             p["label"]: m.roles.get(user_id, "none") for p, m in zip(mine, members, strict=True)
         }
 
-    def _sees_all_of(self, roles: dict[str, ProjectRole]) -> bool:
-        """Whether this key sees a project's whole permission list (site admin, or admin
-        there by its own entry)."""
+    def _sees_all_of(self, project: Doc) -> bool:
+        """Whether this key sees the project's whole permission list: a site admin, or a key
+        whose own entry names the built-in admin role. Core keeps the whole list for the
+        admin access level, which only that role carries; a custom role, whatever its
+        actions, is not taken for it (the reading that never mistakes a part for the whole)."""
+        if self.is_site_admin():
+            return True
         me = self.service_account()
-        return self.is_site_admin() or (me is not None and roles.get(me) == "admin")
+        admin_ids = self._site_roles().builtin_admin
+        return any(
+            str(perm.get("_id") or perm.get("id")) == me
+            and any(str(r) in admin_ids for r in perm.get("role_ids") or [])
+            for perm in project.get("permissions") or []
+        )
 
     def can_read_roles(self) -> bool:
         """Whether this key may read ``GET /roles`` (undocumented for a plain key): without
         it no permission entry can be read as a role. For ``fwbot check``."""
         try:
-            self._levels()
+            self._site_roles()
         except FlywheelRefused as exc:
             if exc.status == 403:
                 return False
@@ -303,7 +322,7 @@ class SdkGateway:
 
     def _roles_of(self, project: Doc) -> dict[str, ProjectRole]:
         """A permission list as user ``_id`` -> highest level among their roles."""
-        levels = self._levels()
+        levels = self._site_roles().levels
         roles: dict[str, ProjectRole] = {}
         for perm in project.get("permissions") or []:
             best: ProjectRole = "none"
@@ -314,18 +333,18 @@ class SdkGateway:
             roles[str(perm.get("_id") or perm.get("id"))] = best
         return roles
 
-    def _levels(self) -> dict[str, ProjectRole]:
-        """Role id -> access level, read once per process (sites rarely change roles).
+    def _site_roles(self) -> SiteRoles:
+        """The site's roles, read once per process (sites rarely change roles).
 
         Role ids are the site's own (the built-in roles too), so without ``GET /roles`` no
         entry can be mapped: a refusal is raised as a ``FlywheelRefused`` saying so (and
         asked again next time), never guessed as "no role"."""
         with self._lock:
-            if self._role_levels is None:
-                self._role_levels = self._read_levels()
-            return self._role_levels
+            if self._roles is None:
+                self._roles = self._read_roles()
+            return self._roles
 
-    def _read_levels(self) -> dict[str, ProjectRole]:
+    def _read_roles(self) -> SiteRoles:
         try:
             roles = list(self._listing(self._fw.get_all_roles))
         except FlywheelRefused as exc:
@@ -337,7 +356,12 @@ class SdkGateway:
                 "no project role can be told",
                 hint="Ask a site admin to let fwbot's account read roles; `fwbot check` says.",
             ) from exc
-        return {str(r.get("_id") or r.get("id")): parse.role_level(r) for r in roles}
+        return SiteRoles(
+            levels={paging.item_id(r): parse.role_level(r) for r in roles},
+            builtin_admin=frozenset(
+                paging.item_id(r) for r in roles if r.get("default_flywheel_role") == "admin"
+            ),
+        )
 
     # -- runs -----------------------------------------------------------------
     def runs_of_gear(

@@ -56,6 +56,10 @@ class LinkingService:
         return self._accounts.mode
 
     @property
+    def site(self) -> str:
+        return self._accounts.site
+
+    @property
     def linking_enabled(self) -> bool:
         return self._accounts.linking_enabled
 

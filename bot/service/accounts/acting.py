@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from bot.domain import Batch
 from bot.errors import IdentityError, KeyRejected
 from bot.flywheel.gateway import FlywheelGateway
 
@@ -109,3 +110,16 @@ class ActingGateway:
                 raise LinkExpired() from exc
 
         return call
+
+
+class LauncherKeys(Protocol):
+    """Whose key a batch's own work uses (``Accounts.as_launcher``)."""
+
+    def as_launcher(self, batch: Batch) -> AbstractContextManager[None]: ...
+
+
+class ServiceKeyOnly:
+    """No linked accounts: a batch's work uses whatever key the context already has."""
+
+    def as_launcher(self, batch: Batch) -> AbstractContextManager[None]:
+        return nullcontext()

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
-from bot.domain import Actor, UserRef
+from bot.domain import Actor, Batch, UserRef
 from bot.errors import FlywheelUnavailable, FwbotError, IdentityError, KeyRejected
 from bot.flywheel.calls import site_of
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.logs import remember_secret
-from bot.service.accounts.acting import ActingFor
+from bot.service.accounts.acting import ActingFor, LinkExpired, acting
 from bot.service.accounts.keybox import Keybox, KeyboxError
 from bot.store.audit import AuditRepo
 from bot.store.linked_accounts import LinkedAccount, LinkedAccountRepo
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 AccountsMode = Literal["linked", "shared", "both"]
 GATEWAYS_KEPT = 256  # open per-person gateways; the oldest unused is closed first
+LINK_TTL_SECONDS = 15.0  # how long a replica trusts its copy of a link (unlink elsewhere)
 LINK_HINT = "Link your Flywheel account: `/fw link`."
 
 
@@ -69,6 +72,7 @@ class Accounts:
         self._connect = connect
         self._capacity = capacity
         self._gateways: OrderedDict[tuple[str, str], FlywheelGateway] = OrderedDict()
+        self._links: dict[str, tuple[float, LinkedAccount | None]] = {}
         self._lock = threading.Lock()
         self.on_dropped: Callable[[LinkedAccount], None] = lambda account: None
 
@@ -133,10 +137,36 @@ class Accounts:
         """The person's link, if they have one on this site."""
         if self.mode == "shared":
             return None
-        account = self._repo.get(principal)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._links.get(principal)
+        if cached is not None and cached[0] > now:
+            account = cached[1]
+        else:
+            account = self._repo.get(principal)
+            with self._lock:
+                self._links[principal] = (now + LINK_TTL_SECONDS, account)
+                if len(self._links) > 4 * self._capacity:
+                    self._links = {k: v for k, v in self._links.items() if v[0] > now}
         if account is None or account.site != self.site:
             return None
         return account
+
+    @contextmanager
+    def as_launcher(self, batch: Batch) -> Iterator[None]:
+        """The batch's own work (its launch, resume, tag check, progress, cancel) with its
+        launcher's key: ``GET /users/self/jobs`` shows a key only its own jobs, and a
+        plain user may cancel only jobs it made. A launcher who unlinked (or whose key
+        died) leaves the batch to fwbot's key, where Flywheel lets it."""
+        principal = principal_of(batch.requester_slack_id, batch.requester_email)
+        try:
+            who = self.acting_for(principal)
+        except FwbotError:
+            who = None
+        if who is None and self.mode != "shared":
+            log.debug("batch %s: its launcher has no linked key; fwbot's own key", batch.id)
+        with acting(who):
+            yield
 
     def acting_for(self, principal: str) -> ActingFor | None:
         """A gateway on the person's own key (None: not linked). One per key, kept open."""
@@ -160,8 +190,6 @@ class Accounts:
                 gateway = self._connect(secret)
             except KeyRejected:
                 self._drop(account, reason="key refused by Flywheel")
-                from bot.service.accounts.acting import LinkExpired
-
                 raise LinkExpired() from None
             with self._lock:
                 self._gateways[cache_key] = gateway
@@ -246,6 +274,7 @@ class Accounts:
 
     def _evict(self, principal: str) -> None:
         with self._lock:
+            self._links.pop(principal, None)
             for cache_key in [k for k in self._gateways if k[0] == principal]:
                 del self._gateways[cache_key]
 

@@ -60,6 +60,7 @@ from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
 from bot.observe import metrics
 from bot.observe.context import ContextThreadPool
+from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.reporting import BatchReporter
 from bot.store.batches import BatchRepo, TargetUpdate
 
@@ -87,8 +88,10 @@ class Launcher:
         owner: str = "fwbot",
         deadline: float = DEADLINE,
         clock: Callable[[], float] = time.monotonic,
+        keys: LauncherKeys | None = None,
     ) -> None:
         self._gateway = gateway
+        self._keys: LauncherKeys = keys or ServiceKeyOnly()  # the launcher's own key
         self._batches = batches
         self._reporter = reporter
         self._stopping = stopping
@@ -128,7 +131,9 @@ class Launcher:
         )
         heartbeat.start()
         try:
-            self._run(self._batches.get_existing(batch_id))  # as the previous holder left it
+            batch = self._batches.get_existing(batch_id)  # as the previous holder left it
+            with self._keys.as_launcher(batch):  # its jobs' origin: the person, if linked
+                self._run(batch)
         finally:
             done.set()
             heartbeat.join()

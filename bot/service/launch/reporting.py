@@ -21,6 +21,7 @@ from bot.domain import (
     batch_tag,
 )
 from bot.flywheel.gateway import FlywheelGateway
+from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.progress import BatchView, StuckReport, build_view
 from bot.service.notify import BatchNotifier, ChannelGone
 from bot.store.batches import BatchRepo
@@ -58,8 +59,10 @@ class BatchReporter:
         *,
         clock: Clock = utc_now,
         site_url: str = "",
+        keys: LauncherKeys | None = None,
     ) -> None:
         self._gateway = gateway
+        self._keys: LauncherKeys = keys or ServiceKeyOnly()
         self._batches = batches
         self._messages = messages
         self.notifier = notifier
@@ -81,7 +84,8 @@ class BatchReporter:
         batch = self._batches.get_existing(batch_id)
         targets = self._batches.targets(batch_id)
         if jobs is None and not batch.is_plan:
-            jobs = self._gateway.jobs_tagged(batch_tag(batch_id))
+            with self._keys.as_launcher(batch):  # /users/self/jobs: the launcher's jobs
+                jobs = self._gateway.jobs_tagged(batch_tag(batch_id))
         return build_view(
             batch, targets, list(jobs or []), as_of=self._clock(), site_url=self._site_url
         )

@@ -40,6 +40,7 @@ from bot.domain.runs import ProjectRun
 from bot.errors import Conflict
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
+from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.configs.model import InputRef, SavedConfig
 from bot.service.launch.plan import (
     LaunchPlan,
@@ -89,11 +90,13 @@ class Retrier:
         access: Authorizer,
         *,
         unit_of_work: Callable[[], AbstractContextManager[None]],
+        keys: LauncherKeys | None = None,
     ) -> None:
         self._gateway = gateway
         self._batches = batches
         self._access = access
         self._unit_of_work = unit_of_work
+        self._keys: LauncherKeys = keys or ServiceKeyOnly()
 
     def request(self, actor: Actor, original: Batch) -> RetryTicket:
         """Plan and record the retry of ``original`` (the caller checked the actor may)."""
@@ -253,7 +256,9 @@ class Retrier:
         latest: dict[str, JobRecord] = {}
         level = targets[0].target_type if targets else "session"  # one level per batch
         if any(t.state is TargetState.LAUNCHED for t in targets):
-            for job in self._gateway.jobs_tagged(batch_tag(original.id)):
+            with self._keys.as_launcher(original):  # its jobs: its launcher's to read
+                jobs = self._gateway.jobs_tagged(batch_tag(original.id))
+            for job in jobs:
                 key = job.target_of(level) or job.job_id
                 seen = latest.get(key)
                 if seen is None or _when(job) >= _when(seen):

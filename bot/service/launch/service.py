@@ -34,6 +34,7 @@ from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound,
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
+from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
 from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, target_spec
 from bot.service.launch.progress import BatchView
@@ -96,8 +97,10 @@ class LaunchService:
         workers: WorkerPool,
         *,
         unit_of_work: Callable[[], AbstractContextManager[None]],
+        keys: LauncherKeys | None = None,
     ) -> None:
         self._gateway = gateway
+        self._keys: LauncherKeys = keys or ServiceKeyOnly()  # a batch's jobs: its launcher's
         self._planner = planner
         self._launcher = launcher
         self._reporter = reporter
@@ -108,7 +111,9 @@ class LaunchService:
         self._in_flight: set[str] = set()
         self._retry_timers: dict[str, threading.Timer] = {}
         self._lock = threading.Lock()
-        self._retrier = Retrier(gateway, batches, access, unit_of_work=unit_of_work)
+        self._retrier = Retrier(
+            gateway, batches, access, unit_of_work=unit_of_work, keys=self._keys
+        )
 
     # -- planning ----------------------------------------------------------------
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
@@ -305,7 +310,8 @@ class LaunchService:
         launch, or this one's run if none does) reads it, launches nothing more and cancels
         the jobs it made. None when the launch ended before the request was recorded."""
         try:
-            jobs: list[JobRecord] | None = self._gateway.jobs_tagged(batch_tag(batch.id))
+            with self._keys.as_launcher(batch):
+                jobs: list[JobRecord] | None = self._gateway.jobs_tagged(batch_tag(batch.id))
         except FlywheelUnavailable:
             if not confirmed:
                 raise
@@ -342,6 +348,10 @@ class LaunchService:
         """A launched batch: its pending jobs, previewed, then cancelled."""
         if batch.is_final:
             raise Conflict(f"Batch `{batch.id}` is {batch.state.value}: nothing is pending.")
+        with self._keys.as_launcher(batch):  # a plain user cancels only jobs it made
+            return self._cancel_launched(batch, confirmed=confirmed)
+
+    def _cancel_launched(self, batch: Batch, *, confirmed: bool) -> CancelOutcome:
         jobs = self._gateway.jobs_tagged(batch_tag(batch.id))
         pending = [j.job_id for j in jobs if j.state in QUEUED_JOB_STATES]
         if not confirmed:
