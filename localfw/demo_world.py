@@ -29,6 +29,8 @@ DEMO_BOT = f"fwbot@{DEMO_DOMAIN}"  # the service account fwbot's key belongs to
 DEMO_SITE_ADMIN = f"siteadmin@{DEMO_DOMAIN}"  # the only root user
 DEMO_RUNNER = f"runner@{DEMO_DOMAIN}"  # custom role "pipeline-runner" on gear_testing
 DEMO_AUDITOR = f"auditor@{DEMO_DOMAIN}"  # custom role "auditor" on gear_testing
+DEMO_ID_USER = "jdoe42"  # a user whose _id is not their email (read-write on gear_testing)
+DEMO_ID_USER_EMAIL = f"Jane.Doe@{DEMO_DOMAIN}"  # mixed case, as a site stores what was typed
 
 RUNNER_ROLE = "pipeline-runner"
 RUNNER_ACTIONS: tuple[str, ...] = (
@@ -156,8 +158,8 @@ def build_demo_world(seed: int = 7) -> World:
         DEMO_GROUP,
         DEMO_ODD_PROJECT,
         file_names=["license.txt", "README"],
-        # outsider@ works on the pilot only: no role on gear_testing, yet fwbot's plain key
-        # sees them (a key that is not a site admin sees users only through projects)
+        # outsider@ works on the pilot only: no role on gear_testing (fwbot's plain key sees
+        # only its own permission entry; GET /users lists everyone to any logged-in user)
         roles={
             DEMO_ADMIN: "admin",
             DEMO_ANALYST: "read-write",
@@ -176,6 +178,9 @@ def build_demo_world(seed: int = 7) -> World:
         world.add_gear(doc, category=category, created=created)
     _add_earlier_runs(world, gear_testing, random.Random(f"{seed}:earlier-runs"))
     add_file_details(world, gear_testing, grmpy, seed)  # classifications, ADC maps, qsiprep runs
+    # last, so no other document changes: everything names a user by _id, not by email
+    world.add_user(DEMO_ID_USER_EMAIL, "Jane", "Doe", user_id=DEMO_ID_USER)
+    world.grant(gear_testing, DEMO_ID_USER, "read-write")
     return world
 
 

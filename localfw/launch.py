@@ -75,8 +75,8 @@ def prepare(
     for key, ref in refs.items():
         container = validation.input_container(world, key, ref)
         if uid is not None:
-            # strictest reading of core's check_access(uid, 'ro') on inputs: a gear
-            # reads the file, so the role must allow downloading it
+            # core's check_access(uid, 'ro') on inputs; no source for the action 'ro' is
+            # now: a gear reads the file, so the role must allow downloading it (stricter)
             access.require_action(
                 world,
                 uid,
@@ -149,7 +149,7 @@ def analysis_with_job(
         raise HttpError(400, f"Cannot create analysis via job at the {ptype} level")
     job = prepare(ctx, body, uid=uid, analysis_parent=parent)
     if job.gear.get("category") != "analysis":
-        # strictest reading: core does not check; gear.run only does this for analysis gears
+        # no source: core does not check; gear.run does this only for analysis gears
         raise HttpError(400, f"Gear {job.gear['gear']['name']} is not an analysis gear")
     for tag in (*extra_tags, "analysis"):
         if tag not in job.tags:

@@ -4,8 +4,10 @@ Lists are bare JSON arrays. ``after_id`` paging walks ids in ascending order
 (ids grow with creation, like ObjectIds); ``sort``/``skip``/``page`` are there
 for the SDK's sorted ``iter_find``. As strict as the real server: ``limit`` must
 be a positive integer, ``after_id`` "Cannot be used with sort, page or skip"
-(SDK docstring), and a site caps a page at ``max_page_size`` items. A request
-without ``limit`` gets everything (endpoints that are not paged rely on it).
+(SDK docstring), a site caps a page at ``max_page_size`` items, and a request
+without ``limit`` gets one page of ``default_page_size`` items (the SDK's finder:
+"core-api now requires a page limit"). Only endpoints the SDK cannot page (no
+``limit`` parameter) pass ``default_page_size=None`` and answer everything.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ Doc = dict[str, Any]
 
 MAX_PAGE_SIZE = 1000
 """Largest page a site serves; a bigger ``limit`` gets at most this many items."""
+
+DEFAULT_PAGE_SIZE = 100
+"""Items a listing without ``limit`` answers: deliberately below fwbot's page size."""
 
 _DIRECTIONS = {"": False, "asc": False, "1": False, "desc": True, "-1": True}
 
@@ -85,9 +90,14 @@ def _sort_key(doc: Doc, *, key: str) -> tuple[int, Any]:
 
 
 def page(
-    docs: Iterable[Doc], params: Mapping[str, str], *, max_page_size: int = MAX_PAGE_SIZE
+    docs: Iterable[Doc],
+    params: Mapping[str, str],
+    *,
+    max_page_size: int = MAX_PAGE_SIZE,
+    default_page_size: int | None = DEFAULT_PAGE_SIZE,
 ) -> list[Doc]:
-    """Apply ``sort``, ``after_id``, ``skip``/``page`` and ``limit`` from query params."""
+    """Apply ``sort``, ``after_id``, ``skip``/``page`` and ``limit`` from query params;
+    no ``limit`` means ``default_page_size`` (None: everything), capped like any limit."""
     p = validate(params)
     items = list(docs)
     if p.sort:
@@ -97,7 +107,9 @@ def page(
         items.sort(key=lambda d: str(d.get("_id", "")))
         if p.after_id:
             items = [d for d in items if str(d.get("_id", "")) > p.after_id]
-    limit = None if p.limit is None else min(p.limit, max_page_size)
+    limit = p.limit if p.limit is not None else default_page_size
+    if limit is not None:
+        limit = min(limit, max_page_size)
     skip = p.skip
     if p.page and limit:
         skip += (p.page - 1) * limit

@@ -95,7 +95,8 @@ def register(router: Router, ctx: Context) -> None:
         specified type that belong to ContainerId ... The `all` keyword is also supported'.
 
         As core's ``AnalysesHandler.get_all`` serves it: filtered and paged like every list
-        (``pagination=self.pagination``: filter, sort, limit, after_id), and with
+        (``pagination=self.pagination``: filter, sort, limit, after_id; the SDK's
+        get_analyses sends none of them, so without ``limit`` it is everything), and with
         ``inflate_job=true`` each analysis carries its job, less ``produced_metadata``
         (``inflate_job_info(analysis, remove_phi=True)``)."""
         level = cname[:-1]
@@ -111,8 +112,8 @@ def register(router: Router, ctx: Context) -> None:
                 access.require_view(world, req.user, level, doc)
                 require_analyses_view(req, level, doc)
                 if sub_level is not None and LEVELS.index(sub_level) <= LEVELS.index(level):
-                    # strictest reading: only containers below this one "belong to" it
-                    raise HttpError(400, f"{sub} do not belong to a {level}")
+                    # core's AnalysesHandler.get_all: "{} not a child of {} or 'all'." (400)
+                    raise HttpError(400, f"{sub} not a child of {cname} or 'all'.")
                 found = [
                     a
                     for a in world.analyses.values()
@@ -120,7 +121,7 @@ def register(router: Router, ctx: Context) -> None:
                     and (sub_level is None or a["parent"]["type"] == sub_level)
                 ]
                 found.sort(key=lambda a: str(a["_id"]))
-                page = ctx.listing(found, req)
+                page = ctx.listing(found, req, sdk_pages=False)  # get_analyses sends no limit
                 out = [render.analysis(world, a, inflate_job=inflate) for a in page]
                 if inflate:
                     for doc in out:

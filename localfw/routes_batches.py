@@ -92,8 +92,9 @@ def register(router: Router, ctx: Context) -> None:
             return {k: v for k, v in render.json_copy(batch).items() if k != "kind"}
 
     def propose_batch(req: Request) -> Doc:
-        """A classic proposal. Inputs are not matched to files: strictest reading, a gear
-        with a required file input matches no target."""
+        """A classic proposal. Not implemented: matching inputs to files (core matches them
+        from each acquisition's files); a gear with a required file input matches no target
+        here, which is less than a real site would match (fwbot never proposes these)."""
         body = body_of(req)
         with world.lock:
             gear = ctx.gear(body.get("gear_id"))
@@ -205,7 +206,7 @@ def register(router: Router, ctx: Context) -> None:
             docs = list(world.batches.values())
             if not access.is_root(world, req.user):
                 docs = [b for b in docs if b["origin"].get("id") == req.user]
-            return [shown(b) for b in ctx.listing(docs, req)]
+            return [shown(b) for b in ctx.listing(docs, req, sdk_pages=False)]  # no SDK paging
 
     def cancel_batch(req: Request) -> Doc:
         """SDK docstring: 'Cancels jobs that are still pending, returns number of jobs

@@ -2,6 +2,8 @@
 
 A plain user sees only containers of projects where a role lets them view: lists leave
 the others out, and asking for one by id is a 403 (a 404 only when it does not exist).
+Permission lists are filtered as core filters them (``access.shown_permissions``) unless
+the site's ``filter_permissions`` knob is off.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ def register(router: Router, ctx: Context) -> None:
         if req.query.get("exhaustive", "").lower() in ("true", "1"):
             access.require_root(world, req.user)
 
+    def with_perms(out: Doc, ctype: str, req: Request, *, single: bool) -> Doc:
+        """``out`` (a rendered copy) with the permission list ``req.user`` is shown."""
+        if ctx.filter_permissions and "permissions" in out:
+            out["permissions"] = access.shown_permissions(
+                world, req.user, ctype, out, single=single
+            )
+        return out
+
+    def group_out(group: Doc, req: Request, *, single: bool) -> Doc:
+        return with_perms({**group, "container_type": "group"}, "group", req, single=single)
+
+    def rendered(ctype: str, doc: Doc, req: Request, *, single: bool) -> Doc:
+        return with_perms(render.container(world, doc, single=single), ctype, req, single=single)
+
     def visible(docs: list[Doc], ctype: str, req: Request) -> list[Doc]:
         allowed = access.viewable_projects(world, req.user)
         if allowed is None:
@@ -52,7 +68,7 @@ def register(router: Router, ctx: Context) -> None:
             docs = [
                 g for g in world.groups.values() if access.can_view(world, req.user, "group", g)
             ]
-            return ctx.listing(docs, req)
+            return [group_out(g, req, single=False) for g in ctx.listing(docs, req)]
 
     def get_group(req: Request) -> Doc:
         with world.lock:
@@ -60,7 +76,7 @@ def register(router: Router, ctx: Context) -> None:
             if group is None:
                 raise HttpError(404, f"Group {req.params['id']} not found")
             access.require_view(world, req.user, "group", group)
-            return {**group, "container_type": "group"}
+            return group_out(group, req, single=True)
 
     def one(name: str, cid: str, req: Request) -> Doc:
         doc = coll(name).get(cid)
@@ -74,14 +90,16 @@ def register(router: Router, ctx: Context) -> None:
             check_exhaustive(req)
             with world.lock:
                 docs = visible(list(coll(name).values()), singular(name), req)
-                return [render.container(world, d, single=False) for d in ctx.listing(docs, req)]
+                return [
+                    rendered(singular(name), d, req, single=False) for d in ctx.listing(docs, req)
+                ]
 
         return handler
 
     def getter(name: str) -> Any:
         def handler(req: Request) -> Doc:
             with world.lock:
-                return render.container(world, one(name, req.params["id"], req), single=True)
+                return rendered(singular(name), one(name, req.params["id"], req), req, single=True)
 
         return handler
 
@@ -92,7 +110,7 @@ def register(router: Router, ctx: Context) -> None:
                 one(parent, pid, req)
                 docs = [d for d in coll(child).values() if d["parents"].get(key) == pid]
                 docs = ctx.listing(docs, req)
-                return [render.container(world, d, single=False) for d in docs]
+                return [rendered(singular(child), d, req, single=False) for d in docs]
 
         return handler
 
@@ -104,8 +122,8 @@ def register(router: Router, ctx: Context) -> None:
             ctype, doc = found
             access.require_view(world, req.user, ctype, doc)
             if ctype == "group":
-                return {**doc, "container_type": "group"}
-            return render.container(world, doc, single=True)
+                return group_out(doc, req, single=True)
+            return rendered(ctype, doc, req, single=True)
 
     def lookup(req: Request) -> Doc:
         body = req.body if isinstance(req.body, dict) else {}
@@ -122,11 +140,11 @@ def register(router: Router, ctx: Context) -> None:
                 for p in world.projects.values():
                     if p["group"] == path[0] and p["label"] == path[1]:
                         access.require_view(world, req.user, "project", p)
-                        return {**render.container(world, p, single=True), "node_type": "project"}
+                        return {**rendered("project", p, req, single=True), "node_type": "project"}
             elif len(path) == 1 and path[0] in world.groups:
                 group = world.groups[path[0]]
                 access.require_view(world, req.user, "group", group)
-                return {**group, "container_type": "group"}
+                return group_out(group, req, single=True)
         raise HttpError(404, f"Cannot find {'/'.join(path)}")
 
     router.add("GET", "/groups", groups)

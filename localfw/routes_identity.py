@@ -34,23 +34,33 @@ def register(router: Router, ctx: Context) -> None:
         return {**user, "id": uid}
 
     def get_user(req: Request) -> Doc:
-        """Strictest reading: a plain user sees others only through project permissions."""
+        """Core's UserHandler.get serves any logged-in user; the stricter reading a site
+        could serve (no source for it): yourself or a site admin, else 403."""
         uid = req.params["id"]
         if uid != req.user and not access.is_root(world, req.user):
             raise HttpError(403, f"User {req.user} may not read user {uid}")
         return user_doc(uid)
 
     def list_users(req: Request) -> list[Doc]:
-        access.require_root(world, req.user)
+        """Core's UserHandler.get_all: ``userauth.list_permission_checker`` refuses only
+        anonymous requests; filtered and paged (SDK get_all_users: filter, limit, after_id)."""
         with world.lock:
             return [{**u, "id": u["_id"]} for u in ctx.listing(list(world.users.values()), req)]
 
+    def require_roles_readable(req: Request) -> None:
+        """Nothing documents who may read roles; any logged-in user may unless the site's
+        ``roles_readable`` knob is off (then site admins only)."""
+        if not ctx.roles_readable:
+            access.require_root(world, req.user)
+
     def roles(req: Request) -> list[Doc]:
+        require_roles_readable(req)
         with world.lock:
             docs = [render.role(world, r) for r in world.roles.values()]
             return ctx.listing(docs, req)
 
     def get_role(req: Request) -> Doc:
+        require_roles_readable(req)
         with world.lock:
             role = world.roles.get(req.params["id"])
             if role is None:

@@ -37,6 +37,7 @@ REASONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
     429: "Too Many Requests",
+    401: "Unauthorized",
 }
 
 
@@ -71,7 +72,9 @@ class LocalFlywheel:
         self.requests = RequestLog()
         self.router = Router()
         ctx = Context(world, self.clock, self.simulator)
-        self.context = ctx  # tests may lower ctx.max_page_size, like a site capping pages
+        # the site's knobs: max_page_size, default_page_size, filter_permissions,
+        # roles_readable (see Context)
+        self.context = ctx
         for routes in (
             routes_identity,
             routes_containers,
@@ -121,6 +124,11 @@ class LocalFlywheel:
         """An SDK API key (``host:port:__force_insecure:KEY``) of that user of the world."""
         return self._sdk_key(self.world.key_for(user_id))
 
+    def sdk_key_for(self, user_id: str) -> str:
+        """The full SDK key string of the user with that ``_id`` (``key_for`` by its
+        clearer name); revoke it with ``world.revoke_key``."""
+        return self.key_for(user_id)
+
     @property
     def admin_sdk_api_key(self) -> str:
         """An SDK API key of a site admin (root user), made if the world has none."""
@@ -165,8 +173,11 @@ class LocalFlywheel:
         user = (
             self.world.api_keys.get(key) if scheme.lower() in ("scitran-user", "bearer") else None
         )
+        if not key:
+            return 401, _err(401, "User not logged in."), {}, route
         if user is None or user not in self.world.users:
-            return 401, _err(401, "Invalid or missing API key"), {}, route
+            # core's APIKey.validate: an unknown (or revoked) key is APIAuthProviderException
+            return 401, _err(401, "Invalid API key"), {}, route
         if self.knobs.is_hidden(path):
             return 405, _err(405, f"Method {method} not allowed on {path}"), {}, route
         if matched is None:

@@ -84,8 +84,8 @@ def check_option(key: str, spec: Doc, value: Any) -> None:
 
 
 def check_config(gear: Doc, config: Any) -> dict[str, Any]:
-    """The config with defaults filled in; 400 for an unknown key (strictest reading: the
-    manifest lists every option), a bad value, or a required option missing."""
+    """The config with defaults filled in; 400 for an unknown key (no source: the stricter
+    reading, the manifest lists every option), a bad value, or a required option missing."""
     if config is None:
         config = {}
     if not isinstance(config, dict):

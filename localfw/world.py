@@ -9,6 +9,7 @@ containers, so document shapes are decided in one place.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,8 +66,10 @@ class World:
     job_logs: dict[str, list[Doc]] = field(default_factory=dict)
     # role id -> role (the three built-in roles plus any from add_role)
     roles: dict[str, Doc] = field(default_factory=builtin_roles)
-    # API key -> the user it belongs to; every request acts as its key's user
+    # API key -> the user (``_id``) it belongs to; every request acts as its key's user
     api_keys: dict[str, str] = field(default_factory=dict)
+    # keys revoked with revoke_key: answered 401 like unknown keys, never handed out again
+    revoked_keys: set[str] = field(default_factory=set)
     # the user fwbot's own key belongs to (a plain user on a real site)
     service_account: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime(2024, 1, 8, 9, 0, tzinfo=UTC))
@@ -76,9 +79,20 @@ class World:
         self.ids = IdFactory(self.seed)
 
     # -- builders ---------------------------------------------------------
-    def add_user(self, email: str, firstname: str, lastname: str, *, root: bool = False) -> Doc:
+    def add_user(
+        self,
+        email: str,
+        firstname: str,
+        lastname: str,
+        *,
+        root: bool = False,
+        user_id: str | None = None,
+    ) -> Doc:
+        """A user whose ``_id`` is ``user_id`` (default: the email). On a real site the two
+        may differ, and permissions, origins and keys name the ``_id``."""
+        uid = user_id or email
         doc = {
-            "_id": email,
+            "_id": uid,
             "email": email,
             "firstname": firstname,
             "lastname": lastname,
@@ -86,7 +100,7 @@ class World:
             "created": iso(self.created_at),
             "modified": iso(self.created_at),
         }
-        self.users[email] = doc
+        self.users[uid] = doc
         return doc
 
     def add_role(self, label: str, actions: list[str] | tuple[str, ...]) -> str:
@@ -114,21 +128,37 @@ class World:
         project["permissions"] = [*perms, entry]
 
     def bind_key(self, key: str, user: str) -> None:
-        """Make ``key`` an API key of ``user``."""
+        """Make ``key`` an API key of ``user`` (``_id``)."""
         with self.lock:
+            self.revoked_keys.discard(key)
             self.api_keys[key] = user
 
     def key_for(self, user: str) -> str:
-        """An API key of ``user``: an existing one, or a new one derived from the seed."""
+        """An API key of ``user`` (``_id``): an existing one, or a new one derived from the
+        seed (never a revoked one)."""
         if user not in self.users:
             raise KeyError(f"no user {user!r}")
         with self.lock:
             for key, owner in self.api_keys.items():
                 if owner == user:
                     return key
-            key = "key-" + hashlib.sha1(f"{self.seed}:{user}".encode()).hexdigest()[:20]
+            for n in itertools.count():
+                salt = f"{self.seed}:{user}" + (f":{n}" if n else "")
+                key = "key-" + hashlib.sha1(salt.encode()).hexdigest()[:20]
+                if key not in self.revoked_keys:
+                    break
             self.api_keys[key] = user
             return key
+
+    def revoke_key(self, key: str) -> None:
+        """Revoke ``key``: from now on it is answered 401, like any unknown key. A full SDK
+        key works too: as core's ``APIKey._preprocess_key``, only the last ``:`` part counts."""
+        key = key.rsplit(":", 1)[-1]
+        with self.lock:
+            if key not in self.api_keys:
+                raise KeyError(f"no API key {key!r}")
+            del self.api_keys[key]
+            self.revoked_keys.add(key)
 
     def site_admin(self) -> str:
         """A root user, made (``siteadmin@<service account's domain>``) if there is none."""
@@ -157,7 +187,7 @@ class World:
         file_names: list[str] | None = None,
         roles: dict[str, str] | None = None,
     ) -> Doc:
-        """``roles`` maps user email -> a role label (built-in or from ``add_role``) or id."""
+        """``roles`` maps user ``_id`` -> a role label (built-in or from ``add_role``) or id."""
         pid = self.ids.new()
         doc = {
             "_id": pid,
@@ -539,7 +569,17 @@ FILE_TYPES: dict[str, tuple[str, ...]] = {
     "pdf": (".pdf",),
     "presentation": (".ppt", ".pptx"),
     "source code": (
-        ".c", ".py", ".cpp", ".js", ".m", ".json", ".java", ".php", ".css", ".toml", ".yaml",
+        ".c",
+        ".py",
+        ".cpp",
+        ".js",
+        ".m",
+        ".json",
+        ".java",
+        ".php",
+        ".css",
+        ".toml",
+        ".yaml",
         ".yml",
     ),
     "spreadsheet": (".xls", ".xlsx"),

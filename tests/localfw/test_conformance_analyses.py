@@ -15,7 +15,9 @@ from localfw.world import World
 from tests.localfw.helpers import license_file, project, project_doc, qsiprep, status_of
 
 
-def test_nested_analyses_by_level(localfw: LocalFlywheel, fw: Any, small_world: World) -> None:
+def test_nested_analyses_by_level(
+    localfw: LocalFlywheel, fw: Any, admin_fw: Any, small_world: World
+) -> None:
     """Analyses of the sessions (or acquisitions, or ``all``) under a project, in the
     AnalysisListOutput shape: ``job`` is the job's id, with ``gear_info``, ``parent``,
     ``parents`` and ``files``. The ``/projects/{id}/analyses`` route still lists the
@@ -32,7 +34,7 @@ def test_nested_analyses_by_level(localfw: LocalFlywheel, fw: Any, small_world: 
     found = fw.get_analyses("projects", p.id, "sessions")
     assert [a.id for a in found] == ids
     first = found[0]
-    assert isinstance(first.job, str) and fw.get_job(first.job).destination.id == first.id
+    assert isinstance(first.job, str) and admin_fw.get_job(first.job).destination.id == first.id
     assert first.gear_info.name == "qsiprep-hpc" and first.label == "a0"
     assert first.parent.type == "session" and first.parent.id == sessions[0].id
     assert first.parents.project == p.id and first.files == []

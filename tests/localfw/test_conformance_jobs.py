@@ -35,7 +35,7 @@ def own_jobs(fw: Any, **kwargs: Any) -> Any:
 
 # -- where jobs go ------------------------------------------------------------------
 def test_premade_batch_of_an_analysis_gear_stays_on_the_session(
-    localfw: LocalFlywheel, fw: Any
+    localfw: LocalFlywheel, fw: Any, admin_fw: Any
 ) -> None:
     """SDK InputJob (the body of ``POST /batch/jobs``) has no analysis field, and
     batch_api.start_batch: 'Creates jobs from proposed inputs, returns jobs enqueued.'
@@ -49,14 +49,14 @@ def test_premade_batch_of_an_analysis_gear_stays_on_the_session(
     assert fw.get(session.id).analyses == []
     assert fw.get_analyses("projects", p.id, "all") == []
     localfw.clock.advance(700)
-    done = fw.get_job(job.id)
+    done = admin_fw.get_job(job.id)
     assert done.state == "complete" and done.saved_files
     names = [f.name for f in fw.get(session.id).files]
     assert set(done.saved_files) <= set(names)
 
 
 def test_gear_run_makes_an_analysis_whose_job_writes_into_it(
-    localfw: LocalFlywheel, fw: Any
+    localfw: LocalFlywheel, fw: Any, admin_fw: Any
 ) -> None:
     """sessions_api.add_session_analysis: 'When query param "job" is "true", send JSON
     to create an analysis and job.' (gear.run always sends job=true). Core's
@@ -71,31 +71,31 @@ def test_gear_run_makes_an_analysis_whose_job_writes_into_it(
         tags=["fwbot:x"],
     )
     analysis = fw.get(analysis_id)
-    job = fw.get_job(analysis.job.id)
+    job = admin_fw.get_job(analysis.job.id)
     assert job.destination.type == "analysis" and job.destination.id == analysis_id
     assert job.tags == ["fwbot:x", "analysis", "qsiprep-hpc"]
     assert job.parents.analysis == analysis_id and job.parents.session == session.id
     assert job.label == ""  # core: job_map.get('label', ""); gear.run sends none
     assert analysis.gear_info.name == "qsiprep-hpc"
     localfw.clock.advance(700)
-    outputs = fw.get_job(job.id).saved_files
+    outputs = admin_fw.get_job(job.id).saved_files
     assert set(outputs) <= {f.name for f in fw.get(analysis_id).files}
     assert not set(outputs) & {f.name for f in fw.get(session.id).files}
 
 
-def test_jobs_add_of_an_analysis_gear_stays_on_its_destination(fw: Any) -> None:
+def test_jobs_add_of_an_analysis_gear_stays_on_its_destination(fw: Any, admin_fw: Any) -> None:
     """Core's JobsHandler.add calls Queue.enqueue_job, which queues the job on the
     destination it is given; only the analyses endpoint makes analyses."""
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
     session = p.sessions.find_first()
     job_id = fw.add_job(premade(gear, session, lic, tags=["t"], label="direct"))
-    job = fw.get_job(job_id)
+    job = admin_fw.get_job(job_id)
     assert job.destination.type == "session" and job.label == "direct"
     assert job.tags == ["t", "qsiprep-hpc"]
     assert fw.get(session.id).analyses == []
 
 
-def test_job_fields_and_parents_down_to_an_acquisition(fw: Any) -> None:
+def test_job_fields_and_parents_down_to_an_acquisition(fw: Any, admin_fw: Any) -> None:
     """Core's Queue.enqueue_job: 'Populate parents (including destination)'; a job keeps
     origin, destination, tags, gear_info, saved_files and failure_reason."""
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
@@ -103,7 +103,7 @@ def test_job_fields_and_parents_down_to_an_acquisition(fw: Any) -> None:
     acquisition = session.acquisitions()[0]
     body = premade(gear, session, lic)
     body["destination"] = {"type": "acquisition", "id": acquisition.id}
-    job = fw.get_job(fw.add_job(body))
+    job = admin_fw.get_job(fw.add_job(body))
     assert job.parents.acquisition == acquisition.id and job.parents.session == session.id
     assert job.parents.subject == session.subject.id and job.parents.project == p.id
     assert job.origin.id == "fwbot@example.org" and job.origin.type == "user"
@@ -169,7 +169,12 @@ def strict_gear(small_world: World) -> str:
     ],
 )
 def test_config_is_validated_against_the_manifest(
-    localfw: LocalFlywheel, fw: Any, strict_gear: str, config: dict[str, Any], message: str
+    localfw: LocalFlywheel,
+    fw: Any,
+    admin_fw: Any,
+    strict_gear: str,
+    config: dict[str, Any],
+    message: str,
 ) -> None:
     """Core's Queue.enqueue_job: 'validates config against gear manifest' (a JSON Schema
     draft 4 derived from it: a bool or float is no integer, an option without default
@@ -191,7 +196,7 @@ def test_config_is_validated_against_the_manifest(
         status, answer = raw(localfw, method, path, payload)
         assert status == 400, (path, answer)
         assert message in answer["message"] and "Gear config invalid" in answer["message"]
-    job = fw.get_job(fw.add_job({**body, "config": {"mode": "a"}}))
+    job = admin_fw.get_job(fw.add_job({**body, "config": {"mode": "a"}}))
     assert job.config["config"] == {
         "mode": "a",
         "dof": 9,
@@ -300,7 +305,7 @@ def test_a_plain_user_cancels_only_own_jobs(
     assert status_of(editor.modify_job, mine, {"state": "cancelled"}) == 403
     small_world.grant(project_doc(small_world), EDITOR, "admin")
     editor.modify_job(mine, {"state": "cancelled"})
-    assert fw.get_job(mine).state == "cancelled"
+    assert admin_fw.get_job(mine).state == "cancelled"
     assert status_of(fw.modify_job, mine, {"state": "cancelled"}) == 400
     admin_fw.modify_job(theirs, {"state": "cancelled"})
 
@@ -318,15 +323,17 @@ def test_retry_once_for_failed_jobs_by_who_may_cancel(
     job_id = fw.add_job({**premade(flaky, session, lic), "config": {}})
     assert status_of(fw.retry_job, job_id) == 400  # pending, not failed
     localfw.clock.advance(700)
-    assert fw.get_job(job_id).state == "failed"
+    assert admin_fw.get_job(job_id).state == "failed"
     editor = client_for(localfw, EDITOR)
     assert status_of(editor.retry_job, job_id) == 403
     new_id = fw.retry_job(job_id)
-    new = fw.get_job(new_id)
+    new = admin_fw.get_job(new_id)
     assert (
         new.previous_job_id == job_id and new.attempt == 2 and new.origin.id == "fwbot@example.org"
     )
-    assert new.tags == fw.get_job(job_id).tags and fw.get_job(job_id).retried is not None
+    assert (
+        new.tags == admin_fw.get_job(job_id).tags and admin_fw.get_job(job_id).retried is not None
+    )
     assert status_of(fw.retry_job, job_id) == 400
     assert status_of(admin_fw.retry_job, job_id) == 400
 
@@ -355,7 +362,7 @@ def test_batch_states_and_owner(localfw: LocalFlywheel, fw: Any, admin_fw: Any) 
     localfw.clock.advance(700)
     assert fw.get_batch(batch.id).state == "complete"
     assert status_of(fw.cancel_batch, batch.id) == 400  # every job has ended
-    assert {fw.get_job(j.id).batch for j in jobs} == {batch.id}
+    assert {admin_fw.get_job(j.id).batch for j in jobs} == {batch.id}
 
 
 def test_batch_jobs_are_checked_like_jobs_add(localfw: LocalFlywheel, small_world: World) -> None:

@@ -33,7 +33,7 @@ def run_on(fw: Any, gear: Any, session: Any, license_file: Any, tag: str) -> Any
     )
 
 
-def test_gear_run_creates_analysis_and_job(localfw: LocalFlywheel, fw: Any) -> None:
+def test_gear_run_creates_analysis_and_job(localfw: LocalFlywheel, fw: Any, admin_fw: Any) -> None:
     project, lic, gear = setup(fw)
     session = project.sessions.find_first()
     analysis_id = run_on(fw, gear, session, lic, "fwbot:b7k2q")
@@ -41,7 +41,7 @@ def test_gear_run_creates_analysis_and_job(localfw: LocalFlywheel, fw: Any) -> N
     analysis = fw.get(session.id).analyses[0]
     assert analysis.id == analysis_id and analysis.label == "QSIPrep fwbot:b7k2q"
     assert analysis.parent.id == session.id
-    job = fw.get_job(analysis.job.id)
+    job = admin_fw.get_job(analysis.job.id)
     assert job.destination.type == "analysis" and job.destination.id == analysis_id
     assert job.state == "pending" and job.tags == ["fwbot:b7k2q", "analysis", "qsiprep-hpc"]
     assert job.config["config"] == {"hmc_model": "none", "output_resolution": 2.0}
@@ -51,17 +51,19 @@ def test_gear_run_creates_analysis_and_job(localfw: LocalFlywheel, fw: Any) -> N
     assert job.parents.analysis == analysis_id
 
 
-def test_jobs_progress_on_the_clock_and_leave_outputs(localfw: LocalFlywheel, fw: Any) -> None:
+def test_jobs_progress_on_the_clock_and_leave_outputs(
+    localfw: LocalFlywheel, fw: Any, admin_fw: Any
+) -> None:
     project, lic, gear = setup(fw)
     session = project.sessions.find_first()
     run_on(fw, gear, session, lic, "t1")
     [job] = own_jobs(fw, "tags=t1")
     localfw.clock.advance(30)
-    assert fw.get_job(job.id).state == "pending"
+    assert admin_fw.get_job(job.id).state == "pending"
     localfw.clock.advance(60)
-    assert fw.get_job(job.id).state == "running"
+    assert admin_fw.get_job(job.id).state == "running"
     localfw.clock.advance(600)
-    done = fw.get_job(job.id)
+    done = admin_fw.get_job(job.id)
     assert done.state == "complete"
     subject = session.subject.label
     report = f"{subject}_{session.label}_qsiprep.html.zip"
@@ -73,7 +75,7 @@ def test_jobs_progress_on_the_clock_and_leave_outputs(localfw: LocalFlywheel, fw
     assert "exited with code 0" in logs
 
 
-def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any) -> None:
+def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any, admin_fw: Any) -> None:
     project, lic, _ = setup(fw)
     flaky = fw.lookup("gears/flaky-gear")
     session = project.sessions.find_first()
@@ -82,14 +84,14 @@ def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any) -> N
     )
     [job] = own_jobs(fw, "tags=t2")
     localfw.clock.advance(700)
-    failed = fw.get_job(job.id)
+    failed = admin_fw.get_job(job.id)
     assert failed.state == "failed" and failed.failure_reason
     assert "exited with code 1" in "".join(x.msg for x in fw.get_job_logs(job.id).logs)
     with pytest.raises(flywheel.ApiException) as info:
         failed.change_state("cancelled")
     assert info.value.status == 400
     new_id = fw.retry_job(job.id)  # the SDK unwraps InsertedId to the id
-    retried = fw.get_job(new_id)
+    retried = admin_fw.get_job(new_id)
     assert retried.previous_job_id == job.id and retried.attempt == 2
     assert retried.state == "pending"
     with pytest.raises(flywheel.ApiException) as info:
@@ -97,9 +99,9 @@ def test_failed_job_retry_and_cancel_rules(localfw: LocalFlywheel, fw: Any) -> N
     assert info.value.status == 400
     retried.change_state("cancelled")
     localfw.clock.advance(10_000)
-    assert fw.get_job(new_id).state == "cancelled"
+    assert admin_fw.get_job(new_id).state == "cancelled"
     with pytest.raises(flywheel.ApiException) as info:
-        fw.get_job("ffffffffffffffffffffffff")
+        admin_fw.get_job("ffffffffffffffffffffffff")
     assert info.value.status == 404
 
 
@@ -133,7 +135,7 @@ def test_jobs_find_filters_and_paging(localfw: LocalFlywheel, fw: Any, admin_fw:
     assert len(own_jobs(fw, "tags=fwbot:many")) == 260  # the plain user: its own jobs
 
 
-def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
+def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any, admin_fw: Any) -> None:
     """Premade jobs are queued as given: on the session, no analysis, outputs on it."""
     project, lic, gear = setup(fw)
     sessions = project.sessions.find(limit=3)
@@ -166,7 +168,7 @@ def test_batch_of_premade_jobs(localfw: LocalFlywheel, fw: Any) -> None:
     localfw.clock.advance(61)  # all running now: nothing pending to cancel
     assert fw.cancel_batch(proposal.id) == 0
     localfw.clock.advance(700)
-    assert {fw.get_job(j.id).state for j in started} == {"complete"}
+    assert {admin_fw.get_job(j.id).state for j in started} == {"complete"}
     # a cancelled batch lets its running jobs finish; their outputs land on the session
     assert any(f.name.endswith("_qsiprep.html.zip") for f in fw.get(sessions[0].id).files)
 
