@@ -15,6 +15,7 @@ from bot.flywheel.sdk_gateway import SdkGateway
 from localfw.demo_world import (
     DEMO_ADMIN,
     DEMO_ANALYST,
+    DEMO_BOT,
     DEMO_DWI_SESSIONS,
     DEMO_ODD_PROJECT,
     DEMO_OUTSIDER,
@@ -104,14 +105,21 @@ def test_sessions_with_acquisition_treats_the_text_literally(demo_gateway: SdkGa
     assert demo_gateway.sessions_with_acquisition(project.project_id, "acq-.*") == []
 
 
-def test_project_roles_come_from_the_permissions_list(demo_gateway: SdkGateway) -> None:
+def test_project_roles_come_from_the_permissions_list(
+    demo_gateway: SdkGateway, demo_localfw: LocalFlywheel
+) -> None:
+    """A project admin's key sees the whole list; fwbot's plain key only its own entry."""
     project = demo_gateway.find_project(DEMO_PROJECT)
     assert project is not None
-    roles = demo_gateway.project_roles(project.project_id)
-    assert roles[DEMO_ADMIN] == "admin"
-    assert roles[DEMO_ANALYST] == "read-write"
-    assert roles[DEMO_VIEWER] == "read-only"
-    assert DEMO_OUTSIDER not in roles
+    admins = SdkGateway.connect(demo_localfw.key_for(DEMO_ADMIN))
+    members = admins.project_members(project.project_id)
+    assert members.complete
+    assert members.roles[DEMO_ADMIN] == "admin"
+    assert members.roles[DEMO_ANALYST] == "read-write"
+    assert members.roles[DEMO_VIEWER] == "read-only"
+    assert DEMO_OUTSIDER not in members.roles
+    own = demo_gateway.project_members(project.project_id)
+    assert own.roles == {DEMO_BOT: "read-write"} and not own.complete
 
 
 def _free_port() -> int:

@@ -162,16 +162,17 @@ def test_a_refusal_from_flywheel_is_a_fwbot_error_with_flywheels_reason(
     assert "role" in (refused.value.hint or "")
 
 
-def test_users_are_found_through_the_projects_the_plain_key_can_see(gateway: SdkGateway) -> None:
+def test_users_are_found_by_email_through_the_users_listing(gateway: SdkGateway) -> None:
     editor = gateway.find_user(EDITOR)
-    assert editor is not None and editor.email == EDITOR
+    assert editor is not None and editor.email == EDITOR and editor.user_id == EDITOR
     assert gateway.find_user(VIEWER) is not None
     assert gateway.find_user("nobody@example.org") is None
 
 
 def test_a_custom_role_is_read_by_its_actions_never_its_label(
-    gateway: SdkGateway, small_world: World
+    localfw: LocalFlywheel, small_world: World
 ) -> None:
+    gateway = SdkGateway.connect(localfw.admin_sdk_api_key)  # sees the whole list
     runner = small_world.add_role(
         "admin-ish label but runs pipelines",
         ["containers_view_metadata", "analyses_create_job", "jobs_manage", "jobs_view"],
@@ -209,4 +210,4 @@ def test_paging_goes_on_past_a_site_that_caps_pages_below_the_limit_asked(
 
     assert len(sessions) == 310 and len(tagged) == 150
     assert localfw.requests.count("GET", "/sessions") == 4  # 100, 100, 100, 10
-    assert localfw.requests.count("GET", "/users/self/jobs") == 2  # 100, 50: the total is met
+    assert localfw.requests.count("GET", "/users/self/jobs") == 2  # 100, then 50: a short page
