@@ -6,7 +6,9 @@ shared through ``files_upload_v2``'s three steps (``files.getUploadURLExternal``
 upload to ``/upload/<file id>``, ``files.completeUploadExternal``), answers 429 with
 ``Retry-After`` where a test asks (``rate_limit``) and a channel's error where the bot
 was removed (``channel_errors``), sends the token's scopes in ``x-oauth-scopes``
-(``oauth_scopes``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
+(``oauth_scopes``), keeps the modals opened with ``views.open`` (which, as Slack's, needs
+a ``trigger_id`` it has not seen before) so ``views.update`` and ``views.push`` answer for
+them (``views()``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
 for slack_sdk's builtin Socket Mode client: handshake, masked client frames, ping/pong,
 close. Tests read the records through ``calls()``, ``responses()``, ``files()`` and
 ``socket_acks()``, and wait for out-of-band answers with ``wait_for``.
@@ -108,6 +110,8 @@ class MockSlack:
         self._records = _Records()
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
+        self._views: dict[str, dict[str, Any]] = {}  # view id -> the view as last shown
+        self._triggers: set[str] = set()  # trigger_ids already exchanged for a view
         self._sockets: list[_WebSocket] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -163,6 +167,11 @@ class MockSlack:
         """Files shared (upload completed), optionally only those in ``channel``."""
         with self._changed:
             return [f for f in self._records.files if channel is None or f.channel == channel]
+
+    def views(self) -> dict[str, dict[str, Any]]:
+        """The modals opened so far (view id -> the view as last opened or updated)."""
+        with self._changed:
+            return dict(self._views)
 
     def rate_limit(self, method: str, *, calls: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``calls`` calls of ``method`` with 429 and ``Retry-After``."""
@@ -263,6 +272,10 @@ class MockSlack:
             cid = str(args.get("channel", ""))
             channel = {"id": cid, "name": f"chan-{cid.lower()}", "is_member": True}
             return {"ok": True, "channel": channel}
+        if method in ("views.open", "views.push"):
+            return self._open_view(args)
+        if method == "views.update":
+            return self._update_view(args)
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws/ticket-{next(self._ts)}"}
         return {"ok": False, "error": "unknown_method"}
@@ -291,6 +304,47 @@ class MockSlack:
         files = [{"id": f.file_id, "name": f.filename, "title": f.title} for f in shared]
         return {"ok": True, "files": files}
 
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``views.open`` / ``views.push``: a trigger is exchanged once, within its life."""
+        trigger = str(args.get("trigger_id") or args.get("interactivity_pointer") or "")
+        view = _view_arg(args)
+        if not trigger:
+            return {"ok": False, "error": "invalid_arguments"}
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._changed:
+            if trigger in self._triggers:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            self._triggers.add(trigger)
+            view_id = f"V{next(self._ts):08d}"
+            shown = self._shown(view_id, view)
+            self._views[view_id] = shown
+        return {"ok": True, "view": shown}
+
+    def _update_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = _view_arg(args)
+        view_id = str(args.get("view_id") or "")
+        if view is None or not (view_id or args.get("external_id")):
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._changed:
+            if view_id not in self._views:
+                return {"ok": False, "error": "not_found"}
+            shown = self._shown(view_id, view)
+            self._views[view_id] = shown
+        return {"ok": True, "view": shown}
+
+    def _shown(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """The view as Slack answers it: the caller's fields plus its id, team and hash."""
+        return {
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "app_id": "A0FWBOT",
+            "bot_id": "B0FWBOT",
+            "hash": f"{int(time.time())}.{next(self._ts):08d}",
+            "state": {"values": {}},
+        }
+
     def _user_info(self, user_id: str) -> dict[str, Any]:
         user = self.users.get(user_id)
         if user is None:
@@ -309,6 +363,18 @@ class MockSlack:
                 "profile": profile,
             },
         }
+
+
+def _view_arg(args: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``view`` argument: a JSON object (slack_sdk sends JSON bodies for views.*) or,
+    from a form post, a JSON-encoded string."""
+    view = args.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            return None
+    return view if isinstance(view, dict) else None
 
 
 def _handler_for(mock: MockSlack) -> type[BaseHTTPRequestHandler]:

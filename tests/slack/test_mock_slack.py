@@ -55,3 +55,36 @@ def test_a_channel_the_bot_was_removed_from_refuses_posts(
 
     assert err.value.response["error"] == "not_in_channel"
     assert client.chat_postMessage(channel="C2", text="hi")["ok"]
+
+
+def test_views_open_needs_a_trigger_it_exchanges_once_and_update_needs_an_open_view(
+    client: WebClient, mock_slack: MockSlack
+) -> None:
+    """https://docs.slack.dev/reference/methods/views.open: a trigger_id opens one modal;
+    the answer is the view with Slack's id, which views.update then names."""
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
+
+    with pytest.raises(SlackApiError) as missing:
+        client.views_open(view=modal)
+    opened = client.views_open(trigger_id="1.2.abc", view=modal)
+    with pytest.raises(SlackApiError) as again:
+        client.views_open(trigger_id="1.2.abc", view=modal)
+    view_id = opened["view"]["id"]
+    updated = client.views_update(view_id=view_id, view={**modal, "blocks": [{"type": "divider"}]})
+    with pytest.raises(SlackApiError) as unknown:
+        client.views_update(view_id="V0NOPE", view=modal)
+
+    assert missing.value.response["error"] == "invalid_arguments"
+    assert again.value.response["error"] == "exchanged_trigger_id"
+    assert opened["ok"] and view_id.startswith("V")
+    assert updated["view"]["id"] == view_id
+    assert mock_slack.views()[view_id]["blocks"] == [{"type": "divider"}]
+    assert unknown.value.response["error"] == "not_found"
+    assert [c.method for c in mock_slack.calls()] == [
+        "views.open",
+        "views.open",
+        "views.open",
+        "views.update",
+        "views.update",
+    ]
+    assert mock_slack.calls("views.open")[1].args["trigger_id"] == "1.2.abc"
