@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.slack import errors
 from bot.slack.answers import Answering, AnswerPool, favour_acks
 from bot.slack.identity import ResolveActor, resolve_actor_via
-from bot.slack.listeners import actions, fw_command
+from bot.slack.listeners import actions, fw_command, link
 from bot.slack.metering import SlackApiMeter
 
 BOLT_LOGGER = logging.getLogger("fwbot.bolt")
@@ -74,4 +74,5 @@ def create_app(
     )
     fw_command.register(app, answering)
     actions.register(app, answering)
+    link.register(app, answering)
     return app

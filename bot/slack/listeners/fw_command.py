@@ -3,9 +3,10 @@
 The listener acks with nothing done (no Slack, Flywheel or database call before it), so
 Slack's 3 s budget never depends on them; who is asking, the permission checks and the
 answer run in fwbot's answer pool (``bot.slack.answers``), which says "busy" rather than
-drop a command when full. User errors come back from ``dispatch`` as a ``Reply``;
-anything unexpected goes to the global error handler's post-ack path (see
-``errors.report_after_ack`` for why it is called directly).
+drop a command when full. `/fw link` is the exception: it opens a form and needs no
+actor, so it is handed to ``bot.slack.listeners.link`` first. User errors come back from
+``dispatch`` as a ``Reply``; anything unexpected goes to the global error handler's
+post-ack path (see ``errors.report_after_ack`` for why it is called directly).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.service import UseCases
 from bot.service.notify import ChannelGone
 from bot.slack import metering
 from bot.slack.answers import Answering
+from bot.slack.listeners.link import open_link_form, wants_link_form
 from bot.slack.posting import SlackPoster
 from commands.context import CommandContext
 from commands.dispatch import dispatch
@@ -120,9 +122,13 @@ def handle_fw(
     answering: Answering,
 ) -> None:
     """One `/fw ...` (bolt injects all but ``answering``): an empty ack, then the answer
-    in the pool."""
+    in the pool. `/fw link` needs no actor (an unlinked person may not be one yet): it
+    goes to ``listeners.link`` before any identity lookup."""
     ack()
     text = command_text(command.get("text") or "")
+    if wants_link_form(text):
+        open_link_form(command, respond, context, answering)
+        return
     label = metering.command_label(text)
 
     def answer(actor: Actor) -> None:
