@@ -112,9 +112,6 @@ class SdkGateway:
 
         return paging.every_item(read)
 
-    def _paged_raw(self, finder: Callable[..., Any], filter_: str) -> Iterator[Doc]:
-        return self._listing(finder, filter=filter_)
-
     def _own_jobs(self, filter_: str) -> list[Doc]:
         """Jobs fwbot's own account created (``GET /users/self/jobs``: no site admin needed).
         The answer's ``total`` is not a stopping rule (what it counts is undocumented):
@@ -168,8 +165,8 @@ class SdkGateway:
         )
 
     def project_sessions(self, project_id: str) -> list[SessionRef]:
-        sessions = self._paged_raw(
-            self._fw.get_all_sessions, filters.term("parents.project", "=", project_id)
+        sessions = self._listing(
+            self._fw.get_all_sessions, filter=filters.term("parents.project", "=", project_id)
         )
         return sorted(
             (parse.session_ref(s) for s in sessions), key=lambda s: (s.subject_label, s.label)
@@ -190,7 +187,7 @@ class SdkGateway:
         with ContextThreadPool(2, thread_name_prefix="fwbot-read") as pool:  # both at once
             sessions = pool.submit(self.project_sessions, project_id)
             acquisitions = list(
-                self._paged_raw(self._fw.get_all_acquisitions, filters.join(*terms))
+                self._listing(self._fw.get_all_acquisitions, filter=filters.join(*terms))
             )
         wanted = {
             (a.get("parents") or {}).get("session")
@@ -217,7 +214,7 @@ class SdkGateway:
             terms.append(filters.term("label", "=~", label_regex))
         return [
             parse.container_files(level, doc)
-            for doc in self._paged_raw(finders[level], filters.join(*terms))
+            for doc in self._listing(finders[level], filter=filters.join(*terms))
         ]
 
     def analyses_with_files(self, project_id: str, level: str) -> list[AnalysisFiles]:
@@ -316,9 +313,6 @@ class SdkGateway:
                 return False
             raise
         return True
-
-    def _projects(self) -> list[Doc]:
-        return list(self._listing(self._fw.get_all_projects))
 
     def _roles_of(self, project: Doc) -> dict[str, ProjectRole]:
         """A permission list as user ``_id`` -> highest level among their roles."""
