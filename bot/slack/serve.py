@@ -3,7 +3,9 @@
 Settings are checked before anything starts, so a missing token is one clear
 line naming the env var, not a traceback from deep inside slack_sdk. The Web
 API client is built first and shared: the bolt app answers with it, and the
-batch messages (``SlackNotifier``) are posted with it.
+batch messages (``SlackNotifier``) are posted with it, and so is the direct message
+that tells someone their linked Flywheel key was refused and forgotten
+(``Accounts.on_dropped``, ``bot.slack.linking.tell_dropped_link``).
 
 Nothing here waits for Flywheel: Slack is served at once, and the work that needs
 Flywheel (its login check, resuming the launches this bot had begun before a restart,
@@ -33,6 +35,7 @@ from bot.observe import metrics
 from bot.observe.health import Dependency, Readiness
 from bot.settings import Settings, require_slack
 from bot.slack.app import create_app, create_web_client
+from bot.slack.linking import tell_dropped_link
 from bot.slack.metering import slack_meter
 from bot.slack.notifier import SlackNotifier
 from bot.slack.posting import SlackPoster
@@ -67,6 +70,8 @@ def serve(
         subscription_notifier=SlackSubscriptionNotifier(poster),
         defer_flywheel=True,
     )
+    # a linked key Flywheel refused is deleted; its owner hears it once, privately
+    runtime.services.accounts.on_dropped = tell_dropped_link(client)
     previous = stop_on_sigterm()
     startup = None
     unwatch = metrics.watch_batches(
