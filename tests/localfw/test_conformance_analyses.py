@@ -50,8 +50,9 @@ def test_nested_analyses_by_level(
 
 def test_nested_analyses_refusals(localfw: LocalFlywheel, fw: Any, small_world: World) -> None:
     """A container that does not exist is a 404, one the user may not view a 403.
-    Strictest reading: only containers below the given one "belong to" it (a 400
-    otherwise), and only projects, subjects and sessions hold others (a 404 route)."""
+    Core's AnalysesHandler.get_all: a level not below the container is a 400 ("{} not a
+    child of {} or 'all'."); only projects, subjects and sessions hold others (a 404
+    route; no source for subjects, which that core lacks)."""
     p = project(fw)
     session = p.sessions.find_first()
     other = project_doc(small_world, "other_project")["_id"]

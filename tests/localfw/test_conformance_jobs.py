@@ -3,7 +3,7 @@
 Every test drives the unmodified SDK over HTTP (``fw`` is fwbot's plain read-write
 user, ``admin_fw`` a site admin). Each docstring names its source: an SDK endpoint or
 model docstring (quoted), Flywheel core's code (scitran/core ``api/jobs``), or
-"strictest reading" where Flywheel documents nothing.
+"no source; stricter" where Flywheel documents nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from localfw.server import LocalFlywheel
 from localfw.world import World
-from tests.fixtures.localfw import EDITOR, analysis_manifest
+from tests.fixtures.localfw import EDITOR, FWBOT, analysis_manifest
 from tests.localfw.helpers import (
     client_for,
     license_file,
@@ -178,7 +178,7 @@ def test_config_is_validated_against_the_manifest(
 ) -> None:
     """Core's Queue.enqueue_job: 'validates config against gear manifest' (a JSON Schema
     draft 4 derived from it: a bool or float is no integer, an option without default
-    that is not optional is required). Strictest reading: an option the manifest does not
+    that is not optional is required). No source; stricter: an option the manifest does not
     list is refused too. Every way of making a job checks it."""
     p, lic = project(fw), license_file(fw)
     session = p.sessions.find_first()
@@ -224,7 +224,7 @@ def test_inputs_and_destination_must_exist(localfw: LocalFlywheel, fw: Any) -> N
     """Core's Queue.enqueue_job: an input not 'listed in gear manifest' or without 'a
     properly formatted file reference' is a 400; the destination and input files must
     exist (a 404: the reference is valid, the thing is missing); an api-key input is
-    never passed. Strictest reading: a required file input left out is a 400."""
+    never passed. No source; stricter: a required file input left out is a 400."""
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
     session = p.sessions.find_first()
     good = premade(gear, session, lic)
@@ -252,8 +252,12 @@ def test_current_user_jobs_are_own_jobs_with_total_stats_and_paging(
     localfw: LocalFlywheel, fw: Any, admin_fw: Any
 ) -> None:
     """users_api.get_current_user_jobs: 'Return list of jobs created by the current user'
-    (rtype UserJobs: total, jobs, stats); filter, limit and after_id as every list.
-    Strictest reading: ``total`` counts every match before paging, ``gear`` is a name."""
+    (rtype UserJobs: total, jobs, stats), 'with optional gear name regex'; filter, limit
+    and after_id as every list (no limit: one default page). What ``total`` and
+    ``stats`` count is undocumented: the stricter reading a site could serve is taken,
+    they describe only the page served (so a client learns how many jobs match only by
+    paging to an empty or short page). No source for anchoring the gear regex: it is
+    searched anywhere in the name (the reading that matches most)."""
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
     sessions = p.sessions.find(limit=6)
     for s in sessions[:5]:
@@ -262,7 +266,7 @@ def test_current_user_jobs_are_own_jobs_with_total_stats_and_paging(
     flaky = fw.lookup("gears/flaky-gear")
     fw.add_job({**premade(gear, sessions[5], lic, tags=["y"]), "gear_id": flaky.id})
     localfw.clock.advance(61)  # all running
-    answer = own_jobs(fw, filter='tags="x"')
+    answer = own_jobs(fw, filter='tags="x"', limit=10)
     assert answer.total == 5 and len(answer.jobs) == 5
     assert answer.stats.running == 5 and answer.stats.pending == 0
     assert all(j.origin.id == "fwbot@example.org" for j in answer.jobs)
@@ -272,16 +276,20 @@ def test_current_user_jobs_are_own_jobs_with_total_stats_and_paging(
         if after:
             kwargs["after_id"] = after
         page = own_jobs(fw, **kwargs)
-        assert page.total == 5
+        assert page.total == len(page.jobs) == sum(n or 0 for n in page.stats.to_dict().values())
         if not page.jobs:
             break
         pages.append([j.id for j in page.jobs])
         after = page.jobs[-1].id
     assert [len(x) for x in pages] == [2, 2, 1]
     assert sorted(j for page in pages for j in page) == sorted(j.id for j in answer.jobs)
-    assert own_jobs(fw, gear="flaky-gear").total == 1
-    assert own_jobs(fw, gear="flaky").total == 0
-    assert own_jobs(admin_fw).total == 1
+    assert own_jobs(fw, gear="flaky-gear", limit=10).total == 1
+    assert own_jobs(fw, gear="flaky", limit=10).total == 1  # a regex, not a name
+    assert own_jobs(fw, gear="^qsiprep-hpc$", limit=10).total == 5
+    assert status_of(own_jobs, fw, gear="[", limit=10) == 400
+    assert own_jobs(admin_fw, limit=10).total == 1
+    localfw.context.default_page_size = 2
+    assert own_jobs(fw).total == len(own_jobs(fw).jobs) == 2
 
 
 # -- cancel and retry -------------------------------------------------------------------
@@ -291,8 +299,9 @@ def test_a_plain_user_cancels_only_own_jobs(
     """jobs_api.modify_job: 'Rejects any change to a job that is not currently in
     'pending' or 'running' state.' Core's JobHandler.put: a non-admin 'can only cancel
     jobs they spawned' and 'can only cancel jobs'. A role with jobs_manage_others may
-    cancel others' jobs on its project. Strictest reading: any body but exactly
-    {"state": "cancelled"} is a 400, for everyone."""
+    cancel others' jobs on its project (the SDK's Action ``jobs_manage_others``). Core lets
+    a site admin change more; no source says what, so any body but exactly
+    {"state": "cancelled"} is a 400, for everyone (stricter reading)."""
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
     session = p.sessions.find_first()
     mine = fw.add_job(premade(gear, session, lic))
@@ -316,7 +325,9 @@ def test_retry_once_for_failed_jobs_by_who_may_cancel(
     """jobs_api.retry_job: 'The job must have a state of 'failed', and must not have
     already been retried. The failed jobs config is copied to a new job.' Core's
     Queue.retry copies the job (origin included) and marks the old one ``retried``.
-    Strictest reading: retrying needs the same right as cancelling."""
+    Core's JobHandler.retry checks ``ro`` on every input's container and ``rw`` on the
+    destination; no source says whether the origin rule applies too, so the stricter
+    reading: both (the cancel right and core's checks)."""
     p, lic = project(fw), license_file(fw)
     flaky = fw.lookup("gears/flaky-gear")
     session = p.sessions.find_first()
@@ -335,6 +346,12 @@ def test_retry_once_for_failed_jobs_by_who_may_cancel(
         new.tags == admin_fw.get_job(job_id).tags and admin_fw.get_job(job_id).retried is not None
     )
     assert status_of(fw.retry_job, job_id) == 400
+    # the origin whose role on the destination's project no longer lets it run jobs
+    second = fw.add_job({**premade(flaky, session, lic), "config": {}})
+    localfw.clock.advance(700)
+    localfw.world.grant(project_doc(localfw.world), FWBOT, "read-only")
+    assert admin_fw.get_job(second).state == "failed"
+    assert status_of(fw.retry_job, second) == 403
     assert status_of(admin_fw.retry_job, job_id) == 400
 
 

@@ -1,7 +1,7 @@
 """Conformance: filter and paging rules, pinned through the unmodified SDK.
 
 Each test names its source: the SDK's endpoint docstrings (flywheel/api/*_api.py,
-flywheel/finder.py), Flywheel's documented behaviour, or "strictest reading" where
+flywheel/finder.py), Flywheel's documented behaviour, or "no source; stricter" where
 Flywheel documents nothing and localfw must not be kinder than the real server.
 Only endpoints a project member can read are used (projects, sessions, acquisitions).
 """
@@ -16,6 +16,7 @@ import flywheel
 import pytest
 
 from localfw import paging
+from localfw.server import LocalFlywheel
 from localfw.world import World
 from tests.fixtures.localfw import SMALL_SESSIONS
 
@@ -116,7 +117,7 @@ def test_unquoted_regex_is_searched_anywhere(fw: Any) -> None:
 
 
 def test_quoted_regex_matches_nothing(fw: Any) -> None:
-    """Strictest reading: Flywheel takes a quoted `=~` value as a literal string, not a
+    """No source; stricter: Flywheel takes a quoted `=~` value as a literal string, not a
     pattern, so it matches nothing (not even a label equal to it)."""
     p = gear_testing(fw)
     assert p.sessions.find('label=~"ses"', limit=1000) == []
@@ -138,7 +139,7 @@ def test_escaped_comma_is_a_comma_inside_or_outside_quotes(small_world: World, f
 
 def test_quotes_do_not_protect_commas(small_world: World, fw: Any) -> None:
     """SDK `:param filter:` "Commas not used as separators must be escaped with backslash"
-    (strictest reading: even inside quotes an unescaped comma separates, so the rest is
+    (no source; stricter: even inside quotes an unescaped comma separates, so the rest is
     a broken clause and the server answers 400)."""
     add_odd_session(small_world)
     assert status_of(lambda: fw.sessions.find("""label='pilot, "v2"'""", limit=10)) == 400
@@ -146,7 +147,7 @@ def test_quotes_do_not_protect_commas(small_world: World, fw: Any) -> None:
 
 
 def test_only_backslash_comma_is_an_escape(small_world: World, fw: Any) -> None:
-    """SDK `:param filter:` documents only the escaped comma; strictest reading: any other
+    """SDK `:param filter:` documents only the escaped comma; no source; stricter: any other
     backslash stays in the value, so `\\"` is no escaped quote and `\\_` is not `_`."""
     add_odd_session(small_world)
     # \" is a backslash and a closing quote: the quoted value is broken -> 400
@@ -164,8 +165,8 @@ def test_only_backslash_comma_is_an_escape(small_world: World, fw: Any) -> None:
 @pytest.mark.parametrize("limit", [0, -1, "ten", "2.5", ""])
 def test_limit_must_be_a_positive_integer(fw: Any, limit: Any) -> None:
     """SDK sessions_api `:param limit: The maximum number of entries to return.`
-    Strictest reading: a positive integer, else 400 (the SDK Finder's comment that "a
-    limit of 0 is supported and returns all results" is not relied upon)."""
+    Stricter than the SDK Finder's comment ("a limit of 0 is supported and returns all
+    results"): a positive integer, else 400."""
     assert status_of(lambda: fw.get_all_sessions(limit=limit)) == 400
 
 
@@ -209,14 +210,18 @@ def test_sorted_pages_use_page_and_limit(fw: Any) -> None:
 
 def test_bad_sort_is_400(fw: Any) -> None:
     """SDK `:param sort: The sort fields and order. (e.g. label:asc,created:desc)`;
-    strictest reading: a direction other than asc/desc is refused."""
+    no source; stricter: a direction other than asc/desc is refused."""
     assert status_of(lambda: fw.get_all_sessions(sort="label:up", limit=3)) == 400
 
 
-def test_site_caps_page_size_but_no_limit_means_everything(small_world: World, fw: Any) -> None:
-    """Flywheel behaviour: a site caps the page size (the SDK's finder.py: "we should
-    enforce a max limit"), so a bigger `limit` gets at most MAX_PAGE_SIZE items; the SDK's
-    after_id paging still reaches everything, and a request without `limit` gets it all."""
+def test_site_caps_page_size_and_no_limit_is_one_default_page(
+    localfw: LocalFlywheel, small_world: World, fw: Any
+) -> None:
+    """The SDK's finder.py: "Force paginated find calls on core-api which now requires a
+    page limit", so a request without `limit` answers one default page (100 here,
+    `context.default_page_size`), never everything. A site caps the page size (finder.py:
+    "we should enforce a max limit"), so a bigger `limit` gets at most MAX_PAGE_SIZE
+    items. Only after_id paging to an empty page reaches everything."""
     with small_world.lock:
         session = next(iter(small_world.sessions.values()))
         for i in range(450):
@@ -225,7 +230,68 @@ def test_site_caps_page_size_but_no_limit_means_everything(small_world: World, f
     assert total > paging.MAX_PAGE_SIZE
     assert len(fw.get_all_acquisitions(limit=paging.MAX_PAGE_SIZE + 500)) == paging.MAX_PAGE_SIZE
     assert len(fw.acquisitions.find()) == total  # iter_find: 250 per page, after_id
-    assert len(fw.get_all_acquisitions()) == total
+    assert len(fw.get_all_acquisitions()) == paging.DEFAULT_PAGE_SIZE == 100
+    localfw.context.default_page_size = 2
+    localfw.context.max_page_size = 2
+    assert len(fw.get_all_acquisitions()) == 2
+    assert len(fw.get_all_acquisitions(limit=1000)) == 2
+    assert len(fw.acquisitions.find()) == total  # still everything, two at a time
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "get_all_projects",
+        "get_all_subjects",
+        "get_all_sessions",
+        "get_all_acquisitions",
+        "get_all_analyses",
+        "get_all_gears",
+        "get_all_groups",
+        "get_all_roles",
+        "get_all_users",
+        "project_sessions",
+        "project_subjects",
+        "project_acquisitions",
+        "subject_sessions",
+        "session_acquisitions",
+        "project_analyses",
+    ],
+)
+def test_every_paged_listing_answers_one_default_page_without_limit(
+    localfw: LocalFlywheel, small_world: World, fw: Any, admin_fw: Any, call: str
+) -> None:
+    """Every listing whose SDK method takes `limit` and `after_id` (the finders) answers
+    one default page without `limit` (finder.py: "core-api now requires a page limit"),
+    and caps a bigger `limit`; after_id walks the rest."""
+    p = fw.projects.find_first("label=gear_testing")
+    subject, session = p.subjects.find_first(), p.sessions.find_first()
+    with small_world.lock:
+        project_doc = small_world.projects[p.id]
+        for i in range(3):
+            small_world.add_user(f"extra{i}@example.org", "Extra", str(i))
+            small_world.add_role(f"extra-{i}", ["containers_view_metadata"])
+            small_world.add_group(f"group-{i}", f"Group {i}")
+            small_world.add_project(f"group-{i}", f"project-{i}")
+            small_world.add_analysis(project_doc, f"a-{i}")
+            small_world.add_session(small_world.subjects[subject.id], f"extra-{i}", p.created)
+            small_world.add_acquisition(small_world.sessions[session.id], f"extra-{i}", [])
+    localfw.context.default_page_size = 2
+    localfw.context.max_page_size = 3
+    calls: dict[str, Callable[..., Any]] = {
+        "project_sessions": lambda **kw: admin_fw.get_project_sessions(p.id, **kw),
+        "project_subjects": lambda **kw: admin_fw.get_project_subjects(p.id, **kw),
+        "project_acquisitions": lambda **kw: admin_fw.get_project_acquisitions(p.id, **kw),
+        "subject_sessions": lambda **kw: admin_fw.get_subject_sessions(subject.id, **kw),
+        "session_acquisitions": lambda **kw: admin_fw.get_session_acquisitions(session.id, **kw),
+        "project_analyses": lambda **kw: admin_fw.get_project_analyses(p.id, **kw),
+    }
+    listing = calls.get(call) or getattr(admin_fw, call)
+    first = listing()
+    assert len(first) == 2
+    assert len(listing(limit=100)) == 3
+    rest = listing(limit=3, after_id=first[-1].id)
+    assert rest and all(x.id > first[-1].id for x in rest)
 
 
 # -- paging units -------------------------------------------------------------
@@ -236,7 +302,9 @@ DOCS: list[dict[str, Any]] = [{"_id": f"{i:024x}", "n": i % 3} for i in range(10
 def test_page_unit_rules() -> None:
     """The same rules without HTTP: ValueError is what the server serves as 400."""
     assert len(paging.page(DOCS, {"limit": "8"}, max_page_size=4)) == 4
-    assert len(paging.page(DOCS, {})) == 10
+    assert len(paging.page(DOCS, {}, default_page_size=3)) == 3
+    assert len(paging.page(DOCS, {}, default_page_size=None)) == 10
+    assert len(paging.page(DOCS, {}, default_page_size=8, max_page_size=4)) == 4
     after = paging.page(DOCS, {"after_id": DOCS[6]["_id"], "limit": "2"})
     assert after == DOCS[7:9]
     by_n = paging.page(DOCS, {"sort": "n:desc,_id:asc", "limit": "2", "page": "2"})

@@ -12,7 +12,14 @@ from typing import Any
 import flywheel
 from flywheel.models.action import Action
 
-from localfw.demo_world import AUDITOR_ROLE, DEMO_AUDITOR, DEMO_RUNNER, RUNNER_ROLE
+from localfw.demo_world import (
+    AUDITOR_ROLE,
+    DEMO_ADMIN,
+    DEMO_AUDITOR,
+    DEMO_BOT,
+    DEMO_RUNNER,
+    RUNNER_ROLE,
+)
 from localfw.server import LocalFlywheel
 from localfw.world import World
 from tests.localfw.helpers import OUTSIDER, client_for, status_of
@@ -49,8 +56,8 @@ def test_custom_roles_have_no_default_role(
 ) -> None:
     """RoleOutput.default_flywheel_role is set only for built-in roles; a site admin's
     custom role has its own ``actions``. roles_api.get_role: 'Return the role identified
-    by the RoleId.' Any user may read roles (strictest reading: nothing documents a
-    restriction, and a project's permissions name role ids every member must resolve)."""
+    by the RoleId.' Any user may read roles by default (no source either way; a project's
+    permissions name role ids every member must resolve; see roles_readable below)."""
     rid = small_world.add_role("pipeline", ["containers_view_metadata", "analyses_create_job"])
     role = fw.get_role(rid)
     assert role.label == "pipeline" and role.default_flywheel_role is None
@@ -63,7 +70,9 @@ def test_custom_roles_have_no_default_role(
 
 def test_the_demo_sites_custom_roles(demo_localfw: LocalFlywheel) -> None:
     """The demo site, like a lab's: a "pipeline-runner" and an "auditor" role, both custom
-    (no default_flywheel_role), held on gear_testing."""
+    (no default_flywheel_role), held on gear_testing. Who holds them is seen as core's
+    ``_filter_permissions`` shows it: the project's admin and the site admin see every
+    entry; fwbot's plain key and each custom-role holder see only their own."""
     fw = flywheel.Client(demo_localfw.sdk_api_key)
     roles = by_label(fw)
     runner, auditor = roles[RUNNER_ROLE], roles[AUDITOR_ROLE]
@@ -71,5 +80,23 @@ def test_the_demo_sites_custom_roles(demo_localfw: LocalFlywheel) -> None:
     assert "analyses_create_job" in runner.actions and "jobs_manage" in runner.actions
     assert all("view" in a for a in auditor.actions) and runner.in_use and auditor.in_use
     project = fw.projects.find_first("label=gear_testing")
-    held = {p.id: p.role_ids for p in fw.get(project.id).permissions}
-    assert held[DEMO_RUNNER] == [runner.id] and held[DEMO_AUDITOR] == [auditor.id]
+    for key in (demo_localfw.admin_sdk_api_key, demo_localfw.key_for(DEMO_ADMIN)):
+        held = {p.id: p.role_ids for p in flywheel.Client(key).get(project.id).permissions}
+        assert held[DEMO_RUNNER] == [runner.id] and held[DEMO_AUDITOR] == [auditor.id]
+        assert held[DEMO_BOT] == [roles["read-write"].id]
+    assert [p.id for p in fw.get(project.id).permissions] == [DEMO_BOT]
+    for user, role in ((DEMO_RUNNER, runner), (DEMO_AUDITOR, auditor)):
+        own = flywheel.Client(demo_localfw.key_for(user)).get(project.id).permissions
+        assert [(p.id, p.role_ids) for p in own] == [(user, [role.id])]
+
+
+def test_reading_roles_can_be_for_site_admins_only(localfw: LocalFlywheel, fw: Any) -> None:
+    """Whether a plain user may read roles is undocumented (roles_api says only 'Return a
+    page of roles or all roles.'). localfw serves them to any logged-in user by default;
+    ``context.roles_readable = False`` is a site that keeps them for site admins (403)."""
+    rid = fw.get_all_roles()[0].id
+    localfw.context.roles_readable = False
+    assert status_of(fw.get_all_roles) == 403
+    assert status_of(fw.get_role, rid) == 403
+    admin = flywheel.Client(localfw.admin_sdk_api_key)
+    assert admin.get_role(rid).id == rid and len(admin.get_all_roles()) == 3

@@ -18,6 +18,8 @@ from localfw.demo_world import (
     DEMO_AUDITOR,
     DEMO_BOT,
     DEMO_GROUP,
+    DEMO_ID_USER,
+    DEMO_ID_USER_EMAIL,
     DEMO_ODD_PROJECT,
     DEMO_OUTSIDER,
     DEMO_PROJECT,
@@ -194,6 +196,7 @@ def test_every_role_on_gear_testing(world: World) -> None:
         DEMO_BOT: [ROLE_IDS["read-write"]],
         DEMO_RUNNER: [role_id(world, RUNNER_ROLE)],
         DEMO_AUDITOR: [role_id(world, AUDITOR_ROLE)],
+        DEMO_ID_USER: [ROLE_IDS["read-write"]],
     }
     assert DEMO_OUTSIDER not in permissions
     assert {DEMO_ADMIN, DEMO_ANALYST, DEMO_VIEWER, DEMO_OUTSIDER, DEMO_BOT} <= set(world.users)
@@ -233,7 +236,8 @@ def test_custom_roles_have_actions_and_no_default_role(world: World) -> None:
 
 
 def test_outsider_works_on_the_pilot_only(world: World) -> None:
-    """No role on gear_testing, yet visible to fwbot's plain key through the pilot project."""
+    """No role on gear_testing; a role on the pilot (fwbot's plain key sees only its own
+    permission entry there, and finds outsider@ through GET /users)."""
     on = [p["label"] for p in world.projects.values() if DEMO_OUTSIDER in {
         perm["_id"] for perm in p["permissions"]
     }]
@@ -402,3 +406,11 @@ def test_worlds_do_not_share_documents() -> None:
     gear["gear"]["config"]["injected"] = {"type": "string"}
     assert all("injected" not in g["gear"]["config"] for g in second.gears.values())
     assert all("injected" not in m["config"] for m, _, _ in GEAR_CATALOG)
+
+
+def test_a_user_whose_id_is_not_their_email(world: World) -> None:
+    """On a real site a user's ``_id`` and ``email`` are separate fields (SDK UserOutput:
+    ``id``, ``email``); permissions name the ``_id``."""
+    user = world.users[DEMO_ID_USER]
+    assert user["_id"] == "jdoe42" and user["email"] == DEMO_ID_USER_EMAIL
+    assert DEMO_ID_USER_EMAIL not in world.users
