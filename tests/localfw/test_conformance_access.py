@@ -303,6 +303,7 @@ def test_a_single_project_shows_the_whole_list_only_to_its_admins(
     strict reading: only the built-in admin role (``default_flywheel_role`` admin), never a
     custom role, not even one with every action. Every way to read one project filters
     alike: GET /projects/{id}, /containers/{id}, lookup."""
+    small_world.grant(project_doc(small_world), FWBOT, "read-write")  # a plain role here
     pid = project(fw).id
     doc = project_doc(small_world)
     small_world.grant(doc, EDITOR, "admin")

@@ -302,6 +302,7 @@ def test_a_plain_user_cancels_only_own_jobs(
     cancel others' jobs on its project (the SDK's Action ``jobs_manage_others``). Core lets
     a site admin change more; no source says what, so any body but exactly
     {"state": "cancelled"} is a 400, for everyone (stricter reading)."""
+    small_world.grant(project_doc(small_world), FWBOT, "read-write")  # a plain role here
     p, lic, gear = project(fw), license_file(fw), qsiprep(fw)
     session = p.sessions.find_first()
     mine = fw.add_job(premade(gear, session, lic))

@@ -10,6 +10,7 @@ import pytest
 from localfw.server import LocalFlywheel
 from localfw.world import World
 from tests.fixtures.localfw import ADMIN, FWBOT, SMALL_SESSIONS, VIEWER
+from tests.localfw.helpers import project_doc
 
 
 def project(fw: Any) -> Any:
@@ -118,7 +119,8 @@ def test_get_each_container_type(fw: Any) -> None:
     assert info.value.status == 404
 
 
-def test_project_files_permissions_roles_users(fw: Any, admin_fw: Any) -> None:
+def test_project_files_permissions_roles_users(fw: Any, admin_fw: Any, small_world: World) -> None:
+    small_world.grant(project_doc(small_world), FWBOT, "read-write")  # a plain role here
     p = fw.get(project(fw).id)
     assert [f.name for f in p.files] == ["README.md", "license.txt", "dataset_description.json"]
     labels = {r.id: r.label for r in fw.get_all_roles()}
