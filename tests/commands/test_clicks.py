@@ -8,6 +8,7 @@ raises) one given outcome. So a change to a typed command's handling (``cancel.r
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -65,9 +66,19 @@ class RecordingLaunches:
         return lambda *args, **kwargs: self._answer(name, *args, **kwargs)
 
 
+class SharedKeyOnly:
+    """No linked accounts: every click goes out with fwbot's own key."""
+
+    def speaking_as(self, actor: Actor) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
 def context(outcome: Outcome) -> tuple[CommandContext, RecordingLaunches]:
     launches = RecordingLaunches(outcome)
-    services = cast(UseCases, type("StubUseCases", (), {"launches": launches})())
+    services = cast(
+        UseCases,
+        type("StubUseCases", (), {"launches": launches, "linking": SharedKeyOnly()})(),
+    )
     return CommandContext(CLICKER, services), launches
 
 

@@ -20,7 +20,9 @@ from localfw.demo_world import (
     DEMO_RUNNER,
     DEMO_VIEWER,
 )
+from localfw.server import LocalFlywheel
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import link, new_accounts, user_id_of
 
 # Slack users of the e2e workspace; U0ALICE is the default sender of `slash(...)`.
 SLACK_USERS = {
@@ -49,5 +51,23 @@ def e2e_policy() -> Policy:
 
 
 @pytest.fixture
-def slack_services(demo_gateway: SdkGateway, sqlite_store: Store, e2e_policy: Policy) -> Services:
-    return build_services(demo_gateway, sqlite_store, e2e_policy, REPO_CONFIGS)
+def slack_services(
+    demo_gateway: SdkGateway,
+    demo_localfw: LocalFlywheel,
+    sqlite_store: Store,
+    e2e_policy: Policy,
+) -> Services:
+    """Every workspace user with a Flywheel account has linked it (``/fw link``), as on a
+    real site where fwbot's plain key cannot see other people's roles: each acts as
+    themselves, with their own key."""
+    services = build_services(
+        demo_gateway,
+        sqlite_store,
+        e2e_policy,
+        REPO_CONFIGS,
+        accounts=new_accounts(sqlite_store, demo_localfw),
+    )
+    for user_id, (email, _name) in SLACK_USERS.items():
+        if user_id_of(demo_localfw, email) is not None:
+            link(services, demo_localfw, email, slack_user_id=user_id)
+    return services

@@ -34,6 +34,7 @@ from bot.service.policy import Policy
 from bot.store.db import Store
 from localfw.demo_world import DEMO_ANALYST, DEMO_PROJECT, DEMO_SECOND_PROJECT, DEMO_SUBJECTS
 from localfw.server import LocalFlywheel
+from tests.fixtures.accounts import link, new_accounts
 
 ANALYST = Actor(email=DEMO_ANALYST, slack_user_id="U1", channel_id="C1")
 
@@ -235,8 +236,13 @@ def services(
         sqlite_store,
         Policy(max_batch_without_approval=10_000),
         directory,
+        accounts=new_accounts(sqlite_store, demo_localfw),
     )
-    yield svc
+    # The analyst linked their key (fwbot's plain key cannot see their role): every call
+    # of the test goes out with it, as every command of theirs would.
+    link(svc, demo_localfw, DEMO_ANALYST)
+    with svc.linking.speaking_as(svc.identity.for_email(DEMO_ANALYST)):
+        yield svc
     svc.workers.shutdown()
 
 

@@ -41,6 +41,7 @@ def test_builds_the_actor_from_the_profile(client: WebClient, resolve: ResolveAc
         email="analyst@fwbot.test",
         display_name="Alice",
         channel_id="C0LAB",
+        flywheel_user_id="analyst@fwbot.test",
         via="slack",
     )
 
