@@ -1,8 +1,9 @@
 """`fwbot check` run for real: ``bot.cli.main(["check", ...])`` in-process with its
 settings only in ``FWBOT_*`` variables (none inherited, no ``.env``: the working
 directory is a fresh one), against the mock Slack, the local Flywheel (``FWBOT``, a
-plain user, read-write on gear_testing and no role on other_project), a SQLite database
-migrated by ``Store.migrate()``, a policy file and a saved config written per test.
+plain user, project admin on gear_testing (the shared-key set-up) and no role on
+other_project), a SQLite database migrated by ``Store.migrate()``, a policy file and a
+saved config written per test.
 
 ``Doctor.run()`` returns the exit code, the printed text, and each line by its check's
 name; it also asserts what must hold for every run: no traceback, no secret.
