@@ -9,6 +9,7 @@ Socket Mode connection is made, nothing is launched.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -50,6 +51,9 @@ class Context:
     settings: Settings | None = None
     policy: Policy | None = None  # once the policy file loaded
     gateway: SdkGateway | None = None  # once Flywheel answered
+    client: Any = None  # the gateway's flywheel.Client (the paging check asks it directly)
+    roles_readable: bool | None = None  # GET /roles, once the roles check asked
+    roles_told: bool = True  # False: without GET /roles no role can be told at all
     flywheel_user: str | None = None
     site_admin: bool = False
     secrets: list[str] = field(default_factory=list)  # never printed (report.redact)
@@ -104,6 +108,7 @@ def check_settings(ctx: Context) -> CheckResult:
         settings.secret(f)
         for f in ("slack_bot_token", "slack_app_token", "slack_signing_secret", "flywheel_api_key")
     )
+    ctx.secrets.extend(settings.secret("link_encryption_keys").split(","))
     problems: list[str] = []
     fixes: list[str] = []
     try:
@@ -131,6 +136,61 @@ def _needs_settings(name: str, ctx: Context) -> CheckResult | None:
     if ctx.settings is None:
         return _skip(name, "needs valid settings (see settings)")
     return None
+
+
+# -- 1b. accounts ------------------------------------------------------------------------
+
+LINK_KEYS = env_name("link_encryption_keys")
+ACCOUNTS = env_name("accounts")
+MODE_MEANS = {
+    "linked": "each person acts with their own linked key (`/fw link`)",
+    "shared": "fwbot acts with its own key; people are matched by email",
+    "both": "a linked person acts with their own key, anyone else through fwbot's key "
+    "(matched by email)",
+}
+
+
+def check_accounts(ctx: Context) -> CheckResult:
+    """``FWBOT_ACCOUNTS`` and, where linking is on, ``FWBOT_LINK_ENCRYPTION_KEYS`` (the
+    ``Keybox`` parses it; the keys are never printed)."""
+    from bot.service.accounts.keybox import Keybox, KeyboxError
+
+    name = "accounts"
+    if (skipped := _needs_settings(name, ctx)) is not None:
+        return skipped
+    assert ctx.settings is not None
+    mode = ctx.settings.accounts
+    said = f"{ACCOUNTS}={mode}: {MODE_MEANS[mode]}"
+    text = ctx.settings.secret("link_encryption_keys")
+    make = f"make one with `fwbot link-key` and set {LINK_KEYS} (docs/permissions.md)"
+    if mode == "shared":
+        extra = f"; {LINK_KEYS} is set but unused" if text.strip() else ""
+        return _pass(name, f"{said} (linking off){extra}")
+    if not text.strip():
+        if mode == "linked":
+            return _fail(
+                name,
+                f"{said}, but {LINK_KEYS} is not set: nobody can link, so nobody can use fwbot",
+                make,
+            )
+        return CheckResult(
+            name,
+            "warn",
+            f"{said}, but {LINK_KEYS} is not set: linking off: people are matched by email only",
+            f"{make}, or say so: {ACCOUNTS}=shared",
+        )
+    try:
+        box = Keybox(text)
+    except KeyboxError as err:
+        return _fail(
+            name,
+            f"{said}, but {LINK_KEYS} is malformed: not a list of Fernet keys (32 url-safe "
+            "base64-encoded bytes each, separated by commas)",
+            f"{make}; keep the old keys after the new one while linked keys use them "
+            f"({err.hint or 'fwbot rotate-link-keys'})",
+        )
+    keys = _count(box.key_count, "encryption key")
+    return _pass(name, f"{said}; linking on ({keys}, the first encrypts)")
 
 
 # -- 2. policy ---------------------------------------------------------------------------
@@ -334,6 +394,7 @@ def check_flywheel(ctx: Context) -> CheckResult:
     email = str(getattr(user, "email", None) or "")
     full = " ".join(p for p in (getattr(user, "firstname", ""), getattr(user, "lastname", "")) if p)
     ctx.gateway = gateway
+    ctx.client = client
     ctx.flywheel_user = user_id
     ctx.site_admin = gateway.is_site_admin()
     who = user_id if not email or email == user_id else f"{user_id} ({email})"
@@ -351,6 +412,43 @@ def check_flywheel(ctx: Context) -> CheckResult:
         name,
         f"{site}: key ok, user {who}; not a site admin: fine; fwbot sees only projects where "
         "this user has a role",
+    )
+
+
+def check_roles(ctx: Context) -> CheckResult:
+    """``GET /roles`` readable by the key: role ids are the site's own, so it is how fwbot
+    reads a permission entry as a role."""
+    from bot.errors import FlywheelRefused
+
+    name = "roles"
+    if ctx.gateway is None:
+        return _skip(name, "needs Flywheel (see flywheel)")
+    ctx.roles_readable = ctx.gateway.can_read_roles()
+    if ctx.roles_readable:
+        return _pass(name, "GET /roles is readable: every role (custom ones too) maps to a level")
+    ask = (
+        "ask a site admin to let fwbot's account read the site's roles (GET /roles), "
+        "or use a key that may (docs/permissions.md)"
+    )
+    try:  # does the gateway still tell a role without the site's roles?
+        ctx.gateway.all_project_roles(ctx.flywheel_user or "")
+    except FlywheelRefused as exc:
+        if exc.status != 403:
+            raise
+        ctx.roles_told = False
+        return _fail(
+            name,
+            "fwbot's key may not read GET /roles (403): role ids are the site's own, the "
+            "built-in roles' too, so fwbot cannot read any permission entry as a role and "
+            'refuses everything that needs one ("may not read the site\'s roles")',
+            ask,
+        )
+    return CheckResult(
+        name,
+        "warn",
+        "fwbot's key may not read GET /roles (403): the built-in roles are read from each "
+        "permission entry, but a custom role cannot be mapped to a level",
+        ask,
     )
 
 
@@ -375,6 +473,8 @@ def check_projects(ctx: Context) -> CheckResult:
         return _skip(name, "needs Flywheel (see flywheel)")
     if ctx.policy is None:
         return _skip(name, "needs a valid policy file (see policy)")
+    if not ctx.roles_told:
+        return _skip(name, "needs the site's roles (see roles)")
     user = ctx.flywheel_user or "fwbot's account"
     roles: dict[str, str] = dict(ctx.gateway.all_project_roles(user))
     rules = dict(ctx.policy.projects)
@@ -427,6 +527,98 @@ def check_projects(ctx: Context) -> CheckResult:
         also = f" (ok: {_listed(ok)})" if ok else ""
         return _fail(name, "; ".join(problems) + also, "; ".join(fixes))
     return _pass(name, f"{user} has the role each policy project needs: {_listed(ok)}")
+
+
+MEMBERS_PROBE = 20  # at most this many projects' single GETs when the policy names none
+
+
+def check_members(ctx: Context) -> CheckResult:
+    """Whether fwbot's key sees each project's whole permission list (``project_members``
+    ``.complete``): with the shared key that is how fwbot tells people's roles."""
+    name = "members"
+    if ctx.gateway is None:
+        return _skip(name, "needs Flywheel (see flywheel)")
+    if ctx.policy is None:
+        return _skip(name, "needs a valid policy file (see policy)")
+    if not ctx.roles_told:
+        return _skip(name, "needs the site's roles (see roles)")
+    mode = ctx.settings.accounts if ctx.settings is not None else "both"
+    if mode == "linked":
+        return _pass(
+            name,
+            f"{ACCOUNTS}=linked: each person's own key reads their role; fwbot's key "
+            "needs not see the members",
+        )
+    user = ctx.flywheel_user or "fwbot's account"
+    if ctx.site_admin:
+        return _pass(name, f"{user} is a site admin: it sees every project's members")
+    gateway = ctx.gateway
+    labels = sorted(ctx.policy.projects)
+    if not labels:
+        labels = sorted(gateway.all_project_roles(ctx.flywheel_user or ""))[:MEMBERS_PROBE]
+        if not labels:
+            return _pass(name, f"{user} has a role on no project: no members to see")
+    sees: list[str] = []
+    blind: list[str] = []
+    for label in labels:
+        project = gateway.find_project(label)
+        if project is None:
+            continue  # the projects line says so
+        (sees if gateway.project_members(project.project_id).complete else blind).append(label)
+    if not blind:
+        if not sees:
+            return _skip(name, "no project to look at (see projects)")
+        return _pass(name, f"{user} sees the members' roles on {_listed(sees)}")
+    where = _listed(blind)
+    also = f" (sees them on {_listed(sees)})" if sees else ""
+    blind_text = (
+        f"{user} sees only its own entry on {where}, not the members' roles: it is not a "
+        f"project admin there{also}"
+    )
+    admin_fix = f"make fwbot's Flywheel account a project admin on {where}"
+    if mode == "shared":
+        return _fail(
+            name,
+            f"{ACCOUNTS}=shared and {blind_text}: nobody can use fwbot there",
+            f"{admin_fix} (or use linked accounts: {ACCOUNTS}=both)",
+        )
+    return CheckResult(
+        name,
+        "warn",
+        f"{blind_text}: unlinked people get 'link your account' there",
+        f"{admin_fix}, or have people `/fw link` their own keys",
+    )
+
+
+def check_paging(ctx: Context) -> CheckResult:
+    """What the site answers a listing without ``limit`` (gears: every key may list them),
+    against the same listing paged: two or three requests."""
+    from bot.flywheel import paging
+    from bot.flywheel.calls import gateway_call
+
+    name = "paging"
+    if ctx.gateway is None or ctx.client is None:
+        return _skip(name, "needs Flywheel (see flywheel)")
+    client, site = ctx.client, ctx.gateway.site
+
+    def listing(**kwargs: Any) -> list[dict[str, Any]]:
+        response = gateway_call(site, client.get_all_gears, _preload_content=False, **kwargs)
+        answer = json.loads(response.content)
+        return list(answer if isinstance(answer, list) else answer.get("results") or [])
+
+    plain = len(listing())
+    paged = sum(1 for _ in paging.every_item(lambda n, at: listing(**paging.page_args(n, at))))
+    if plain < paged:
+        return _pass(
+            name,
+            f"this site answers a listing without limit with {plain} items (of {paged} gears): "
+            "fwbot always pages",
+        )
+    return _pass(
+        name,
+        f"cannot tell the site's default page: a listing without limit answered all {paged} "
+        "gears (fewer than any page); fwbot always pages",
+    )
 
 
 # -- 5. database -------------------------------------------------------------------------
@@ -563,20 +755,28 @@ def check_configs(ctx: Context) -> CheckResult:
 
 CHECKS: tuple[Callable[[Context], CheckResult], ...] = (
     check_settings,
+    check_accounts,
     check_policy,
     check_slack,
     check_slack_mode,
     check_flywheel,
+    check_roles,
     check_projects,
+    check_members,
+    check_paging,
     check_database,
     check_configs,
 )
 CHECK_NAMES: dict[Callable[[Context], CheckResult], str] = {
     check_settings: "settings",
+    check_accounts: "accounts",
     check_policy: "policy",
     check_slack: "slack",
     check_flywheel: "flywheel",
+    check_roles: "roles",
     check_projects: "projects",
+    check_members: "members",
+    check_paging: "paging",
     check_database: "database",
     check_configs: "configs",
 }
@@ -584,14 +784,21 @@ CHECK_NAMES: dict[Callable[[Context], CheckResult], str] = {
 
 SECRET_VARIABLES = tuple(
     env_name(f)
-    for f in ("slack_bot_token", "slack_app_token", "slack_signing_secret", "flywheel_api_key")
+    for f in (
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "flywheel_api_key",
+        "link_encryption_keys",
+    )
 )
 
 
 def run_checks(mode: SlackMode) -> list[CheckResult]:
     """Every check in order; an unexpected error in one is its failed line, never a
     traceback."""
-    ctx = Context(mode=mode, secrets=[os.environ.get(name, "") for name in SECRET_VARIABLES])
+    known = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+    ctx = Context(mode=mode, secrets=[part for text in known for part in [text, *text.split(",")]])
     results = []
     for check in CHECKS:
         try:

@@ -14,6 +14,7 @@ from tests.check.doctor import (
     BOT_TOKEN,
     GOOD_CONFIG,
     GOOD_POLICY,
+    LINK_KEY,
     Doctor,
 )
 
@@ -43,5 +44,6 @@ def doctor(
         "FWBOT_DATA_DIR": str(doc.data_dir),
         "FWBOT_CONFIGS_DIR": str(doc.configs_dir),
         "FWBOT_POLICY_FILE": str(doc.policy_file),
+        "FWBOT_LINK_ENCRYPTION_KEYS": LINK_KEY,
     }
     yield doc

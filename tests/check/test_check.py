@@ -20,6 +20,7 @@ from doubles.fwbot_process import ENTRY, REPO, fwbot_env
 from tests.check.doctor import (
     APP_TOKEN,
     BOT_TOKEN,
+    LINK_KEY,
     Doctor,
     closed_port,
     statuses,
@@ -29,11 +30,15 @@ from tests.fixtures.localfw import ADMIN, FWBOT
 HEAD = ", ".join(sorted(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()))  # the newest schema
 ORDER = [
     "settings",
+    "accounts",
     "policy",
     "slack",
     "socket-mode",
     "flywheel",
+    "roles",
     "projects",
+    "members",
+    "paging",
     "database",
     "configs",
 ]
@@ -56,7 +61,7 @@ def test_a_good_setup_passes_every_check(doctor: Doctor) -> None:
     assert "gear_testing (admin)" in result.line("projects")
     assert "schema at the newest revision" in result.line("database")
     assert "1 config in" in result.line("configs") and "qsiprep-hpc" in result.line("configs")
-    assert result.out.strip().endswith("fwbot check: all 8 checks passed")
+    assert result.out.strip().endswith("fwbot check: all 12 checks passed")
     assert "fix:" not in result.out
 
 
@@ -70,6 +75,7 @@ def test_the_fwbot_entry_point_runs_it_in_a_process_of_its_own(doctor: Doctor) -
         policy_file=doctor.policy_file,
         slack_app_token=APP_TOKEN,
     )
+    env["FWBOT_LINK_ENCRYPTION_KEYS"] = LINK_KEY
     work = doctor.tmp / "process"
     work.mkdir()
     done = subprocess.run(
@@ -89,6 +95,7 @@ def test_the_fwbot_entry_point_runs_it_in_a_process_of_its_own(doctor: Doctor) -
     ]
     assert env["FWBOT_SLACK_BOT_TOKEN"] not in done.stdout
     assert doctor.localfw.api_key not in done.stdout
+    assert LINK_KEY not in done.stdout
     # it read the database and opened no Socket Mode connection
     assert [c.method for c in doctor.mock.calls()] == ["auth.test", "apps.connections.open"]
     assert doctor.mock._sockets == []
