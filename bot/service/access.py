@@ -250,8 +250,8 @@ class Authorizer:
         with as_service_account():
             roles = self.project_roles(project)
         admins = sorted(u for u, r in roles.items() if r == "admin" and u != bot)
-        if not admins:
-            return "your Flywheel site admin"
+        if not admins:  # Flywheel shows members only to a project admin's key
+            return f"a project admin of `{project.label}`"
         named = ", ".join(admins[:MAX_ADMINS_NAMED])
         return f"a project admin: {named}"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bootstrap import build_services
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.policy import Policy
@@ -22,7 +21,7 @@ from localfw.demo_world import (
 )
 from localfw.server import LocalFlywheel
 from tests.fakes import REPO_CONFIGS
-from tests.fixtures.accounts import link, new_accounts, user_id_of
+from tests.fixtures.accounts import build_linked_services
 
 # Slack users of the e2e workspace; U0ALICE is the default sender of `slash(...)`.
 SLACK_USERS = {
@@ -36,6 +35,7 @@ SLACK_USERS = {
     "U0STRANGER": ("stranger@elsewhere.example", "Sam"),  # no Flywheel account
 }
 E2E_POLICY = Policy(bot_admins=[DEMO_OPS])
+WORKSPACE_EMAILS = {user_id: email for user_id, (email, _name) in SLACK_USERS.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +60,6 @@ def slack_services(
     """Every workspace user with a Flywheel account has linked it (``/fw link``), as on a
     real site where fwbot's plain key cannot see other people's roles: each acts as
     themselves, with their own key."""
-    services = build_services(
-        demo_gateway,
-        sqlite_store,
-        e2e_policy,
-        REPO_CONFIGS,
-        accounts=new_accounts(sqlite_store, demo_localfw),
+    return build_linked_services(
+        demo_localfw, sqlite_store, e2e_policy, REPO_CONFIGS, slack_users=WORKSPACE_EMAILS
     )
-    for user_id, (email, _name) in SLACK_USERS.items():
-        if user_id_of(demo_localfw, email) is not None:
-            link(services, demo_localfw, email, slack_user_id=user_id)
-    return services

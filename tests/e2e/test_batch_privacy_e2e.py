@@ -17,7 +17,7 @@ from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
 from doubles.mock_slack import MockSlack
-from localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_OUTSIDER
+from localfw.demo_world import DEMO_ANALYST, DEMO_OUTSIDER
 from localfw.server import LocalFlywheel
 from tests.e2e.test_launch_e2e import NO_APPROVAL, launch_from_slack, make_services
 from tests.e2e.test_permissions_e2e import planned_batch
@@ -125,7 +125,7 @@ def test_a_viewer_is_told_what_they_have_before_anything_about_the_batch(
     assert "You have read-only access to `gear_testing`" in confirm["text"]
     assert DEMO_ANALYST not in confirm["text"]  # the requester is not named to a viewer
     assert "You have read-only access to `gear_testing`" in approve["text"]
-    assert DEMO_ADMIN in approve["text"]  # who can help
+    assert "Ask a project admin of `gear_testing`" in approve["text"]  # who can help
     assert "Launching" not in shown(approve)
     refusals = [(e.action, e.outcome, e.target) for e in sqlite_store.audit.recent(2)]
     assert refusals == [

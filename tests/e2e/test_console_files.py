@@ -8,21 +8,22 @@ import io
 import re
 from pathlib import Path
 
-from bot.bootstrap import build_services
 from bot.console import answer
-from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service.policy import Policy
 from bot.store.db import Store
 from localfw.demo_world import DEMO_ANALYST, DEMO_SESSIONS, EARLIER_RUNS_GEAR
+from localfw.server import LocalFlywheel
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import build_linked_services, link
 
 COMMAND = f"status project=gear_testing gear={EARLIER_RUNS_GEAR} csv"
 
 
 def test_the_csv_is_written_under_the_data_dir_and_its_path_printed(
-    demo_gateway: SdkGateway, sqlite_store: Store, tmp_path: Path
+    demo_localfw: LocalFlywheel, sqlite_store: Store, tmp_path: Path
 ) -> None:
-    services = build_services(demo_gateway, sqlite_store, Policy(), REPO_CONFIGS)
+    services = build_linked_services(demo_localfw, sqlite_store, Policy(), REPO_CONFIGS)
+    link(services, demo_localfw, DEMO_ANALYST)
     actor = services.identity.for_email(DEMO_ANALYST)
     exports = tmp_path / "exports"
     try:

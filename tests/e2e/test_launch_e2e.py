@@ -16,7 +16,6 @@ import pytest
 import yaml
 from slack_sdk import WebClient
 
-from bot.bootstrap import build_services
 from bot.domain import (
     Batch,
     BatchState,
@@ -34,7 +33,9 @@ from commands.buttons import ButtonValue
 from doubles.mock_slack import ApiCall, MockSlack
 from localfw.demo_world import DEMO_ADMIN, DEMO_ANALYST, DEMO_DWI_SESSIONS, DEMO_OPS
 from localfw.server import LocalFlywheel
+from tests.e2e.conftest import WORKSPACE_EMAILS
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import build_linked_services
 from tests.fixtures.slack import BOT_TOKEN, DEFAULT_CHANNEL_ID, Click, Slash
 
 LAUNCH = "launch qsiprep-hpc project=gear_testing"
@@ -62,11 +63,12 @@ def make_services(
     notifier = SlackNotifier(
         WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url), min_interval=0
     )
-    return build_services(
-        SdkGateway.connect(localfw.sdk_api_key),
+    return build_linked_services(
+        localfw,
         store,
         policy,
         REPO_CONFIGS,
+        slack_users=WORKSPACE_EMAILS,
         notifier=notifier,
         launch_mode=launch_mode,
         clock=localfw.clock.now,

@@ -22,9 +22,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.bootstrap import build_services
 from bot.domain import BatchState
-from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.slack.notifier import SlackNotifier
@@ -45,7 +43,9 @@ from localfw.demo_world import (
     GRMPY_DWI_SESSIONS,
 )
 from localfw.server import LocalFlywheel
+from tests.e2e.conftest import WORKSPACE_EMAILS
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import build_linked_services
 from tests.fixtures.slack import BOT_TOKEN, Click, Slash
 
 PENDING_S, RUN_S = 60, 600  # the demo fixture's SimulatorSettings
@@ -77,11 +77,12 @@ def configs_dir(tmp_path: Path) -> Path:
 def slack_services(
     demo_localfw: LocalFlywheel, sqlite_store: Store, mock_slack: MockSlack, configs_dir: Path
 ) -> Iterator[Services]:
-    services = build_services(
-        SdkGateway.connect(demo_localfw.sdk_api_key),
+    services = build_linked_services(
+        demo_localfw,
         sqlite_store,
         Policy(bot_admins=[DEMO_OPS], max_batch_without_approval=10_000),
         configs_dir,
+        slack_users=WORKSPACE_EMAILS,
         notifier=SlackNotifier(
             WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url), min_interval=0
         ),

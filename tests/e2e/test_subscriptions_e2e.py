@@ -14,8 +14,6 @@ import flywheel
 import pytest
 from slack_sdk import WebClient
 
-from bot.bootstrap import build_services
-from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.slack.notifier import SlackNotifier
@@ -25,8 +23,10 @@ from bot.store.db import Store
 from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_ANALYST, DEMO_ODD_PROJECT, DEMO_OPS
 from localfw.server import LocalFlywheel
+from tests.e2e.conftest import WORKSPACE_EMAILS
 from tests.e2e.test_launch_e2e import buttons
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import build_linked_services
 from tests.fixtures.slack import BOT_TOKEN, DEFAULT_CHANNEL_ID, Click, Slash
 
 OUTSIDER, VIEWER = "U0OUTSIDER", "U0VIEWER"  # no role / read-only on gear_testing
@@ -45,11 +45,12 @@ def slack_services(
     """fwbot as `fwbot serve` builds it, posting batch messages and subscribed channels'
     posts through the mock Slack, on the local Flywheel's clock."""
     client = WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url)
-    services = build_services(
-        SdkGateway.connect(demo_localfw.sdk_api_key),
+    services = build_linked_services(
+        demo_localfw,
         sqlite_store,
         e2e_policy,
         REPO_CONFIGS,
+        slack_users=WORKSPACE_EMAILS,
         notifier=SlackNotifier(client, min_interval=0),
         subscription_notifier=SlackSubscriptionNotifier(SlackPoster(client, min_interval=0)),
         clock=demo_localfw.clock.now,

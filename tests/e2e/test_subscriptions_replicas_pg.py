@@ -15,9 +15,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
-from bot.bootstrap import build_services
 from bot.domain import Actor
-from bot.flywheel.sdk_gateway import SdkGateway
 from bot.scheduler import OUTSIDE_RUNS_JOB, start_scheduler
 from bot.service import Services
 from bot.service.policy import Policy
@@ -26,6 +24,8 @@ from bot.slack.subscription_notifier import SlackSubscriptionNotifier
 from bot.store.db import Store
 from doubles.mock_slack import MockSlack
 from localfw.server import LocalFlywheel
+from tests.e2e.conftest import WORKSPACE_EMAILS
+from tests.fixtures.accounts import build_linked_services
 from tests.fixtures.localfw import EDITOR, VIEWER
 from tests.fixtures.slack import BOT_TOKEN
 from tests.service.subscription_support import run_outside
@@ -38,11 +38,12 @@ CHANNELS = ("C-ALL", "C-FLAKY")
 def replica(localfw: LocalFlywheel, store: Store, mock_slack: MockSlack) -> Services:
     """One fwbot process: its own gateway, Slack client and owner name; the shared store."""
     poster = SlackPoster(WebClient(token=BOT_TOKEN, base_url=mock_slack.api_url), min_interval=0)
-    return build_services(
-        SdkGateway.connect(localfw.sdk_api_key),
+    return build_linked_services(
+        localfw,
         store,
         Policy(),
         Path("configs"),
+        slack_users=WORKSPACE_EMAILS,
         subscription_notifier=SlackSubscriptionNotifier(poster),
         clock=localfw.clock.now,
     )

@@ -17,10 +17,8 @@ from typing import Any
 import pytest
 
 from bot import console
-from bot.bootstrap import build_services
 from bot.console import ConsoleNotifier
 from bot.domain import BatchState
-from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.launch.progress import BatchView
 from bot.service.policy import Policy
@@ -30,6 +28,7 @@ from doubles.mock_slack import ApiCall, MockSlack
 from localfw.demo_world import DEMO_ANALYST, DEMO_BOT, build_demo_world
 from localfw.server import LocalFlywheel
 from localfw.simulator import GearTiming, SimClock, SimulatorSettings
+from tests.e2e.conftest import WORKSPACE_EMAILS
 from tests.e2e.test_launch_e2e import (
     SITE_URL,
     button_values,
@@ -38,6 +37,7 @@ from tests.e2e.test_launch_e2e import (
     tagged_jobs,
 )
 from tests.fakes import REPO_CONFIGS
+from tests.fixtures.accounts import build_linked_services
 from tests.fixtures.slack import DEFAULT_CHANNEL_ID, Click, Slash
 
 PENDING_S, RUN_S, JITTER = 60, 600, 0.2
@@ -297,11 +297,12 @@ def test_the_console_prints_the_summary_and_writes_the_csv_as_it_fires(
 ) -> None:
     """`make demo`'s console: the same watcher pass, printed instead of posted."""
     out = io.StringIO()
-    services = build_services(
-        SdkGateway.connect(demo_localfw.sdk_api_key),
+    services = build_linked_services(
+        demo_localfw,
         sqlite_store,
         Policy(max_batch_without_approval=2000),
         REPO_CONFIGS,
+        slack_users=WORKSPACE_EMAILS,
         notifier=ConsoleNotifier(out, tmp_path / "exports"),
         clock=demo_localfw.clock.now,
     )
