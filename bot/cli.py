@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", help="bring the database to the newest schema (`fwbot serve` does at start)"
     )
+    sub.add_parser("link-key", help="print a new encryption key for FWBOT_LINK_ENCRYPTION_KEYS")
+    sub.add_parser(
+        "rotate-link-keys",
+        help="re-encrypt every linked key under the first of FWBOT_LINK_ENCRYPTION_KEYS",
+    )
     return parser
 
 
@@ -85,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.migrate import run_migrate
 
         return run_migrate(args)
+    if args.command in ("link-key", "rotate-link-keys"):
+        from bot.link_keys import run_link_key, run_rotate
+
+        return run_link_key(args) if args.command == "link-key" else run_rotate(args)
     if args.command == "check":
         from bot.check import run_check
 
