@@ -149,7 +149,7 @@ def _run(scenario: Scenario, tmp: Path, mock: MockSlack, fw: RemoteFlywheel, say
         **extra,
     )
     out = Outcome()
-    first = FwbotProcess(env, tmp / "first", mock, "fwbot-first")
+    first = FwbotProcess(env, tmp / "first", mock, "fwbot-first", flywheel=fw)
     second = FwbotProcess(env, tmp / "second", mock, "fwbot-second")
     store: Store | None = None
     try:

@@ -179,7 +179,7 @@ def running_bot(tmp: Path) -> Iterator[FwbotProcess]:
     mock = MockSlack().start()
     mock.add_user(USER, DEMO_ANALYST, "Andy")
     env = fwbot_env(mock, flywheel_api_key=lf.sdk_api_key, data_dir=tmp / "data")
-    bot = FwbotProcess(env, tmp / "bot", mock).start()
+    bot = FwbotProcess(env, tmp / "bot", mock, flywheel=lf).start()
     try:
         bot.wait_ready()
         bot.ask("help", USER)  # warm: the first command's imports are not the attack's cost

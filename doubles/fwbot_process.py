@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 from commands.buttons import ButtonValue
 from doubles.mock_slack import MockSlack
 from doubles.signing import HttpResult, post_form, slash_command_form
@@ -60,6 +62,7 @@ def fwbot_env(
             "FWBOT_DATA_DIR": str(data_dir),
             "FWBOT_CONFIGS_DIR": str(configs_dir),
             "FWBOT_LOG_LEVEL": "INFO",
+            "FWBOT_LINK_ENCRYPTION_KEYS": Fernet.generate_key().decode("ascii"),
             "FWBOT_LOG_FORMAT": "console",  # readable in a failing test's output; json by choice
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
@@ -95,8 +98,12 @@ class FwbotProcess:
         name: str = "fwbot",
         *,
         socket_mode: bool = False,
+        flywheel: Any = None,
     ):
+        """``flywheel``: a local Flywheel whose users the mock Slack's people are; each
+        is linked (``doubles.linked_users``) before the process starts."""
         self.env = env
+        self.flywheel = flywheel
         self.socket_mode = socket_mode
         self.workdir = workdir
         self.mock = mock
@@ -108,6 +115,11 @@ class FwbotProcess:
     def start(self, timeout: float = 60.0) -> FwbotProcess:
         """Spawn the process and wait until it listens (not until it is ready)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.flywheel is not None:
+            from doubles.linked_users import link_workspace
+
+            users = {u.user_id: u.email for u in self.mock.users.values() if u.email}
+            link_workspace(self.env, self.flywheel, users)
         mode = [] if self.socket_mode else ["--http", "0"]
         listening = HEALTH_LISTENING if self.socket_mode else LISTENING
         with self.log_path.open("ab") as log:

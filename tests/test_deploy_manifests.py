@@ -668,6 +668,9 @@ SCOPES_OF: dict[str, frozenset[str]] = {
     "files_upload_v2": frozenset({"files:write"}),
     "reactions_add": frozenset({"reactions:write"}),
     "auth_test": frozenset(),
+    # `/fw link`'s private form: Slack's views methods need no scope, only a trigger_id
+    "views_open": frozenset(),
+    "views_update": frozenset(),
     # `fwbot check`, with the app-level token (its connections:write), not the bot token
     "apps_connections_open": frozenset(),
 }

@@ -38,7 +38,7 @@ def socket_bot(mock_slack: MockSlack, tmp_path: Path) -> Iterator[FwbotProcess]:
         readiness_interval="0.5",  # probes every half second: a lost WebSocket shows soon
     )
     env.pop("FWBOT_SLACK_SIGNING_SECRET")  # Socket Mode needs none
-    bot = FwbotProcess(env, tmp_path / "bot", mock_slack, socket_mode=True)
+    bot = FwbotProcess(env, tmp_path / "bot", mock_slack, socket_mode=True, flywheel=lf)
     try:
         bot.start()
         yield bot

@@ -45,7 +45,7 @@ def test_a_command_is_one_request_id_across_threads_flywheel_and_slack_in_json_l
         log_format="json",
         watch_interval="2",
     )
-    bot = FwbotProcess(env, tmp_path / "bot", mock_slack).start()
+    bot = FwbotProcess(env, tmp_path / "bot", mock_slack, flywheel=lf).start()
     try:
         bot.wait_ready()
         plan = bot.ask(f"launch qsiprep-hpc project={DEMO_SECOND_PROJECT}", ADMIN)

@@ -57,7 +57,7 @@ def bot(lf: LocalFlywheel, mock_slack: MockSlack, tmp_path: Path) -> Iterator[Fw
         readiness_interval="0.2",  # probes every 0.2 s: an outage shows within a second
         watch_interval="1",
     )
-    process = FwbotProcess(env, tmp_path / "bot", mock_slack).start()
+    process = FwbotProcess(env, tmp_path / "bot", mock_slack, flywheel=lf).start()
     try:
         process.wait_ready()
         yield process

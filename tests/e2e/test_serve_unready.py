@@ -51,7 +51,7 @@ def test_serve_starts_unready_while_flywheel_is_down_and_resumes_when_it_is_back
     env = fwbot_env(mock_slack, flywheel_api_key=lf.sdk_api_key, data_dir=tmp_path / "data")
 
     # a launch under way, stopped before any job was made
-    first = FwbotProcess(env, tmp_path / "first", mock_slack, "first").start()
+    first = FwbotProcess(env, tmp_path / "first", mock_slack, "first", flywheel=lf).start()
     try:
         first.wait_ready()
         lf.knobs.set_outage(JOB_CREATION)
