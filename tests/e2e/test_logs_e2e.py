@@ -18,7 +18,7 @@ from doubles.fwbot_process import (
     fwbot_env,
 )
 from doubles.mock_slack import MockSlack
-from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, build_demo_world
+from localfw.demo_world import DEMO_ADMIN, DEMO_BOT, DEMO_SECOND_PROJECT, build_demo_world
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
 from tests.e2e.polling import eventually
@@ -84,6 +84,10 @@ def test_a_command_is_one_request_id_across_threads_flywheel_and_slack_in_json_l
         text = bot.log()
         for secret in (BOT_TOKEN, SIGNING_SECRET, "logs-test-key-SECRET", "SECRET"):
             assert secret not in text
+        # the admin's linked key did every call of the launch: never written, at DEBUG
+        linked_key = lf.sdk_key_for(DEMO_ADMIN).rsplit(":", 1)[1]
+        assert "add_session_analysis" in text and linked_key not in text
+        assert env["FWBOT_LINK_ENCRYPTION_KEYS"] not in text
     finally:
         bot.stop()
         lf.stop()

@@ -192,3 +192,34 @@ def test_rotation_reencrypts_every_key(
     assert services.identity.for_email(DEMO_ANALYST).linked
     assert "`gear_testing`: read-write" in run(services, DEMO_ANALYST, "whoami")
 
+
+
+@pytest.mark.postgres
+def test_no_plaintext_key_in_the_postgresql_rows(
+    demo_gateway: SdkGateway, demo_localfw: LocalFlywheel, pg_store: Store
+) -> None:
+    services = build_services(
+        demo_gateway,
+        pg_store,
+        POLICY,
+        REPO_CONFIGS,
+        accounts=new_accounts(pg_store, demo_localfw),
+    )
+    try:
+        key = demo_localfw.sdk_key_for(DEMO_ANALYST)
+        link(services, demo_localfw, DEMO_ANALYST)
+        run(services, DEMO_ANALYST, "whoami")
+        bare = key.rsplit(":", 1)[1]
+        with pg_store.engine.connect() as conn:
+            tables = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+            dumped = "".join(
+                str(row)
+                for table in list(tables)
+                for row in conn.execute(text(f'SELECT * FROM "{table}"'))
+            )
+        assert "linked Flywheel user" in dumped  # the audit row is there: the dump is real
+        assert bare not in dumped
+    finally:
+        services.workers.shutdown()
