@@ -164,7 +164,8 @@ def test_actor_reaches_the_handler(ctx: CommandContext) -> None:
         seen.append(c.actor)
         return Reply(text="ok")
 
-    registry = _registry_with(CommandSpec(name="echo-actor", summary="w", usage="/fw echo-actor"), who)
+    spec = CommandSpec(name="echo-actor", summary="w", usage="/fw echo-actor")
+    registry = _registry_with(spec, who)
     assert dispatch("echo-actor", ctx, registry=registry).text == "ok"
     assert seen == [ctx.actor]
 
