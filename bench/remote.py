@@ -81,6 +81,11 @@ class RemoteFlywheel:
         """Error kind -> requests it was injected into, since the server started."""
         return Counter(self._ask("injected"))
 
+    def sdk_key_for_email(self, email: str) -> str | None:
+        """The key that user would link with (``LocalFlywheel.sdk_key_for_email``)."""
+        key: str | None = self._ask("sdk_key_for_email", email)
+        return key
+
     # -- what Flywheel holds ------------------------------------------------
     def jobs_per_session(self, tag: str) -> Counter[str]:
         """Session id -> the jobs carrying ``tag`` whose destination is in that session."""
@@ -170,6 +175,8 @@ def _answer(server: Any, op: str, args: tuple[Any, ...]) -> Any:
                     if tag in (job.get("tags") or [])
                 )
             )
+    elif op == "sdk_key_for_email":
+        return server.sdk_key_for_email(*args)
     elif op == "sessions_with_acquisition":
         project_label, acquisition = args
         with world.lock:

@@ -3,7 +3,9 @@
 Commands: serve (the Slack bot), check (a doctor: says what is wrong with the
 settings, Slack, Flywheel, the database, the saved configs and the policy, and how to
 fix it), migrate (the database to the newest schema; serve does it at start),
-demo (a /fw console on the local Flywheel) and localfw (the local Flywheel alone)."""
+demo (a /fw console on the local Flywheel), localfw (the local Flywheel alone),
+link-key (a new key for FWBOT_LINK_ENCRYPTION_KEYS) and rotate-link-keys (a re-encryption
+of every linked key under the first of them)."""
 
 from __future__ import annotations
 

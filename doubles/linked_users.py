@@ -7,14 +7,22 @@ roles, so a bot process in a test acts for linked people, as a lab's bot would."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service.accounts import Accounts, Keybox, principal_of
 from bot.store.db import Store
 
 
-def link_workspace(env: dict[str, str], flywheel: Any, users: dict[str, str]) -> int:
+class KnowsKeys(Protocol):
+    """A local Flywheel, in this process (``LocalFlywheel``) or another (bench's remote)."""
+
+    sdk_api_key: str
+
+    def sdk_key_for_email(self, email: str) -> str | None: ...
+
+
+def link_workspace(env: dict[str, str], flywheel: KnowsKeys, users: dict[str, str]) -> int:
     """Link each Slack user (id -> email) the local Flywheel knows; returns how many."""
     url = env.get("FWBOT_DATABASE_URL") or env.get("DATABASE_URL")
     store = Store.from_url(url) if url else Store.for_data_dir(env["FWBOT_DATA_DIR"])
@@ -30,18 +38,11 @@ def link_workspace(env: dict[str, str], flywheel: Any, users: dict[str, str]) ->
     linked = 0
     try:
         for slack_id, email in users.items():
-            user_id = _user_id(flywheel, email)
-            if user_id is not None:
-                accounts.link(principal_of(slack_id, ""), flywheel.sdk_key_for(user_id))
+            key = flywheel.sdk_key_for_email(email)
+            if key is not None:
+                accounts.link(principal_of(slack_id, ""), key)
                 linked += 1
     finally:
         store.dispose()
     return linked
 
-
-def _user_id(flywheel: Any, email: str) -> str | None:
-    with flywheel.world.lock:
-        for uid, doc in flywheel.world.users.items():
-            if str(doc.get("email", "")).casefold() == email.casefold():
-                return str(uid)
-    return None

@@ -129,6 +129,15 @@ class LocalFlywheel:
         clearer name); revoke it with ``world.revoke_key``."""
         return self.key_for(user_id)
 
+    def sdk_key_for_email(self, email: str) -> str | None:
+        """The SDK key of the user whose email matches (any case), or None: what a person
+        would paste into `/fw link`."""
+        with self.world.lock:
+            for uid, doc in self.world.users.items():
+                if str(doc.get("email", "")).casefold() == email.casefold():
+                    return self.key_for(str(uid))
+        return None
+
     @property
     def admin_sdk_api_key(self) -> str:
         """An SDK API key of a site admin (root user), made if the world has none."""

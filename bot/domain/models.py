@@ -73,6 +73,13 @@ class ProjectRef(Frozen):
     group: str
     files: tuple[str, ...] = ()  # names of the project's files (inputs are picked by name)
     file_info: tuple[FileInfo, ...] = ()  # the same files with type and version, when read
+    # (user _id, role) for each permission entry the listing showed the reading key: a
+    # plain key is shown its own, so a person's own key carries their role here
+    listed_roles: tuple[tuple[str, ProjectRole], ...] = ()
+
+    def listed_role_of(self, user_id: str) -> ProjectRole | None:
+        """The user's role as the listing showed it; None where it showed no entry."""
+        return next((role for uid, role in self.listed_roles if uid == user_id), None)
 
 
 class FileInfo(Frozen):

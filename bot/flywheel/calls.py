@@ -83,6 +83,9 @@ def _limit_retries(client: Any, retries: int, backoff_max: float) -> None:
             transport.backoff_max = backoff_max
 
 
+TRY_AGAIN = "Flywheel may be down or restarting; try again in a minute."
+
+
 def gateway_call(site: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one SDK call. A 401 or 5xx or a dead connection is ``FlywheelUnavailable``,
     a 429 ``FlywheelBusy`` (with Flywheel's Retry-After), any other 4xx ``FlywheelRefused``:
@@ -99,7 +102,8 @@ def gateway_call(site: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> 
     except httpx2.TransportError as exc:
         outcome = type(exc).__name__
         raise FlywheelUnavailable(
-            f"Cannot reach Flywheel at {site}: {type(exc).__name__}: {exc}".rstrip(": ")
+            f"Cannot reach Flywheel at {site}: {type(exc).__name__}: {exc}".rstrip(": "),
+            hint=TRY_AGAIN,
         ) from exc
     finally:
         if log.isEnabledFor(logging.DEBUG):
@@ -127,7 +131,8 @@ def translate(site: str, exc: Any) -> FlywheelUnavailable | FlywheelRefused:
     if 400 <= status < 500:
         return FlywheelRefused(status, _message_of(exc))
     return FlywheelUnavailable(
-        f"Flywheel at {site} answered {status} {exc.reason or ''}".rstrip() + "."
+        f"Flywheel at {site} answered {status} {exc.reason or ''}".rstrip() + ".",
+        hint=TRY_AGAIN,
     )
 
 

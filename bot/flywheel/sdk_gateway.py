@@ -162,6 +162,7 @@ class SdkGateway:
             group=str(p.get("group") or ""),
             files=tuple(str(f.get("name")) for f in docs),
             file_info=tuple(parse.file_info(f) for f in docs),
+            listed_roles=tuple(self._roles_of(p).items()),
         )
 
     def project_sessions(self, project_id: str) -> list[SessionRef]:

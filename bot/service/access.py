@@ -21,9 +21,13 @@ from typing import Any, NoReturn
 from bot.domain import ROLE_RANK, Actor, ProjectMembers, ProjectRef, ProjectRole
 from bot.errors import FlywheelRefused, NotFound, PermissionDenied
 from bot.flywheel.gateway import FlywheelGateway
-from bot.service.accounts.acting import acting_for, as_service_account
+from bot.service.accounts.acting import (
+    acting_for,
+    as_service_account,
+    for_the_rest_as_service_account,
+)
 from bot.service.policy import Policy
-from bot.service.projects import UNLINKED_HINT
+from bot.service.projects import UNLINKED_HINT, project_not_found
 from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.audit import AuditRepo
 
@@ -101,6 +105,60 @@ class Authorizer:
         self._record(actor, "allowed", reason=f"role {role}", **where)
         return role
 
+    def project_for(
+        self,
+        actor: Actor,
+        use_case: UseCase,
+        label: str,
+        *,
+        target: str | None = None,
+        launcher: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> ProjectRef:
+        """The project a user typed, if they may run ``use_case`` on it: the one door from a
+        typed label to a project (status, history, launch, subscribe).
+
+        To someone with no role on it (and no fwbot admin) a project does not exist: the
+        answer is word for word a made-up label's, nearest of their own projects included,
+        and the refusal is audited under the label they typed. A fwbot admin whose own key
+        is not shown the project reads it through fwbot's service account, for the rest of
+        the command; a fwbot admin still needs their own role to launch."""
+        where = {"use_case": use_case, "project_label": label, "target": target or label}
+        project = self._gateway.find_project(label)
+        borrowed = False
+        if project is None and acting_for() is not None:  # a linked person's key
+            with as_service_account():
+                project = self._gateway.find_project(label)
+            if project is not None and not actor.bot_admin:
+                self._record(actor, "refused", reason="no role on project", **where)
+                raise self._no_such_project(actor, label)
+            borrowed = project is not None
+        if project is None:
+            self._record(actor, "refused", reason="no such project", **where)
+            raise self._no_such_project(actor, label)
+        hidden = NotFound("project", label)
+        try:
+            self.authorize(
+                actor,
+                use_case,
+                project=project,
+                target=where["target"],
+                launcher=launcher,
+                details=details,
+                unknown_to_outsiders=hidden,
+            )
+        except NotFound as err:
+            if err is not hidden:
+                raise
+            raise self._no_such_project(actor, label) from None
+        if borrowed:
+            for_the_rest_as_service_account()
+        return project
+
+    def _no_such_project(self, actor: Actor, label: str) -> NotFound:
+        mine = list(self._gateway.all_project_roles(actor.user_key))
+        return project_not_found(label, mine, actor)
+
     def refuse(
         self,
         actor: Actor,
@@ -143,6 +201,9 @@ class Authorizer:
     def role_of(self, actor: Actor, project: ProjectRef) -> ProjectRole | None:
         """The actor's role on the project; None when the acting key cannot tell (fwbot's
         shared key, not a project admin there, sees only its own entry)."""
+        listed = project.listed_role_of(actor.user_key)
+        if listed is not None:  # the listing that found the project showed their entry
+            return listed
         members = self.project_members(project)
         role = members.roles.get(actor.user_key)
         if role is not None:

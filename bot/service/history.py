@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from bot.domain import Actor, AuditEvent
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
-from bot.service.projects import resolve_project
 from bot.service.use_cases import UseCase
 from bot.store.audit import AuditRepo
 
@@ -47,10 +46,7 @@ class HistoryService:
         """A project's events (needs read access), else everyone's for a bot admin,
         else the actor's own."""
         if project_label is not None:
-            project = resolve_project(self._gateway, actor, project_label)
-            self._access.authorize(
-                actor, UseCase.HISTORY_PROJECT, project=project, target=project.label
-            )
+            project = self._access.project_for(actor, UseCase.HISTORY_PROJECT, project_label)
             return History(project.label, self._recent(limit, project_label=project.label))
         self._access.authorize(actor, UseCase.HISTORY_OWN)
         if actor.bot_admin:

@@ -37,7 +37,6 @@ from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
 from bot.service.launch.progress import outputs_present
-from bot.service.projects import project_not_found
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -238,20 +237,7 @@ class ProjectStatusService:
     ) -> ProjectRef:
         """The project, if the actor may read it; to someone with no role on it (and no
         fwbot admin) it does not exist: the same answer as a label no project has."""
-        project = self._gateway.find_project(label)
-        if project is None:
-            raise self._unknown_project(actor, label)
-        try:
-            self._access.authorize(
-                actor,
-                use_case,
-                project=project,
-                target=target,
-                unknown_to_outsiders=NotFound("project", label),
-            )
-        except NotFound:  # word for word what a made-up label gets, suggestions included
-            raise self._unknown_project(actor, label) from None
-        return project
+        return self._access.project_for(actor, use_case, label, target=target or None)
 
     def _check_gear(self, gear: str, version: str | None) -> None:
         """A gear (version) the site does not have is an error naming the nearest ones,
@@ -262,10 +248,6 @@ class ProjectStatusService:
             raise NotFound("version", f"{gear} {version}")
         names = [g.name for g in self._gateway.list_gears()]
         raise NotFound("gear", gear, suggestions=difflib.get_close_matches(gear, names, n=3))
-
-    def _unknown_project(self, actor: Actor, label: str) -> NotFound:
-        mine = list(self._gateway.all_project_roles(actor.user_key))
-        return project_not_found(label, mine, actor)
 
     def _sessions(self, project: ProjectRef, selection: SessionSelection) -> list[SessionRef]:
         if selection.filters_acquisitions:

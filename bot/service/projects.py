@@ -1,22 +1,12 @@
-"""Finding the project a user typed, with suggestions drawn only from their own projects."""
+"""The answer for a project a user typed and may not know of: suggestions drawn only from
+their own projects (the door itself is `Authorizer.project_for`)."""
 
 from __future__ import annotations
 
 import difflib
 
-from bot.domain import Actor, ProjectRef
+from bot.domain import Actor
 from bot.errors import NotFound
-from bot.flywheel.gateway import FlywheelGateway
-
-
-def resolve_project(gateway: FlywheelGateway, actor: Actor, label: str) -> ProjectRef:
-    """The project labelled exactly ``label``; a typo is answered with the nearest labels
-    among the projects the actor has a role on (never names of projects they cannot see)."""
-    project = gateway.find_project(label)
-    if project is not None:
-        return project
-    raise project_not_found(label, list(gateway.all_project_roles(actor.user_key)), actor)
-
 
 UNLINKED_HINT = (
     "If you have a role on it, link your Flywheel account (`/fw link`) so fwbot sees what "

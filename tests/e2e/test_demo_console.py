@@ -40,11 +40,21 @@ def test_bare_words_and_mistakes_get_answers_not_tracebacks() -> None:
 
 
 def test_as_switches_identity_and_refusals_say_why() -> None:
+    launch = "launch qsiprep-hpc project=gear_testing\n"
+    result = run_demo(launch, "--as", "viewer@pennlinc.example")
+
+    assert result.returncode == 0, result.stderr
+    assert "You have read-only access to `gear_testing`" in result.stdout
+    assert "this needs read-write access" in result.stdout
+
+
+def test_as_an_outsider_the_project_does_not_exist() -> None:
+    """The demo links outsider@ (no role on gear_testing): their own key is not shown it."""
     result = run_demo("history project=gear_testing\n", "--as", "outsider@pennlinc.example")
 
     assert result.returncode == 0, result.stderr
-    assert "You have no access to `gear_testing`" in result.stdout
-    assert "admin@pennlinc.example" in result.stdout
+    assert "No project named `gear_testing`." in result.stdout
+    assert "admin@pennlinc.example" not in result.stdout
 
 
 def test_as_an_unknown_user_stops_with_a_clear_message() -> None:

@@ -422,9 +422,10 @@ def test_status_of_a_1329_job_batch_costs_few_requests_with_the_plain_key(
     answer = slash(f"status {batch_id}").answer()
 
     assert "0/1,329 complete · 1,329 queued" in answer["text"]
-    assert demo_localfw.requests.count() <= 5
+    assert demo_localfw.requests.count() <= 6, demo_localfw.requests.by_route()
     assert demo_localfw.requests.count("GET", "/jobs") == 0
-    assert demo_localfw.requests.count("GET", "/users/self/jobs") == 2  # 1,000 + 329
+    # the launcher's key: 1,000 + 329; fwbot's own (a batch may hold jobs it made): none
+    assert demo_localfw.requests.count("GET", "/users/self/jobs") == 3
 
 
 def test_sessions_that_fail_to_launch_are_listed_in_the_messages_thread(

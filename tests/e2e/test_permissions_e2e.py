@@ -113,6 +113,10 @@ def test_each_role_is_allowed_or_refused_each_command(
         if batch_id and role == "none":  # to an outsider the batch does not exist
             assert answer["text"].startswith(f"No batch named `{batch_id}`.")
             assert "gear_testing" not in shown and "admin@pennlinc.example" not in shown
+        elif role == "none":  # nor does the project: a made-up label's answer
+            assert answer["text"].startswith("No project named `gear_testing`.")
+            assert event.reason == "no role on project"
+            assert "You have" not in shown and "admin@pennlinc.example" not in shown
         else:
             assert REFUSED_BY_ROLE.get(role, REFUSED) in answer["text"]
             # who can help: fwbot's plain key is not shown the project's admins (Flywheel

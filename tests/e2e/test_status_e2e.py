@@ -261,7 +261,9 @@ def test_an_outsider_gets_the_answer_a_made_up_project_gets(
         assert "fmriprep" not in shown(answer) and "session" not in shown(answer)
     assert mock_slack.files() == [] and mock_slack.calls("conversations.open") == []
     refused = [e for e in sqlite_store.audit.recent(50) if e.outcome == "refused"]
-    assert {e.reason for e in refused} == {"no role on project"}
+    by_label = {(e.project_label, e.reason) for e in refused}
+    # each refusal is audited; the trail (never the answer) tells a real project from a typo
+    assert by_label == {(DEMO_PROJECT, "no role on project"), ("gear_tasting", "no such project")}
     assert {e.action for e in refused} == {"status.project", "batches.project"}
 
 

@@ -37,7 +37,7 @@ from tests.e2e.test_launch_e2e import (
     tagged_jobs,
 )
 from tests.fakes import REPO_CONFIGS
-from tests.fixtures.accounts import build_linked_services
+from tests.fixtures.accounts import build_linked_services, link
 from tests.fixtures.slack import DEFAULT_CHANNEL_ID, Click, Slash
 
 PENDING_S, RUN_S, JITTER = 60, 600, 0.2
@@ -307,6 +307,7 @@ def test_the_console_prints_the_summary_and_writes_the_csv_as_it_fires(
         clock=demo_localfw.clock.now,
     )
     try:
+        link(services, demo_localfw, DEMO_ANALYST)  # as the demo links its console user
         actor = services.identity.for_email(DEMO_ANALYST)
         console.answer("launch qsiprep-hpc project=gear_testing", actor, services)
         console.answer("confirm", actor, services)

@@ -171,9 +171,11 @@ def test_shared_mode_cannot_see_roles_without_being_project_admin(
     services: Services,
 ) -> None:
     """fwbot's key is read-write on gear_testing: Flywheel shows it only its own entry, so
-    an unlinked analyst is told in one line how to let fwbot see."""
+    an unlinked analyst is told in one line how to let fwbot see; as fwbot cannot tell them
+    from an outsider, the answer is a made-up label's (nothing learned of the project)."""
     answer = run(services, DEMO_ANALYST, "launch qsiprep-hpc project=gear_testing dry-run")
-    assert "Link your Flywheel account: `/fw link`" in answer
+    assert answer.startswith("No project named `gear_testing`.")
+    assert "link your Flywheel account (`/fw link`) so fwbot sees what you see" in answer
 
 
 def test_rotation_reencrypts_every_key(

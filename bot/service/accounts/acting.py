@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.domain import Batch
+from bot.domain import Batch, JobRecord
 from bot.errors import IdentityError, KeyRejected
 from bot.flywheel.gateway import FlywheelGateway
 
@@ -72,6 +72,13 @@ def as_service_account() -> Iterator[None]:
         yield
 
 
+def for_the_rest_as_service_account() -> None:
+    """The rest of the enclosing ``acting(...)`` (a command's ``speaking_as``) uses fwbot's
+    service account: how a fwbot admin reads a project their own key is not shown. The
+    enclosing block's exit restores what came before it."""
+    _acting.set(None)
+
+
 class ActingGateway:
     """A ``FlywheelGateway`` that forwards each call to the gateway of whoever fwbot acts
     for; a linked key refused with 401 is reported (``on_rejected``: the link is dropped
@@ -92,12 +99,27 @@ class ActingGateway:
         """fwbot's own Flywheel user, whoever the current call acts for."""
         return self.service.service_account()
 
+    def jobs_tagged(self, tag: str) -> list[JobRecord]:
+        """A batch's jobs whoever launched them: the person's own (``/users/self/jobs``
+        shows a key only the jobs it made) and the service account's (a batch started
+        before its launcher linked, or finished with the service account after they
+        unlinked). Reading one side only would launch the other side's sessions again."""
+        who = _acting.get()
+        theirs = self._as(who, "jobs_tagged")(tag) if who is not None else []
+        found = {job.job_id: job for job in theirs}
+        for job in self.service.jobs_tagged(tag):
+            found.setdefault(job.job_id, job)
+        return list(found.values())
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         who = _acting.get()
         if who is None:
             return getattr(self.service, name)
+        return self._as(who, name)
+
+    def _as(self, who: ActingFor, name: str) -> Any:
         method = getattr(who.gateway, name)
         if not callable(method):
             return method

@@ -60,7 +60,6 @@ from bot.service.launch.inputs import (
     targets_of,
 )
 from bot.service.policy import Policy
-from bot.service.projects import resolve_project
 from bot.service.use_cases import UseCase
 
 # Typical hours per session, by gear family: enough to show the order of magnitude of a
@@ -201,8 +200,7 @@ class Planner:
 
     def plan(self, actor: Actor, request: LaunchRequest, *, use_case: UseCase) -> LaunchPlan:
         """Resolve, check, match and skip; the access check comes before any other Flywheel read."""
-        project = resolve_project(self._gateway, actor, request.project)
-        self._access.authorize(actor, use_case, project=project, target=request.gear)
+        project = self._access.project_for(actor, use_case, request.project, target=request.gear)
         if not self._policy.gear_allowed(project.label, request.gear):
             allowed = ", ".join(self._policy.allowed_gears(project.label) or [])
             self._access.refuse(

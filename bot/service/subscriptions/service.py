@@ -18,7 +18,6 @@ from bot.domain import Actor, ProjectRef
 from bot.errors import Conflict, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
-from bot.service.projects import project_not_found, resolve_project
 from bot.service.subscriptions.ports import (
     DIGEST,
     Subscribed,
@@ -155,22 +154,8 @@ class SubscriptionService:
     ) -> ProjectRef:
         """The project, if the actor may read it; to someone with no role on it, exactly
         the answer a project that does not exist gets."""
-        project = resolve_project(self._gateway, actor, label)
-        outsider = NotFound("project", label)
-        try:
-            self._access.authorize(
-                actor,
-                use_case,
-                project=project,
-                target=project.label + (f" gear {gear}" if gear else ""),
-                unknown_to_outsiders=outsider,
-            )
-        except NotFound as err:
-            if err is not outsider:
-                raise
-            mine = list(self._gateway.all_project_roles(actor.user_key))
-            raise project_not_found(label, mine, actor) from None
-        return project
+        target = label + (f" gear {gear}" if gear else "")
+        return self._access.project_for(actor, use_case, label, target=target)
 
     def _gear(self, name: str) -> str:
         found = self._gateway.get_gear(name)
