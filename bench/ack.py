@@ -189,6 +189,7 @@ def start_bench(
     from bot.slack.app import create_app
     from bot.slack.notifier import SlackNotifier
     from bot.slack.runner import run_http
+    from doubles.linked_users import link_people, new_accounts
     from localfw.demo_world import build_demo_world
     from localfw.simulator import SimClock
 
@@ -210,6 +211,9 @@ def start_bench(
     store.migrate()
     gateway = SdkGateway.connect(lf.sdk_api_key)
     notifier = SlackNotifier(WebClient(token=BOT_TOKEN, base_url=mock.api_url))
+    # each Slack user linked their own key, as on a site that filters permission lists
+    accounts = new_accounts(store, lf)
+    link_people(accounts, lf, {email: user_id for user_id, email, _ in users})
     services = build_services(
         gateway,
         store,
@@ -217,6 +221,7 @@ def start_bench(
         REPO / "configs",
         notifier=notifier,
         launch_mode=launch_mode,  # type: ignore[arg-type]
+        accounts=accounts,
     )
     extra: dict[str, Any] = {}
     if listener_threads is not None:

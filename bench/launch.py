@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.remote import RemoteFlywheel, remote_flywheel
 from bench.table import render_table
@@ -126,45 +127,76 @@ class Meter:
 
 
 # -- fwbot ---------------------------------------------------------------------
+def actor_key(server: RemoteFlywheel) -> str:
+    key = server.sdk_key_for_email(ACTOR_EMAIL)
+    assert key is not None, f"the demo world has no {ACTOR_EMAIL}"
+    return key
+
+
+def linked_bot(
+    server: RemoteFlywheel, gateway: Any, store: Any, policy: Any, **options: Any
+) -> tuple[Any, Any]:
+    """fwbot on its plain key with the bench's analyst linked (their own key), as a lab
+    runs it on a site that filters permission lists: (services, the analyst)."""
+    from bot.bootstrap import build_services
+    from bot.domain import Actor
+    from bot.service.accounts import principal_of
+    from doubles.linked_users import new_accounts
+
+    accounts = new_accounts(store, server)
+    user = accounts.link(principal_of("U1", ""), actor_key(server))
+    services = build_services(
+        gateway, store, policy, REPO / "configs", accounts=accounts, **options
+    )
+    actor = Actor(
+        email=ACTOR_EMAIL,
+        slack_user_id="U1",
+        channel_id="C1",
+        flywheel_user_id=user.user_id,
+        linked=True,
+    )
+    return services, actor
+
+
 def run_fwbot(latency: float, concurrency: int) -> tuple[Result, Phase]:
     """fwbot's launch (plan, confirm, the background launch), then, measured apart, the
     status of the launched batch."""
-    from bot.bootstrap import build_services
-    from bot.domain import Actor, batch_tag
+    from bot.domain import batch_tag
     from bot.flywheel.sdk_gateway import SdkGateway
     from bot.service.launch.plan import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
 
     result = Result("fwbot")
-    actor = Actor(email=ACTOR_EMAIL, slack_user_id="U1", channel_id="C1")
     with local_flywheel(latency) as server, tempfile.TemporaryDirectory() as tmp:
         gateway = SdkGateway.connect(server.sdk_api_key)
         store = Store.for_data_dir(Path(tmp))
         store.migrate()
-        services = build_services(
+        services, actor = linked_bot(
+            server,
             gateway,
             store,
             Policy(max_batch_without_approval=5000),
-            REPO / "configs",
             launch_concurrency=concurrency,
         )
         meter = Meter(server, result)
         try:
-            with meter.phase("plan + record (request)"):
-                request = LaunchRequest(gear=GEAR, project=DEMO_PROJECT)
-                ticket = services.launches.request(actor, request)
-            batch_id = ticket.batch.id
-            with meter.phase("confirm"):
-                services.launches.confirm(actor, batch_id)
-            with meter.phase("launch (background, until idle)"):
-                services.workers.wait_idle(timeout=300)
-            status_meter = Result("status")
-            with Meter(server, status_meter).phase("status of the batch"):
-                view = services.launches.status(actor, batch_id)
+            with services.linking.speaking_as(actor):
+                with meter.phase("plan + record (request)"):
+                    request = LaunchRequest(gear=GEAR, project=DEMO_PROJECT)
+                    ticket = services.launches.request(actor, request)
+                batch_id = ticket.batch.id
+                with meter.phase("confirm"):
+                    services.launches.confirm(actor, batch_id)
+                with meter.phase("launch (background, until idle)"):
+                    services.workers.wait_idle(timeout=300)
+                status_meter = Result("status")
+                with Meter(server, status_meter).phase("status of the batch"):
+                    view = services.launches.status(actor, batch_id)
             status = status_meter.phases[0]
             server.requests.reset()
-            jobs = gateway.jobs_tagged(batch_tag(batch_id))
+            # the analyst launched them: their key lists them (fwbot's lists only its own)
+            jobs = SdkGateway.connect(actor_key(server)).jobs_tagged(batch_tag(batch_id))
             result.jobs = len({j.session_id for j in jobs})
             result.sessions = DEMO_SESSIONS
             analyses = sum(1 for j in jobs if j.analysis_id)
@@ -185,24 +217,21 @@ def run_dcm2niix_plan(latency: float) -> tuple[Phase, str]:
     dicom}``) on the demo project: every acquisition is a candidate, each must have
     exactly one DICOM archive; matching is done from the paged listings, never one
     request per acquisition."""
-    from bot.bootstrap import build_services
-    from bot.domain import Actor
     from bot.flywheel.sdk_gateway import SdkGateway
     from bot.service.launch.plan import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
 
-    actor = Actor(email=ACTOR_EMAIL, slack_user_id="U1", channel_id="C1")
     result = Result("dcm2niix plan")
     with local_flywheel(latency) as server, tempfile.TemporaryDirectory() as tmp:
         gateway = SdkGateway.connect(server.sdk_api_key)
         store = Store.for_data_dir(Path(tmp))
         store.migrate()
-        services = build_services(
-            gateway, store, Policy(max_batch_without_approval=50_000), REPO / "configs"
+        services, actor = linked_bot(
+            server, gateway, store, Policy(max_batch_without_approval=50_000)
         )
         try:
-            with Meter(server, result).phase("plan (dry-run)"):
+            with services.linking.speaking_as(actor), Meter(server, result).phase("plan (dry-run)"):
                 plan = services.launches.preview(
                     actor, LaunchRequest(gear="dcm2niix", project=DEMO_PROJECT)
                 )
