@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from localfw.server import LocalFlywheel
-from localfw.simulator import SimClock
 from localfw.world import World
-from tests.fixtures.localfw import test_settings
+from tests.fixtures.localfw import serving
 from tests.flywheel.lab_world import build_lab_world
 
 
@@ -21,11 +20,4 @@ def lab_world() -> World:
 
 @pytest.fixture
 def lab(lab_world: World) -> Iterator[LocalFlywheel]:
-    lf = LocalFlywheel(
-        lab_world, api_key="lab-key", clock=SimClock(), simulator_settings=test_settings()
-    )
-    lf.start(port=0)
-    try:
-        yield lf
-    finally:
-        lf.stop()
+    yield from serving(lab_world, "lab-key")

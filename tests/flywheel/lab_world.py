@@ -9,7 +9,7 @@ from typing import Any
 
 from localfw.server import LocalFlywheel
 from localfw.world import World
-from tests.fixtures.localfw import analysis_manifest
+from tests.fixtures.localfw import add_flaky_and_converter_gears, analysis_manifest
 
 ADMIN = "u-0001-admin"  # root: the site admin
 FWBOT = "u-0002-fwbot"  # fwbot's key: a plain user
@@ -64,17 +64,12 @@ def build_lab_world() -> World:
             category="analysis",
             created=datetime(2023, 6 + n, 1, tzinfo=UTC),
         )
-    for name in ("fmriprep", "flaky-gear"):
-        world.add_gear(
-            analysis_manifest(name, "1.0.0", {}),
-            category="analysis",
-            created=datetime(2023, 12, 1, tzinfo=UTC),
-        )
     world.add_gear(
-        {"name": "dcm2niix", "label": "dcm2niix", "version": "2.1.0", "inputs": {}, "config": {}},
-        category="converter",
+        analysis_manifest("fmriprep", "1.0.0", {}),
+        category="analysis",
         created=datetime(2023, 12, 1, tzinfo=UTC),
     )
+    add_flaky_and_converter_gears(world)
     return world
 
 
