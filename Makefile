@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ack
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.faults
+	$(BIN)/python -m bench.click
 
 # Re-pin after changing pyproject.toml's dependencies: pip-tools in a throwaway venv.
 # Pins already in the lock files are kept unless pyproject.toml rules them out; to move

@@ -162,6 +162,22 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+STRICT_UNITS_ENV = "FWBOT_STRICT_UNITS"
+
+
+class FlywheelCallInsideUnit(RuntimeError):
+    """A use case waited on Flywheel while its unit of work held the database."""
+
+
+def flywheel_call_inside_unit(name: str) -> None:
+    """Logged in production; an error where ``FWBOT_STRICT_UNITS=1`` (the test suite sets
+    it for every process it starts), so a use case that reads Flywheel inside its unit of
+    work fails a test instead of holding the write lock for Flywheel's answer."""
+    if os.environ.get(STRICT_UNITS_ENV) == "1":
+        raise FlywheelCallInsideUnit(f"Flywheel call {name}() inside a unit of work")
+    log.warning("Flywheel call %s() inside a unit of work holds the database", name)
+
+
 def build_services(
     gateway: FlywheelGateway,
     store: Store,
@@ -187,7 +203,11 @@ def build_services(
 
     Every service gets one ``ActingGateway``: its calls go out with the key of whoever
     the current work acts for (``bot.service.accounts.acting``)."""
-    acting_gateway = ActingGateway(gateway)
+    acting_gateway = ActingGateway(
+        gateway,
+        inside_unit=store.in_unit_of_work,
+        on_call_inside_unit=flywheel_call_inside_unit,
+    )
     gateway = cast(FlywheelGateway, acting_gateway)
     if accounts is None:
         accounts = Accounts(

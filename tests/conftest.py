@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,10 @@ pytest_plugins = [
     "tests.fixtures.slack",
     "tests.fixtures.store",
 ]
+
+# A use case that calls Flywheel inside its unit of work fails the test (in this process
+# and in every bot process a test starts, which inherits the environment).
+os.environ["FWBOT_STRICT_UNITS"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -233,6 +233,12 @@ class Authorizer:
             self._roles[cache_key] = (now + self._ttl, members)
         return members
 
+    def forget_roles(self) -> None:
+        """Read every role from Flywheel again on next use: a role changed there counts at
+        once instead of after the cache's few seconds."""
+        with self._lock:
+            self._roles.clear()
+
     def project_roles(self, project: ProjectRef) -> dict[str, ProjectRole]:
         """user ``_id`` -> role, as far as the acting key can see."""
         return self.project_members(project).roles

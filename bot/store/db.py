@@ -90,6 +90,7 @@ class Store:
         self._after_unit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
             f"fwbot_after_unit_{id(self)}", default=None
         )
+        self._in_unit: ContextVar[bool] = ContextVar(f"fwbot_in_unit_{id(self)}", default=False)
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
@@ -168,16 +169,23 @@ class Store:
             return
         after: list[Callable[[], None]] = []
         token = self._after_unit.set(after)
+        unit = self._in_unit.set(True)
         try:
             with self.session():
                 yield
         finally:
+            self._in_unit.reset(unit)
             self._after_unit.reset(token)
             for work in after:
                 try:
                     work()
                 except Exception:  # one lost audit row must not hide the use case's outcome
                     log.exception("work after a unit of work failed")
+
+    def in_unit_of_work(self) -> bool:
+        """Whether the calling context is inside ``unit_of_work`` (which must not wait on
+        Flywheel: on SQLite it holds the one write lock from its first statement)."""
+        return self._in_unit.get()
 
     def after_unit(self, work: Callable[[], None]) -> None:
         """Run ``work`` once the current unit of work has ended (now, outside one)."""

@@ -533,10 +533,11 @@ def test_a_mistyped_project_suggests_only_the_users_own_projects(
     assert theirs.value.suggestions == []  # never a project they have no role on
 
 
-def test_confirm_reads_the_batch_once_and_changes_it_in_one_transaction(
+def test_confirm_authorizes_first_and_changes_the_batch_in_one_transaction(
     services: Services, sqlite_store: Store
 ) -> None:
-    """The Launch click is one unit of work: one read of the batch, one compare-and-set."""
+    """The Launch click reads the batch to authorize (which may wait on Flywheel), then in
+    one unit of work reads it again and changes it with one compare-and-set."""
     ticket = services.launches.request(EDITOR_ACTOR, QSI)
     me = threading.get_ident()
     seen: list[str] = []
@@ -555,10 +556,12 @@ def test_confirm_reads_the_batch_once_and_changes_it_in_one_transaction(
     batch_reads = [q for q in seen if q.startswith("SELECT") and "FROM batches" in q]
     writes = [q for q in seen if q.startswith(("UPDATE batches", "INSERT", "DELETE"))]
     begins = [q for q in seen if q.startswith("BEGIN")]
-    # the batch, someone else's batch launching the same jobs, the row the CAS changed
-    assert len(batch_reads) == 3
+    # the batch to authorize; in the unit: the batch, someone else's batch launching the
+    # same jobs, the row the CAS changed
+    assert len(batch_reads) == 4
     assert [w.split()[0:2] for w in writes if "audit" not in w] == [["UPDATE", "batches"]]
-    assert len(begins) == 2  # the unit of work, then its audit row on its own
+    # the read to authorize, the unit of work, then its audit row on its own
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
 
 
 def test_a_running_launch_beats_its_lease_whatever_it_is_doing(
@@ -623,3 +626,33 @@ def test_a_launch_held_by_a_dead_process_is_taken_over_when_its_lease_lapses(
     assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == len(
         ticket.plan.to_launch
     )
+
+
+@pytest.mark.parametrize("click", ["confirm", "approve", "drop"])
+def test_a_click_asks_flywheel_before_it_holds_the_database(
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path, click: str
+) -> None:
+    """With a cold roles cache the click reads Flywheel; that read and the authorization
+    come before the unit of work (FWBOT_STRICT_UNITS turns a Flywheel call inside one into
+    an error), so a slow Flywheel never holds the one SQLite write lock."""
+    services = make_services(
+        localfw, sqlite_store, configs_dir, policy=Policy(max_batch_without_approval=10)
+    )
+    try:
+        ticket = services.launches.request(EDITOR_ACTOR, QSI)
+        assert ticket.batch.state is BatchState.AWAITING_APPROVAL
+        services.access.forget_roles()
+        localfw.requests.reset()
+        if click == "approve":
+            batch = services.launches.approve(ADMIN_ACTOR, ticket.batch.id)
+            assert batch.state is BatchState.LAUNCHING
+        elif click == "drop":
+            batch = services.launches.cancel_plan(EDITOR_ACTOR, ticket.batch.id)
+            assert batch.state is BatchState.CANCELLED
+        else:
+            with pytest.raises(Conflict, match="waiting for a project admin"):
+                services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
+        assert localfw.requests.count() >= 1  # the cold cache was read from Flywheel
+        services.workers.wait_idle(30)
+    finally:
+        services.workers.shutdown()

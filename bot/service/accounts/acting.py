@@ -88,9 +88,20 @@ class ActingGateway:
         self,
         service: FlywheelGateway,
         on_rejected: Callable[[ActingFor], None] = lambda who: None,
+        *,
+        inside_unit: Callable[[], bool] = lambda: False,
+        on_call_inside_unit: Callable[[str], None] = lambda name: None,
     ) -> None:
         self.service = service
         self._on_rejected = on_rejected
+        self._inside_unit = inside_unit
+        self._on_call_inside_unit = on_call_inside_unit
+
+    def _check_outside_unit(self, name: str) -> None:
+        """A Flywheel call inside a unit of work holds the database's write lock for as
+        long as Flywheel takes to answer: reads and authorization come before the unit."""
+        if self._inside_unit():
+            self._on_call_inside_unit(name)
 
     def set_rejection_handler(self, on_rejected: Callable[[ActingFor], None]) -> None:
         self._on_rejected = on_rejected
@@ -104,6 +115,7 @@ class ActingGateway:
         shows a key only the jobs it made) and the service account's (a batch started
         before its launcher linked, or finished with the service account after they
         unlinked). Reading one side only would launch the other side's sessions again."""
+        self._check_outside_unit("jobs_tagged")
         who = _acting.get()
         theirs = self._as(who, "jobs_tagged")(tag) if who is not None else []
         found = {job.job_id: job for job in theirs}
@@ -116,7 +128,15 @@ class ActingGateway:
             raise AttributeError(name)
         who = _acting.get()
         if who is None:
-            return getattr(self.service, name)
+            method = getattr(self.service, name)
+            if not callable(method):
+                return method
+
+            def service_call(*args: Any, **kwargs: Any) -> Any:
+                self._check_outside_unit(name)
+                return method(*args, **kwargs)
+
+            return service_call
         return self._as(who, name)
 
     def _as(self, who: ActingFor, name: str) -> Any:
@@ -125,6 +145,7 @@ class ActingGateway:
             return method
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            self._check_outside_unit(name)
             try:
                 return method(*args, **kwargs)
             except KeyRejected as exc:

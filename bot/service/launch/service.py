@@ -211,6 +211,9 @@ class LaunchService:
     # -- deciding ------------------------------------------------------------------
     def confirm(self, actor: Actor, batch_id: str) -> Batch:
         """The requester's Launch click. Repeats and double clicks return the same batch."""
+        # Authorizing may read Flywheel (a cold roles cache): before the unit of work, which
+        # holds the database's write lock from its first statement.
+        self._authorize(actor, UseCase.LAUNCH_CONFIRM, self._batches.get_existing(batch_id))
         with self._unit_of_work():
             batch, started = self._confirm(actor, batch_id)
         if started:  # after the commit: the launcher must see the batch launching
@@ -218,8 +221,7 @@ class LaunchService:
         return batch
 
     def _confirm(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
-        batch = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.LAUNCH_CONFIRM, batch)
+        batch = self._batches.get_existing(batch_id)  # again, in the unit: what it changes
         if batch.is_under_way:
             return batch, False
         if batch.requester_email.casefold() != actor.email.casefold():
@@ -241,6 +243,10 @@ class LaunchService:
 
     def approve(self, actor: Actor, batch_id: str) -> Batch:
         """A project admin (not the requester) lets a large or costly batch launch."""
+        # The requester passes this check, to be told below that someone else must approve.
+        # Before the unit of work: authorizing may read Flywheel.
+        seen = self._batches.get_existing(batch_id)
+        self._authorize(actor, UseCase.LAUNCH_APPROVE, seen, launcher=seen.requester_email)
         with self._unit_of_work():
             batch, started = self._approve(actor, batch_id)
         if started:
@@ -249,8 +255,6 @@ class LaunchService:
 
     def _approve(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
         batch = self._batches.get_existing(batch_id)
-        # The requester passes this check, to be told below that someone else must approve.
-        self._authorize(actor, UseCase.LAUNCH_APPROVE, batch, launcher=batch.requester_email)
         if batch.is_under_way:
             return batch, False
         if batch.state is not BatchState.AWAITING_APPROVAL:
@@ -270,12 +274,13 @@ class LaunchService:
 
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         """Drop a batch nobody launched yet (the Cancel / Reject button)."""
+        seen = self._batches.get_existing(batch_id)  # authorized before the unit of work
+        self._authorize(actor, UseCase.LAUNCH_DROP, seen, launcher=seen.requester_email)
         with self._unit_of_work():
-            return self._cancel_plan(actor, batch_id)
+            return self._cancel_plan(batch_id)
 
-    def _cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
+    def _cancel_plan(self, batch_id: str) -> Batch:
         batch = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.LAUNCH_DROP, batch, launcher=batch.requester_email)
         if not batch.is_plan:
             raise Conflict(
                 f"Batch `{batch.id}` is {batch.state.value}; only a batch not yet launched "
