@@ -7,7 +7,7 @@ Run from the repository root::
     python -m bench.click                 # Flywheel answering after 1.5 s
     python -m bench.click --latency 3
 
-A demo world is served in-process; the analyst (linked with their own key) plans the
+A demo world is served in-process; bench.launch's analyst (linked with their own key) plans the
 qsiprep-hpc batch, the roles cache is emptied, Flywheel slows to ``--latency`` per
 request, and while the click runs another thread writes one audit row after another.
 The figures are printed, never asserted; the goal: no write waits 50 ms or more.
@@ -22,23 +22,18 @@ import threading
 import time
 from pathlib import Path
 
+from bench.launch import linked_bot
 from bench.table import render_table
 
 GOAL_MS = 50.0
-ANALYST = "analyst@pennlinc.example"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def measure(latency: float) -> tuple[float, list[float]]:
     """(the click's seconds, each concurrent audit write's milliseconds)."""
-    from bot.bootstrap import build_services
-    from bot.domain import Actor
     from bot.flywheel.sdk_gateway import SdkGateway
-    from bot.service.accounts import principal_of
     from bot.service.launch.plan import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
-    from doubles.linked_users import new_accounts
     from localfw.demo_world import DEMO_PROJECT, build_demo_world
     from localfw.server import LocalFlywheel
     from localfw.simulator import SimClock
@@ -47,24 +42,12 @@ def measure(latency: float) -> tuple[float, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.for_data_dir(Path(tmp))
         store.migrate()
-        accounts = new_accounts(store, server)
-        key = server.sdk_key_for_email(ANALYST)
-        assert key is not None, f"the demo world has no {ANALYST}"
-        user = accounts.link(principal_of("U1", ""), key)
-        services = build_services(
+        services, actor = linked_bot(
+            server,
             SdkGateway.connect(server.sdk_api_key),
             store,
             Policy(max_batch_without_approval=5000),
-            REPO / "configs",
-            accounts=accounts,
             launch_mode="per-session",
-        )
-        actor = Actor(
-            email=ANALYST,
-            slack_user_id="U1",
-            channel_id="C1",
-            flywheel_user_id=user.user_id,
-            linked=True,
         )
         waits: list[float] = []
         clicking = threading.Event()

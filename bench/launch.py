@@ -41,6 +41,7 @@ from typing import Any
 
 from bench.remote import RemoteFlywheel, remote_flywheel
 from bench.table import render_table
+from doubles.linked_users import KnowsKeys
 from doubles.tutorial import TUTORIAL_QSIPREP_CONFIG
 from localfw.demo_world import DEMO_DWI_SESSIONS, DEMO_PROJECT, DEMO_SESSIONS, DWI_LABEL
 
@@ -127,14 +128,14 @@ class Meter:
 
 
 # -- fwbot ---------------------------------------------------------------------
-def actor_key(server: RemoteFlywheel) -> str:
+def actor_key(server: KnowsKeys) -> str:
     key = server.sdk_key_for_email(ACTOR_EMAIL)
     assert key is not None, f"the demo world has no {ACTOR_EMAIL}"
     return key
 
 
 def linked_bot(
-    server: RemoteFlywheel, gateway: Any, store: Any, policy: Any, **options: Any
+    server: KnowsKeys, gateway: Any, store: Any, policy: Any, **options: Any
 ) -> tuple[Any, Any]:
     """fwbot on its plain key with the bench's analyst linked (their own key), as a lab
     runs it on a site that filters permission lists: (services, the analyst)."""
