@@ -44,6 +44,8 @@ class ButtonAction(StrEnum):
     CANCEL_JOBS = "fw_cancel_jobs"  # Cancel N pending jobs, on the cancel preview
     RETRY = "fw_retry"  # Retry failed, on the completion summary
     STATUS = "fw_status"  # Status, on the completion summary and the stuck alert
+    CONFIRM_OTHERS = "fw_confirm_others"  # Launch the other N, when some ran since the plan
+    APPROVE_OTHERS = "fw_approve_others"  # Approve the other N, likewise
 
     def typed(self, batch_id: str) -> str:
         """The /fw command a click is equivalent to (the console shows it to type)."""
@@ -64,6 +66,8 @@ TYPED = {
     ButtonAction.CANCEL_JOBS: "cancel {batch} yes",
     ButtonAction.RETRY: "retry {batch}",
     ButtonAction.STATUS: "status {batch}",
+    ButtonAction.CONFIRM_OTHERS: "confirm {batch} others",
+    ButtonAction.APPROVE_OTHERS: "approve {batch} others",
 }
 ANSWERED_ASIDE = frozenset({ButtonAction.RETRY, ButtonAction.STATUS})
 

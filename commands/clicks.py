@@ -7,6 +7,9 @@ outcome with the same renderer, so permission checks, audit rows and answers
 
 - Launch (``fw_confirm``): ``/fw confirm BATCH``, ``launches.confirm``
 - Approve (``fw_approve``): ``/fw approve BATCH``, ``launches.approve``
+- Launch the other N / Approve the other N (``fw_confirm_others``, ``fw_approve_others``),
+  when other batches launched some of the plan's sessions since it was made:
+  ``/fw confirm BATCH others``, ``/fw approve BATCH others``
 - Cancel on a plan, Reject on an approval request (``fw_cancel_plan``): ``/fw cancel BATCH``,
   ``launches.cancel(confirmed=False)`` (drops a batch not yet launched)
 - Cancel N pending jobs (``fw_cancel_jobs``): ``/fw cancel BATCH yes``,
@@ -49,12 +52,22 @@ def run_click(value: ButtonValue, ctx: CommandContext) -> Reply:
 
 def confirm(batch_id: str, ctx: CommandContext) -> Reply:
     """Launch: ``/fw confirm BATCH``."""
-    return render.launching(ctx.services.launches.confirm(ctx.actor, batch_id))
+    return batch_actions.launch_plan(ctx, batch_id)
+
+
+def confirm_others(batch_id: str, ctx: CommandContext) -> Reply:
+    """Launch the other N: ``/fw confirm BATCH others``."""
+    return batch_actions.launch_plan(ctx, batch_id, others=True)
 
 
 def approve(batch_id: str, ctx: CommandContext) -> Reply:
     """Approve: ``/fw approve BATCH``."""
-    return render.launching(ctx.services.launches.approve(ctx.actor, batch_id), approved=True)
+    return batch_actions.approve_plan(ctx, batch_id)
+
+
+def approve_others(batch_id: str, ctx: CommandContext) -> Reply:
+    """Approve the other N: ``/fw approve BATCH others``."""
+    return batch_actions.approve_plan(ctx, batch_id, others=True)
 
 
 def cancel_plan(batch_id: str, ctx: CommandContext) -> Reply:
@@ -86,6 +99,8 @@ def retry(batch_id: str, ctx: CommandContext) -> Reply:
 CLICKS: dict[ButtonAction, tuple[ClickHandler, str]] = {
     ButtonAction.CONFIRM: (confirm, batch_actions.CONFIRM.name),
     ButtonAction.APPROVE: (approve, batch_actions.APPROVE.name),
+    ButtonAction.CONFIRM_OTHERS: (confirm_others, batch_actions.CONFIRM.name),
+    ButtonAction.APPROVE_OTHERS: (approve_others, batch_actions.APPROVE.name),
     ButtonAction.CANCEL_PLAN: (cancel_plan, cancel.SPEC.name),
     ButtonAction.CANCEL_JOBS: (cancel_jobs, cancel.SPEC.name),
     ButtonAction.STATUS: (show_status, status.SPEC.name),

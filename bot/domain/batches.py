@@ -38,6 +38,14 @@ class TargetState(StrEnum):
     CANCELLED = "cancelled"  # not launched: `/fw cancel` stopped the launch first
 
 
+class Rerun(StrEnum):
+    """What a batch launches again where fwbot already has a run of the same work."""
+
+    NONE = "none"  # nothing: pending, running and complete runs stand (the default)
+    COMPLETE = "complete"  # complete runs are run again (a config's `skip: none`)
+    ALL = "all"  # everything: the user typed `rerun`
+
+
 class LaunchMode(StrEnum):
     """How a batch's jobs reached Flywheel (recorded per batch)."""
 
@@ -67,6 +75,7 @@ def after_launch(launched_targets: int) -> BatchState:
 def when_jobs_end(cancelled_jobs: int) -> BatchState:
     """Where a launched batch goes once every job has ended: cancelled if any job was."""
     return BatchState.CANCELLED if cancelled_jobs else BatchState.COMPLETE
+
 
 TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
     BatchState.PLANNED: frozenset(
@@ -228,6 +237,7 @@ class BatchSpec:
     key_extra: str = ""
     expect_outputs: tuple[str, ...] = ()
     retry_of: str | None = None  # the batch whose failed sessions this one relaunches
+    rerun: Rerun = Rerun.NONE
 
     @property
     def config_hash(self) -> str:
@@ -250,7 +260,7 @@ class BatchSpec:
             (t.launch_part() for t in targets),
             vm_tag=self.vm_tag,
             label=self.analysis_label,
-            extra=self.key_extra,
+            extra=self.key_extra + (":rerun" if self.rerun is Rerun.ALL else ""),
         )
 
 
@@ -295,6 +305,7 @@ class Batch:
     # The batch-API intent: fwbot's pending Flywheel batches before its proposal (None: none).
     proposals_before: tuple[str, ...] | None = None
     retry_of: str | None = None  # the batch whose failed sessions this one relaunches
+    rerun: Rerun = Rerun.NONE  # what it launches again where fwbot has the same run
 
     @property
     def proposal_intent_open(self) -> bool:

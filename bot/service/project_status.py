@@ -29,6 +29,7 @@ from bot.domain import (
     ProjectRef,
     SessionRef,
 )
+from bot.domain.claims import outputs_present
 from bot.domain.runs import ProjectRun
 from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
@@ -36,7 +37,6 @@ from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
-from bot.service.launch.progress import outputs_present
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 

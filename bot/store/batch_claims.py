@@ -83,6 +83,7 @@ class BatchClaims(StoreBacked):
                 .values(summary_claimed_by=None, summary_claimed_at=None)
                 .execution_options(synchronize_session=False)
             )
+
     def claim_launch(
         self,
         batch_id: str,
@@ -144,4 +145,3 @@ class BatchClaims(StoreBacked):
                 .values(launch_owner=None, launch_heartbeat=None)
                 .execution_options(synchronize_session=False)
             )
-

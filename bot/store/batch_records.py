@@ -24,6 +24,7 @@ from bot.domain.batches import (
     BatchState,
     IllegalTransition,
     LaunchMode,
+    Rerun,
     SameLaunchUnderWay,
     TargetSpec,
     check_transition,
@@ -97,6 +98,7 @@ class BatchRecords(StoreBacked):
             "skipped_count": spec.skipped_count,
             "expect_outputs": list(spec.expect_outputs),
             "retry_of": spec.retry_of,
+            "rerun": None if spec.rerun is Rerun.NONE else spec.rerun.value,
             "complete_count": 0,
             "failed_count": 0,
             "created_at": now,
@@ -258,7 +260,6 @@ class BatchRecords(StoreBacked):
     def update_counts(self, batch_id: str, *, complete: int, failed: int) -> None:
         """Job outcomes as last seen in Flywheel (written by the watcher)."""
         self._update(batch_id, complete_count=complete, failed_count=failed)
-
 
     # -- `/fw cancel` during the launch ------------------------------------------------
     def request_cancel(self, batch_id: str, by: str, *, now: datetime | None = None) -> bool:

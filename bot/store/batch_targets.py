@@ -1,9 +1,8 @@
-"""A batch's per-session targets: read, counted and updated as the launch goes.
-"""
+"""A batch's per-session targets: read, counted and updated as the launch goes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -12,7 +11,7 @@ from bot.domain.batches import (
     Target,
     TargetState,
 )
-from bot.store.models import BatchTargetRow, utcnow
+from bot.store.models import BatchRow, BatchTargetRow, utcnow
 from bot.store.repo import StoreBacked, TargetUpdate, target_from_row
 
 
@@ -55,3 +54,26 @@ class BatchTargets(StoreBacked):
                 s.execute(update(BatchTargetRow), rows)
         return len(updates)
 
+    def skip_targets(self, batch_id: str, reasons: Mapping[int, str]) -> None:
+        """Leave targets out of a batch before it launches (another batch holds their
+        runs): each ``skipped`` with its reason, counted with the batch's skipped targets
+        rather than with those it launches."""
+        if not reasons:
+            return
+        now = utcnow()
+        rows = [
+            {"id": tid, "state": TargetState.SKIPPED.value, "error": why, "updated_at": now}
+            for tid, why in reasons.items()
+        ]
+        with self._store.session() as s:
+            s.execute(update(BatchTargetRow), rows)
+            s.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id)
+                .values(
+                    target_count=BatchRow.target_count - len(rows),
+                    skipped_count=BatchRow.skipped_count + len(rows),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )

@@ -1,5 +1,6 @@
 """Batches and their per-session targets, split by job: records (create, read,
-transition), targets, and claims (launch lease, summary claim). ``BatchRepo`` is their
+transition), targets, claims (launch lease, summary claim) and run claims (one batch
+per run). ``BatchRepo`` is their
 union, which is what the store hands out as ``store.batches``."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from bot.store.batch_claims import BatchClaims
 from bot.store.batch_records import BatchRecords
 from bot.store.batch_targets import BatchTargets
 from bot.store.repo import StoreBacked, TargetUpdate
+from bot.store.run_claims import RunClaims
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["BatchRepo", "TargetUpdate"]
 
 
-class BatchRepo(BatchRecords, BatchTargets, BatchClaims):
+class BatchRepo(BatchRecords, BatchTargets, BatchClaims, RunClaims):
     """Batches and targets. Every method is its own transaction unless called
     inside an enclosing ``store.session()``."""
 

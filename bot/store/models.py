@@ -133,6 +133,8 @@ class BatchRow(Base):
     proposals_before: Mapped[list[str] | None]
     # `/fw retry`: the batch whose failed sessions this one relaunches.
     retry_of: Mapped[str | None] = mapped_column(String(16))
+    # What it launches again where fwbot has the same run (a `Rerun`); NULL: nothing.
+    rerun: Mapped[str | None] = mapped_column(String(10))
 
     __table_args__ = (
         CheckConstraint(_in("state", [s.value for s in BatchState]), name="state"),
@@ -155,6 +157,20 @@ class BatchRow(Base):
             postgresql_where=text(UNDER_WAY_SQL),
         ),
     )
+
+
+class RunClaimRow(Base):
+    """Which batch holds each run (gear, version, config, inputs, target): its key is the
+    primary key, so of two batches or replicas racing to launch the same run, one wins."""
+
+    __tablename__ = "run_claims"
+
+    run_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    target_key: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "batch_id"),)
 
 
 class BatchTargetRow(Base):

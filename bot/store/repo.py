@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
-from bot.domain.batches import Batch, BatchState, LaunchMode, Target, TargetState
+from bot.domain.batches import Batch, BatchState, LaunchMode, Rerun, Target, TargetState
 from bot.errors import NotFound
 from bot.store.models import BatchRow, BatchTargetRow, utcnow
 
@@ -89,6 +89,7 @@ def batch_from_row(row: BatchRow) -> Batch:
             tuple(row.proposals_before) if row.proposals_before is not None else None
         ),
         retry_of=row.retry_of,
+        rerun=Rerun(row.rerun) if row.rerun else Rerun.NONE,
     )
 
 

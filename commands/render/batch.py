@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.domain import Batch, BatchState
+from bot.service.launch.overlap import LaunchedSincePlan
 from bot.service.launch.plan import LaunchPlan
 from bot.service.launch.progress import BatchView
 from bot.service.launch.service import CancelOutcome, CancelStep
@@ -83,6 +84,8 @@ def _plan_facts(plan: LaunchPlan) -> list[str]:
     ]
     if plan.size:
         facts.append(f"size {plan.size} (`{plan.vm_tag}`)")
+    if plan.rerun_word == "rerun":
+        facts.append("rerun: launched again where a run of the same work exists")
     if plan.missing_inputs:
         facts.append("missing: " + ", ".join(plan.missing_inputs))
     return facts
@@ -254,6 +257,31 @@ def launching(batch: Batch, *, approved: bool = False) -> Reply:
     }
     message = (APPROVED if approved else LAUNCHING).format(**fields)
     return reply(message, [section(escape(message))], message, ephemeral=not approved)
+
+
+def launched_since_plan(refusal: LaunchedSincePlan, *, approving: bool = False) -> Reply:
+    """The Launch (or Approve) click found runs other batches launched since the plan:
+    how many, by whom, and a button for the rest; or the plan, dropped, had none left."""
+    batch = refusal.batch
+    message = refusal.message
+    if refusal.dropped:
+        text = f"{message}\n{refusal.hint}" if refusal.hint else message
+        return reply(message, [section(escape(text))], text)
+    action = ButtonAction.APPROVE_OTHERS if approving else ButtonAction.CONFIRM_OTHERS
+    verb = "Approve" if approving else "Launch"
+    buttons = {
+        "type": "actions",
+        "block_id": f"others-{batch.id}",
+        "elements": [
+            _button(f"{verb} the other {refusal.rest:,}", action, batch, "primary"),
+            _button("Drop it", ButtonAction.CANCEL_PLAN, batch, "danger"),
+        ],
+    }
+    text = (
+        f"{message}\n{verb} the rest: `{action.typed(batch.id)}`   "
+        f"drop it: `{ButtonAction.CANCEL_PLAN.typed(batch.id)}`"
+    )
+    return reply(message, [section(escape(message)), buttons], text, ephemeral=not approving)
 
 
 def dropped(batch: Batch, by: str | None = None) -> Reply:

@@ -1,4 +1,4 @@
-"""`/fw launch GEAR project=P [config=NAME] [sessions=TEXT] [size=S] [label=L] [dry-run]`."""
+"""`/fw launch GEAR project=P [config=C] [sessions=S] [size=S] [label=L] [rerun] [dry-run]`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from commands.reply import Reply
 SPEC = CommandSpec(
     name="launch",
     summary="Plan a batch of one gear over a project's sessions, then launch it",
-    usage="/fw launch GEAR project=P [config=C] [sessions=S] [size=S] [dry-run]",
+    usage="/fw launch GEAR project=P [config=C] [sessions=S] [rerun] [dry-run]",
     help=(
         "Shows the plan first: sessions matched, skipped because a run of the same gear, "
         "version and config exists, and estimated VM-hours. Then asks you to confirm "
         "(or a project admin to approve, for large or costly batches). Without `config=`, "
         "the saved config named after the gear is used, else the gear's defaults. "
-        "`label=L` names the analyses instead of the config's label template."
+        "`label=L` names the analyses instead of the config's label template. `rerun` "
+        "launches again where a run of the same work exists (fwbot never does on its own)."
     ),
     args=(ArgSpec("gear", "GEAR", "the gear's name, as `/fw gears` shows it", required=True),),
     options=(
@@ -32,7 +33,10 @@ SPEC = CommandSpec(
         OptionSpec("size", "S", "VM size", choices=tuple(SIZE_TAGS)),
         OptionSpec("label", "L", "the analysis label instead of the config's template"),
     ),
-    flags=(FlagSpec("dry-run", "show the plan and launch nothing"),),
+    flags=(
+        FlagSpec("dry-run", "show the plan and launch nothing"),
+        FlagSpec("rerun", "launch again where a run of the same gear, version and config exists"),
+    ),
     examples=(
         "/fw launch qsiprep-hpc project=gear_testing dry-run",
         "/fw launch qsiprep-hpc project=gear_testing config=qsiprep-64dir",
@@ -54,6 +58,7 @@ def run(inv: Invocation, ctx: CommandContext) -> Reply:
         size=inv.option("size"),
         label=inv.option("label"),
         dry_run="dry-run" in inv.flags,
+        rerun="rerun" in inv.flags,
     )
     launches = ctx.services.launches
     if request.dry_run:

@@ -29,6 +29,8 @@ def test_action_ids_keep_the_strings_on_messages_already_posted() -> None:
         "fw_cancel_jobs",
         "fw_retry",
         "fw_status",
+        "fw_confirm_others",
+        "fw_approve_others",
     }
 
 

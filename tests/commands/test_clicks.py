@@ -47,11 +47,11 @@ class RecordingLaunches:
             raise self.outcome
         return self.outcome
 
-    def confirm(self, actor: Actor, batch_id: str) -> Any:
-        return self._answer("confirm", actor, batch_id)
+    def confirm(self, actor: Actor, batch_id: str, *, others: bool = False) -> Any:
+        return self._answer("confirm", actor, batch_id, **({"others": True} if others else {}))
 
-    def approve(self, actor: Actor, batch_id: str) -> Any:
-        return self._answer("approve", actor, batch_id)
+    def approve(self, actor: Actor, batch_id: str, *, others: bool = False) -> Any:
+        return self._answer("approve", actor, batch_id, **({"others": True} if others else {}))
 
     def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> Any:
         return self._answer("cancel", actor, batch_id, confirmed=confirmed)

@@ -556,12 +556,17 @@ def test_confirm_authorizes_first_and_changes_the_batch_in_one_transaction(
     batch_reads = [q for q in seen if q.startswith("SELECT") and "FROM batches" in q]
     writes = [q for q in seen if q.startswith(("UPDATE batches", "INSERT", "DELETE"))]
     begins = [q for q in seen if q.startswith("BEGIN")]
-    # the batch to authorize; in the unit: the batch, someone else's batch launching the
-    # same jobs, the row the CAS changed
-    assert len(batch_reads) == 4
-    assert [w.split()[0:2] for w in writes if "audit" not in w] == [["UPDATE", "batches"]]
-    # the read to authorize, the unit of work, then its audit row on its own
-    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+    # the batch to authorize, someone else's batch launching the same jobs (to answer
+    # before the overlap check); in the unit: the batch, that twin again (a race), the
+    # row the CAS changed
+    assert len(batch_reads) == 5
+    assert [" ".join(w.split()[0:3]) for w in writes if "audit" not in w] == [
+        "UPDATE batches SET",  # the compare-and-set to launching
+        "INSERT INTO run_claims",  # its runs, claimed in the same unit
+    ]
+    # the read to authorize and its audit row, the read of a twin launch, the reads of its
+    # targets and of the runs others hold, then the unit of work
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN", "BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
 
 
 def test_a_running_launch_beats_its_lease_whatever_it_is_doing(

@@ -56,6 +56,7 @@ from bot.domain import (
     after_launch,
     batch_tag,
 )
+from bot.domain.claims import run_key
 from bot.errors import FlywheelBusy, FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import BatchApiUnsupported, FlywheelGateway, LaunchRejected
 from bot.observe import metrics
@@ -167,7 +168,7 @@ class Launcher:
             gear_kind = pool.submit(self._is_analysis_gear, batch)  # read during the tag check
             found = self._reconcile(batch)
         self._reporter.publish(batch_id, self._reporter.view(batch_id, found))
-        pending = self._batches.targets(batch_id, [TargetState.PLANNED])
+        pending = self._claimed(batch, self._batches.targets(batch_id, [TargetState.PLANNED]))
         if pending:
             try:
                 analysis = gear_kind.result()
@@ -188,6 +189,20 @@ class Launcher:
             self._stop_launch(self._batches.get_existing(batch_id))
             return
         self._finish(batch_id)
+
+    def _claimed(self, batch: Batch, pending: Sequence[Target]) -> list[Target]:
+        """The targets whose runs this batch holds, claiming those nobody holds (a batch
+        confirmed before run claims existed); a run another batch holds is left out,
+        whatever the confirm saw: the store, not this process, says who launches it."""
+        keys = {run_key(batch, t.key, t.inputs): t for t in pending}
+        taken = self._batches.claim_runs(batch.id, {k: t.key for k, t in keys.items()})
+        if taken:
+            log.warning("%s: %d runs are another batch's; not launching them", batch.id, len(taken))
+            self._batches.skip_targets(
+                batch.id,
+                {keys[k].id: f"not launched: batch `{h}` holds this run" for k, h in taken.items()},
+            )
+        return [t for k, t in keys.items() if k not in taken]
 
     # -- the two ways to launch ------------------------------------------------
     def _is_analysis_gear(self, batch: Batch) -> bool | None:

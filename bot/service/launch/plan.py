@@ -35,6 +35,7 @@ from bot.domain import (
     TargetSpec,
     batch_of_tags,
 )
+from bot.domain.claims import Rerun
 from bot.errors import NotFound, UsageError
 from bot.flywheel.filters import literal_regex
 from bot.flywheel.gateway import FlywheelGateway
@@ -87,6 +88,7 @@ class LaunchRequest:
     size: str | None = None
     label: str | None = None
     dry_run: bool = False
+    rerun: bool = False  # launch again where a run of the same work exists (`rerun`)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,12 @@ class LaunchPlan:
     target_type: str = "session"  # what each job runs on: session, acquisition, ...
     unmatched: tuple[Unmatched, ...] = ()  # targets left out for their inputs
     input_stats: tuple[InputStat, ...] = ()  # per input taken from the targets
+    rerun: Rerun = Rerun.NONE  # what it launches again where fwbot has the same run
+
+    @property
+    def rerun_word(self) -> str:
+        """What the plan and the audit say about reruns ("" for the default)."""
+        return {Rerun.ALL: "rerun", Rerun.COMPLETE: "rerun complete"}.get(self.rerun, "")
 
     @property
     def vm_hours(self) -> float:
@@ -200,7 +208,8 @@ class Planner:
 
     def plan(self, actor: Actor, request: LaunchRequest, *, use_case: UseCase) -> LaunchPlan:
         """Resolve, check, match and skip; the access check comes before any other Flywheel read."""
-        project = self._access.project_for(actor, use_case, request.project, target=request.gear)
+        asked = f"{request.gear} rerun" if request.rerun else request.gear  # for the audit
+        project = self._access.project_for(actor, use_case, request.project, target=asked)
         if not self._policy.gear_allowed(project.label, request.gear):
             allowed = ", ".join(self._policy.allowed_gears(project.label) or [])
             self._access.refuse(
@@ -239,15 +248,19 @@ class Planner:
                 matched, unmatched, stats = _match_inputs(matched, saved, gear, tree)
         left_out = {u.target.key for u in unmatched}
         ready = [t for t in matched if t.key not in left_out]
-        to_launch, skipped = _skip_existing(
-            ready,
-            runs.result(),
-            version=gear.summary.version,
-            config=config,
-            skip_complete=saved.skip == "complete",
-            level=level,
-            fixed_inputs=inputs,
-        )
+        skipped: list[Skipped] = []
+        if request.rerun:  # asked in so many words: nothing already run is left out
+            to_launch = ready
+        else:
+            to_launch, skipped = _skip_existing(
+                ready,
+                runs.result(),
+                version=gear.summary.version,
+                config=config,
+                skip_complete=saved.skip == "complete",
+                level=level,
+                fixed_inputs=inputs,
+            )
         label = request.label or saved.label_for(gear.summary.version, self._now())
         plan = LaunchPlan(
             gear=gear,
@@ -267,6 +280,7 @@ class Planner:
             target_type=level,
             unmatched=tuple(unmatched),
             input_stats=tuple(stats),
+            rerun=_rerun(request, saved),
         )
         return _with_approval(plan, self._policy)
 
@@ -606,6 +620,12 @@ def _skip_existing(
         run = next((r for r in blocking if r.state is JobState.COMPLETE), blocking[0])
         skipped.append(Skipped(target, run.state, batch_of_tags(run.tags)))
     return to_launch, skipped
+
+
+def _rerun(request: LaunchRequest, saved: SavedConfig) -> Rerun:
+    if request.rerun:
+        return Rerun.ALL
+    return Rerun.COMPLETE if saved.skip == "none" else Rerun.NONE
 
 
 def _typical_hours(gear_name: str) -> float:

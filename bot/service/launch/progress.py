@@ -8,7 +8,6 @@ the reporter's clock (``as_of``), so elapsed time and the rough ETA need no requ
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,16 +21,12 @@ from bot.domain import (
     Target,
     TargetState,
 )
+from bot.domain.claims import outputs_present
 
 NO_REASON = "no reason given by Flywheel"
 ETA_AFTER = 0.1  # share of the jobs that must have ended before an ETA is shown
 RATE_WINDOW = timedelta(minutes=5)
 RECENT_ENDS = 5  # ends in the recent window needed to use its rate
-
-
-def outputs_present(saved_files: list[str], patterns: tuple[str, ...]) -> bool:
-    """Every expected pattern matched by a saved file (the tutorial's `run_succeeded`)."""
-    return all(any(fnmatch.fnmatch(f, p) for f in saved_files) for p in patterns)
 
 
 @dataclass(frozen=True)
@@ -192,6 +187,7 @@ def build_view(
         seen = latest.get(key)
         if seen is None or _when(job) >= _when(seen):  # a retry supersedes its failed attempt
             latest[key] = job
+    targets = [t for t in targets if t.state is not TargetState.SKIPPED]  # others' runs
     by_session = {t.key: t for t in targets}  # by target: a session, an acquisition ...
     counts: dict[str, int] = {}
     if assume_queued:

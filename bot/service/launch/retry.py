@@ -36,6 +36,7 @@ from bot.domain import (
     TargetState,
     batch_tag,
 )
+from bot.domain.claims import outputs_present
 from bot.domain.runs import ProjectRun
 from bot.errors import Conflict
 from bot.flywheel.gateway import FlywheelGateway
@@ -49,7 +50,6 @@ from bot.service.launch.plan import (
     _with_approval,
     target_spec,
 )
-from bot.service.launch.progress import outputs_present
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 

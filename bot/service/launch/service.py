@@ -8,12 +8,14 @@ launches once; the launch itself runs in the worker pool.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import NoReturn
 
 from bot.domain import (
     QUEUED_JOB_STATES,
@@ -30,13 +32,15 @@ from bot.domain import (
     TargetState,
     batch_tag,
 )
+from bot.domain.claims import Rerun
 from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
-from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, target_spec
+from bot.service.launch.overlap import ClaimedMeanwhile, LaunchedSincePlan, Overlap, Overlaps
+from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, Skipped, target_spec
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.retry import Retrier, RetryTicket
@@ -46,6 +50,7 @@ from bot.store.batches import BatchRepo
 
 log = logging.getLogger(__name__)
 
+CLAIM_ROUNDS = 3  # a click checks the overlap again this often when other launches race it
 LEASE_MARGIN = 0.5  # seconds after a holder's lease would lapse before trying to take it
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
@@ -111,6 +116,7 @@ class LaunchService:
         self._in_flight: set[str] = set()
         self._retry_timers: dict[str, threading.Timer] = {}
         self._lock = threading.Lock()
+        self._overlaps = Overlaps(gateway, batches, self._keys)
         self._retrier = Retrier(
             gateway, batches, access, unit_of_work=unit_of_work, keys=self._keys
         )
@@ -118,11 +124,13 @@ class LaunchService:
     # -- planning ----------------------------------------------------------------
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
         """`dry-run`: the plan and nothing else (read access is enough)."""
-        return self._planner.plan(actor, request, use_case=UseCase.LAUNCH_PREVIEW)
+        plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_PREVIEW)
+        return self._without_launching(plan, _spec(actor, plan))
 
     def request(self, actor: Actor, request: LaunchRequest) -> LaunchTicket:
         """Plan, then record the batch before anything is launched."""
         plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_REQUEST)
+        plan = self._without_launching(plan, _spec(actor, plan))
         if plan.missing_inputs:
             raise UsageError(
                 f"`{plan.project.label}` lacks what the config needs: "
@@ -137,8 +145,7 @@ class LaunchService:
                 f"{plan.targets_word} has the inputs the config asks for "
                 f"(e.g. {first.target.subject_label} {first.target.label}: "
                 f"{first.reason}).".replace("  ", " "),
-                hint="`dry-run` shows how each input matched; change `inputs` in the saved "
-                "config.",
+                hint="`dry-run` shows how each input matched; change `inputs` in the saved config.",
             )
         if not plan.to_launch:
             batches = plan.skipped_batches()
@@ -149,25 +156,7 @@ class LaunchService:
                 f"config{where}.",
                 hint=(f"Follow it with `/fw status {batches[0]}`." if batches else None),
             )
-        spec = BatchSpec(
-            gear_name=plan.gear.summary.name,
-            gear_version=plan.gear.summary.version,
-            gear_id=plan.gear.summary.gear_id,
-            project_id=plan.project.project_id,
-            project_label=plan.project.label,
-            analysis_label=plan.label,
-            requester_email=actor.email,
-            requester_slack_id=actor.slack_user_id,
-            channel_id=actor.channel_id,
-            config=plan.config,
-            inputs={name: ref.model_dump() for name, ref in plan.inputs.items()},
-            config_name=plan.saved.name,
-            size=plan.size,
-            vm_tag=plan.vm_tag,
-            state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
-            skipped_count=len(plan.skipped) + len(plan.unmatched),
-            expect_outputs=tuple(plan.saved.expect_outputs),
-        )
+        spec = _spec(actor, plan)
         targets = [target_spec(s) for s in plan.to_launch]
         with self._unit_of_work():  # the plan read Flywheel; the store is written at once
             batch, created = self._batches.create_or_get(spec, targets)
@@ -180,6 +169,27 @@ class LaunchService:
                 batch, created = self._batches.create_or_get(spec, targets)
             same = self._same_launch(batch)
         return LaunchTicket(batch=batch, plan=plan, created=created, same_launch=tuple(same))
+
+    def _without_launching(self, plan: LaunchPlan, spec: BatchSpec) -> LaunchPlan:
+        """Leave out the targets another batch is launching right now (its jobs are not
+        in Flywheel yet, so the planner could not see them), unless the plan reruns."""
+        if plan.rerun is Rerun.ALL or not plan.to_launch:
+            return plan
+        specs = [target_spec(t) for t in plan.to_launch]
+        busy = self._overlaps.launching(spec, specs)
+        if not busy:
+            return plan
+        keys = [t.key for t in specs]
+        return replace(
+            plan,
+            to_launch=tuple(t for t, k in zip(plan.to_launch, keys, strict=True) if k not in busy),
+            skipped=plan.skipped
+            + tuple(
+                Skipped(t, "launching", busy[k])
+                for t, k in zip(plan.to_launch, keys, strict=True)
+                if k in busy
+            ),
+        )
 
     def retry(self, actor: Actor, batch_id: str) -> RetryTicket:
         """`/fw retry BATCH`: a new batch (``retry_of`` the original) of the sessions it
@@ -197,6 +207,11 @@ class LaunchService:
             return []
         return self._batches.same_launch(batch.launch_key, besides=batch.id)
 
+    def _refuse_if_twin_under_way(self, batch: Batch) -> None:
+        under_way = [b for b in self._same_launch(batch) if b.is_under_way]
+        if under_way:
+            raise _same_launch_running(batch, under_way[0])
+
     def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
         """The actor's most recent batch (in one of ``states``): `/fw confirm` with no id."""
         found = self._batches.find(requester_email=actor.email, states=states, limit=1)
@@ -209,21 +224,18 @@ class LaunchService:
         return found[0]
 
     # -- deciding ------------------------------------------------------------------
-    def confirm(self, actor: Actor, batch_id: str) -> Batch:
-        """The requester's Launch click. Repeats and double clicks return the same batch."""
+    def confirm(self, actor: Actor, batch_id: str, *, others: bool = False) -> Batch:
+        """The requester's Launch click. Repeats and double clicks return the same batch.
+        Runs other batches launched since the plan are left out only when the requester
+        said so (``others``: "launch the other M"); otherwise the click asks."""
         # Authorizing may read Flywheel (a cold roles cache): before the unit of work, which
         # holds the database's write lock from its first statement.
-        self._authorize(actor, UseCase.LAUNCH_CONFIRM, self._batches.get_existing(batch_id))
-        with self._unit_of_work():
-            batch, started = self._confirm(actor, batch_id)
-        if started:  # after the commit: the launcher must see the batch launching
-            self.launch_in_background(batch.id)
-        return batch
+        seen = self._batches.get_existing(batch_id)
+        self._authorize(actor, UseCase.LAUNCH_CONFIRM, seen)
+        return self._decide(actor, seen, self._check_confirm, others=others)
 
-    def _confirm(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
-        batch = self._batches.get_existing(batch_id)  # again, in the unit: what it changes
-        if batch.is_under_way:
-            return batch, False
+    def _check_confirm(self, actor: Actor, batch: Batch) -> BatchState:
+        """Who may click Launch on ``batch``, and the state it launches from."""
         if batch.requester_email.casefold() != actor.email.casefold():
             self._access.refuse(
                 actor,
@@ -239,24 +251,17 @@ class LaunchService:
                 hint="An admin of the project can click Approve, or type "
                 f"`/fw approve {batch.id}`.",
             )
-        return self._start(batch, BatchState.PLANNED)
+        return BatchState.PLANNED
 
-    def approve(self, actor: Actor, batch_id: str) -> Batch:
+    def approve(self, actor: Actor, batch_id: str, *, others: bool = False) -> Batch:
         """A project admin (not the requester) lets a large or costly batch launch."""
         # The requester passes this check, to be told below that someone else must approve.
         # Before the unit of work: authorizing may read Flywheel.
         seen = self._batches.get_existing(batch_id)
         self._authorize(actor, UseCase.LAUNCH_APPROVE, seen, launcher=seen.requester_email)
-        with self._unit_of_work():
-            batch, started = self._approve(actor, batch_id)
-        if started:
-            self.launch_in_background(batch.id)
-        return batch
+        return self._decide(actor, seen, self._check_approve, others=others, approver=True)
 
-    def _approve(self, actor: Actor, batch_id: str) -> tuple[Batch, bool]:
-        batch = self._batches.get_existing(batch_id)
-        if batch.is_under_way:
-            return batch, False
+    def _check_approve(self, actor: Actor, batch: Batch) -> BatchState:
         if batch.state is not BatchState.AWAITING_APPROVAL:
             raise Conflict(
                 f"Batch `{batch.id}` is {batch.state.value}; there is nothing to approve."
@@ -270,7 +275,59 @@ class LaunchService:
                 project_label=batch.project_label,
                 target=batch.id,
             )
-        return self._start(batch, BatchState.AWAITING_APPROVAL, approver=actor.email)
+        return BatchState.AWAITING_APPROVAL
+
+    def _decide(
+        self,
+        actor: Actor,
+        seen: Batch,
+        check: Callable[[Actor, Batch], BatchState],
+        *,
+        others: bool,
+        approver: bool = False,
+    ) -> Batch:
+        """Launch (or approve) a plan once: check who may, then which of its runs other
+        batches hold (read before the unit of work: it may ask Flywheel), then, in one
+        unit, move it to launching and claim its runs. A batch that claimed some of them
+        in between rolls the unit back and the check runs again."""
+        batch_id = seen.id
+        for round_ in range(CLAIM_ROUNDS):
+            if round_:
+                seen = self._batches.get_existing(batch_id)  # as the race left it
+            if seen.is_under_way:
+                return seen
+            check(actor, seen)
+            self._refuse_if_twin_under_way(seen)  # the same jobs: say so, keep the plan
+            overlap = self._overlaps.of(seen)
+            if overlap.standing and (not others or not overlap.rest):
+                self._launched_since_plan(seen, overlap)
+            try:
+                with self._unit_of_work():
+                    batch = self._batches.get_existing(batch_id)  # again, in the unit
+                    if batch.is_under_way:
+                        return batch
+                    expected = check(actor, batch)
+                    batch, started = self._start(
+                        batch, expected, overlap, approver=actor.email if approver else None
+                    )
+            except ClaimedMeanwhile:
+                continue
+            if started:  # after the commit: the launcher must see the batch launching
+                self.launch_in_background(batch.id)
+            return batch
+        raise Conflict(
+            f"Other launches kept claiming the sessions of batch `{batch_id}`.",
+            hint=f"Try `/fw confirm {batch_id}` again in a moment.",
+        )
+
+    def _launched_since_plan(self, batch: Batch, overlap: Overlap) -> NoReturn:
+        """Say which runs other batches launched since the plan; with nothing left to
+        launch, the plan is dropped (it would launch nothing)."""
+        if overlap.rest:
+            raise LaunchedSincePlan(batch, overlap)
+        with contextlib.suppress(IllegalTransition):  # dropped meanwhile: still nothing
+            batch = self._batches.transition(batch.id, BatchState.CANCELLED)
+        raise LaunchedSincePlan(batch, overlap, dropped=True)
 
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         """Drop a batch nobody launched yet (the Cancel / Reject button)."""
@@ -307,9 +364,7 @@ class LaunchService:
             batch = self._batches.get_existing(batch_id)  # the launch ended meanwhile
         return self._cancel_jobs(batch, confirmed=confirmed)
 
-    def _stop_launch(
-        self, actor: Actor, batch: Batch, *, confirmed: bool
-    ) -> CancelOutcome | None:
+    def _stop_launch(self, actor: Actor, batch: Batch, *, confirmed: bool) -> CancelOutcome | None:
         """A batch still launching: the preview says what stopping it does; confirmed, the
         request goes to the store, where the launcher (in whichever process holds the
         launch, or this one's run if none does) reads it, launches nothing more and cancels
@@ -406,14 +461,14 @@ class LaunchService:
 
     # -- running -------------------------------------------------------------------
     def _start(
-        self, batch: Batch, expected: BatchState, approver: str | None = None
+        self, batch: Batch, expected: BatchState, overlap: Overlap, approver: str | None = None
     ) -> tuple[Batch, bool]:
-        """Move the batch to launching; True when this call did (the caller launches it
-        once its unit of work has committed). Refused while someone else's batch that
-        makes the same jobs is under way: a session is never launched twice."""
-        under_way = [b for b in self._same_launch(batch) if b.is_under_way]
-        if under_way:
-            raise _same_launch_running(batch, under_way[0])
+        """Move the batch to launching and claim its runs; True when this call did (the
+        caller launches it once its unit of work has committed). Refused while someone
+        else's batch that makes the same jobs is under way: a session is never launched
+        twice. Runs the overlap found standing are left out (the requester agreed); a
+        claim held by a batch it had not seen raises ``ClaimedMeanwhile``."""
+        self._refuse_if_twin_under_way(batch)
         try:
             started = self._batches.transition(
                 batch.id, BatchState.LAUNCHING, approver_email=approver
@@ -428,6 +483,20 @@ class LaunchService:
             if current.is_under_way:
                 return current, False  # someone else's click won the race: one launch only
             raise
+        held = self._batches.claim_runs(batch.id, overlap.claims(), take_over=overlap.free)
+        if held:
+            if len(held) == len(overlap.targets) or any(
+                overlap.standing.get(key) != holder for key, holder in held.items()
+            ):
+                raise ClaimedMeanwhile(batch.id)
+            self._batches.skip_targets(
+                batch.id,
+                {
+                    overlap.targets[key].id: f"launched by batch `{holder}` since the plan"
+                    for key, holder in held.items()
+                },
+            )
+            started = self._batches.get_existing(batch.id)
         return started, True
 
     def launch_in_background(self, batch_id: str) -> None:
@@ -474,6 +543,30 @@ class LaunchService:
         for batch_id in unfinished:
             self.launch_in_background(batch_id)
         return unfinished
+
+
+def _spec(actor: Actor, plan: LaunchPlan) -> BatchSpec:
+    """The batch a plan records."""
+    return BatchSpec(
+        gear_name=plan.gear.summary.name,
+        gear_version=plan.gear.summary.version,
+        gear_id=plan.gear.summary.gear_id,
+        project_id=plan.project.project_id,
+        project_label=plan.project.label,
+        analysis_label=plan.label,
+        requester_email=actor.email,
+        requester_slack_id=actor.slack_user_id,
+        channel_id=actor.channel_id,
+        config=plan.config,
+        inputs={name: ref.model_dump() for name, ref in plan.inputs.items()},
+        config_name=plan.saved.name,
+        size=plan.size,
+        vm_tag=plan.vm_tag,
+        state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
+        skipped_count=len(plan.skipped) + len(plan.unmatched),
+        expect_outputs=tuple(plan.saved.expect_outputs),
+        rerun=plan.rerun,
+    )
 
 
 def _same_launch_running(batch: Batch, twin: Batch) -> Conflict:
