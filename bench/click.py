@@ -31,7 +31,7 @@ GOAL_MS = 50.0
 def measure(latency: float) -> tuple[float, list[float]]:
     """(the click's seconds, each concurrent audit write's milliseconds)."""
     from bot.flywheel.sdk_gateway import SdkGateway
-    from bot.service.launch.plan import LaunchRequest
+    from bot.service.launch.plan_model import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
     from localfw.demo_world import DEMO_PROJECT, build_demo_world

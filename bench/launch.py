@@ -164,7 +164,7 @@ def run_fwbot(latency: float, concurrency: int) -> tuple[Result, Phase]:
     status of the launched batch."""
     from bot.domain import batch_tag
     from bot.flywheel.sdk_gateway import SdkGateway
-    from bot.service.launch.plan import LaunchRequest
+    from bot.service.launch.plan_model import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
 
@@ -219,7 +219,7 @@ def run_dcm2niix_plan(latency: float) -> tuple[Phase, str]:
     exactly one DICOM archive; matching is done from the paged listings, never one
     request per acquisition."""
     from bot.flywheel.sdk_gateway import SdkGateway
-    from bot.service.launch.plan import LaunchRequest
+    from bot.service.launch.plan_model import LaunchRequest
     from bot.service.policy import Policy
     from bot.store.db import Store
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.domain import Batch, BatchState
 from bot.service.launch.overlap import LaunchedSincePlan
-from bot.service.launch.plan import LaunchPlan
+from bot.service.launch.plan_model import LaunchPlan
 from bot.service.launch.progress import BatchView
 from bot.service.launch.service import CancelOutcome, CancelStep
 from commands.buttons import ButtonAction, button_value

@@ -6,7 +6,7 @@ plan (drawn into the preview by ``commands/render/batch.py``)."""
 from __future__ import annotations
 
 from bot.domain import TargetRef
-from bot.service.launch.plan import InputStat, LaunchPlan
+from bot.service.launch.plan_model import InputStat, LaunchPlan
 
 EXAMPLES_SHOWN = 3
 SKIPS_SHOWN = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain import BatchState
 from bot.service.configs.model import SIZE_TAGS
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import ArgSpec, CommandSpec, FlagSpec, Invocation, OptionSpec

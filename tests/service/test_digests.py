@@ -18,7 +18,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from bot.domain import Actor
 from bot.scheduler import start_scheduler, trigger
 from bot.service import Services
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.subscriptions import DigestSlot
 from bot.store.db import Store
 from commands.render import subscriptions as render

@@ -29,7 +29,8 @@ from bot.errors import UsageError
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.configs import ConfigError, ConfigLibrary, SavedConfig, manifest_problems
-from bot.service.launch.plan import LaunchRequest, same_inputs
+from bot.service.launch.plan import same_inputs
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.policy import Policy
 from bot.store.db import Store
 from localfw.demo_world import DEMO_ANALYST, DEMO_PROJECT, DEMO_SECOND_PROJECT, DEMO_SUBJECTS

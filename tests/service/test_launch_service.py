@@ -25,7 +25,7 @@ from bot.domain import (
 from bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.launch.service import CancelStep
 from bot.service.policy import Policy, ProjectRules
 from bot.store.db import Store

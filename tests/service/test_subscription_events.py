@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain import Actor
 from bot.service import Services
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
 from tests.fixtures.localfw import EDITOR, VIEWER

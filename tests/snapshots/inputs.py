@@ -24,7 +24,7 @@ from bot.domain import (
 )
 from bot.errors import FlywheelRefused, NotFound, PermissionDenied
 from bot.service.configs.model import InputRef, SavedConfig, SessionSelection
-from bot.service.launch.plan import LaunchPlan, Skipped
+from bot.service.launch.plan_model import LaunchPlan, Skipped
 from bot.service.launch.progress import BatchView, FailedSession, StuckJob, StuckReport
 from bot.service.launch.service import CancelOutcome, CancelStep
 from commands.grammar import CommandUsageError

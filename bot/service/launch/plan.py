@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,6 @@ from bot.domain import (
     ProjectRef,
     SessionRef,
     TargetRef,
-    TargetSpec,
     batch_of_tags,
 )
 from bot.domain.claims import Rerun
@@ -60,134 +59,22 @@ from bot.service.launch.inputs import (
     target_sources,
     targets_of,
 )
+from bot.service.launch.plan_builder import PlanBuilder
+from bot.service.launch.plan_model import InputStat, LaunchPlan, LaunchRequest, Skipped, Unmatched
 from bot.service.policy import Policy
 from bot.service.use_cases import UseCase
 
-# Typical hours per session, by gear family: enough to show the order of magnitude of a
-# launch's cost before anyone clicks. Unknown gears count one hour.
-TYPICAL_HOURS = {
-    "qsiprep": 3.0,
-    "qsirecon": 1.5,
-    "fmriprep": 6.0,
-    "mriqc": 0.5,
-    "xcpengine": 1.0,
-    "dcm2niix": 0.1,
-    "curate-bids": 0.25,
-}
 ALL_SESSIONS = "all"
 
 
 @dataclass(frozen=True)
-class LaunchRequest:
-    """What `/fw launch` asked for; None means "from the saved config"."""
+class _Found:
+    """What a plan found on Flywheel before anything is left out."""
 
-    gear: str
-    project: str
-    config_name: str | None = None
-    sessions: str | None = None  # acquisition label contains this, or "all"
-    size: str | None = None
-    label: str | None = None
-    dry_run: bool = False
-    rerun: bool = False  # launch again where a run of the same work exists (`rerun`)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    session: SessionRef  # the target (a TargetRef for plans that match inputs)
-    state: str  # the state of the run that made launching again pointless
-    batch_id: str | None = None  # the fwbot batch that run belongs to, if any
-
-
-@dataclass(frozen=True)
-class Unmatched:
-    """A target left out because an input has no file there, or several and no ``pick``."""
-
-    target: TargetRef
-    input: str
-    status: str  # "none" (a required input) or "several"
-    reason: str  # for people: "no file for dwi (acquisition acq-64dir_dwi, type nifti)"
-
-    @property
-    def state(self) -> str:
-        return "no input" if self.status == "none" else "ambiguous input"
-
-
-@dataclass(frozen=True)
-class InputStat:
-    """How one input matched across the targets: exactly one file, none, several."""
-
-    name: str
-    source: str  # the config's source, described
-    required: bool
-    one: int = 0
-    none: int = 0
-    several: int = 0
-    picked: int = 0  # of ``one``: several matched and ``pick`` chose
-
-
-@dataclass(frozen=True)
-class LaunchPlan:
-    gear: GearDetail
-    project: ProjectRef
-    saved: SavedConfig
-    config: dict[str, Any]
-    inputs: dict[str, FileRef]
-    label: str
-    size: str | None
-    vm_tag: str | None
-    selection: str
-    matched: tuple[SessionRef, ...]
-    to_launch: tuple[SessionRef, ...]
-    skipped: tuple[Skipped, ...]
-    missing_inputs: tuple[str, ...]
-    hours_per_job: float
-    approval_reasons: tuple[str, ...] = field(default=())
-    target_type: str = "session"  # what each job runs on: session, acquisition, ...
-    unmatched: tuple[Unmatched, ...] = ()  # targets left out for their inputs
-    input_stats: tuple[InputStat, ...] = ()  # per input taken from the targets
-    rerun: Rerun = Rerun.NONE  # what it launches again where fwbot has the same run
-
-    @property
-    def rerun_word(self) -> str:
-        """What the plan and the audit say about reruns ("" for the default)."""
-        return {Rerun.ALL: "rerun", Rerun.COMPLETE: "rerun complete"}.get(self.rerun, "")
-
-    @property
-    def vm_hours(self) -> float:
-        return self.hours_per_job * len(self.to_launch)
-
-    @property
-    def targets_word(self) -> str:
-        """``sessions``, ``acquisitions``, ``subjects`` or ``project``."""
-        return "project" if self.target_type == "project" else f"{self.target_type}s"
-
-    def unmatched_by_state(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for u in self.unmatched:
-            counts[u.state] = counts.get(u.state, 0) + 1
-        return counts
-
-    @property
-    def needs_approval(self) -> bool:
-        return bool(self.approval_reasons)
-
-    def skipped_batches(self) -> list[str]:
-        """fwbot batches already covering skipped sessions, most sessions first."""
-        counts: dict[str, int] = {}
-        for s in self.skipped:
-            if s.batch_id:
-                counts[s.batch_id] = counts.get(s.batch_id, 0) + 1
-        return sorted(counts, key=lambda b: -counts[b])
-
-    def skipped_by_state(self) -> dict[str, int]:
-        """Targets left out, by why: the state of the run they already have, or ``no
-        input`` / ``ambiguous input``."""
-        counts: dict[str, int] = {}
-        for s in self.skipped:
-            counts[s.state] = counts.get(s.state, 0) + 1
-        for state, n in self.unmatched_by_state().items():
-            counts[state] = counts.get(state, 0) + n
-        return counts
+    matched: list[TargetRef]
+    unmatched: list[Unmatched]
+    stats: list[InputStat]
+    runs: list[JobRecord]
 
 
 class Planner:
@@ -204,10 +91,58 @@ class Planner:
         self._access = access
         self._configs = configs
         self._policy = policy
+        self._builder = PlanBuilder(policy)
         self._now = now
 
     def plan(self, actor: Actor, request: LaunchRequest, *, use_case: UseCase) -> LaunchPlan:
         """Resolve, check, match and skip; the access check comes before any other Flywheel read."""
+        project = self._project(actor, request, use_case)
+        saved = self._saved_config(request)
+        gear = self._gear(request.gear, saved.version)
+        check_against_manifest(saved, gear)
+        config = effective_config(saved, gear)
+        inputs, missing = _inputs(saved, project, gear)
+        selection = _selection(saved.sessions, request.sessions)
+        found = self._find(project, saved, selection, gear)
+        left_out = {u.target.key for u in found.unmatched}
+        ready = [t for t in found.matched if t.key not in left_out]
+        skipped: list[Skipped] = []
+        if request.rerun:  # asked in so many words: nothing already run is left out
+            to_launch = ready
+        else:
+            to_launch, skipped = _skip_existing(
+                ready,
+                found.runs,
+                version=gear.summary.version,
+                config=config,
+                skip_complete=saved.skip == "complete",
+                level=saved.target,
+                fixed_inputs=inputs,
+            )
+        size = request.size or saved.size
+        draft = LaunchPlan(
+            gear=gear,
+            project=project,
+            saved=saved,
+            config=config,
+            inputs=inputs,
+            label=request.label or saved.label_for(gear.summary.version, self._now()),
+            size=size,
+            vm_tag=SIZE_TAGS.get(size) if size else None,
+            selection=_describe_selection(selection, saved.target),
+            matched=tuple(found.matched),
+            to_launch=tuple(to_launch),
+            skipped=tuple(skipped),
+            missing_inputs=tuple(missing),
+            target_type=saved.target,
+            unmatched=tuple(found.unmatched),
+            input_stats=tuple(found.stats),
+            rerun=_rerun(request, saved),
+        )
+        return self._builder.plan(draft)
+
+    def _project(self, actor: Actor, request: LaunchRequest, use_case: UseCase) -> ProjectRef:
+        """The project, if the actor may plan there and the lab policy allows the gear."""
         asked = f"{request.gear} rerun" if request.rerun else request.gear  # for the audit
         project = self._access.project_for(actor, use_case, request.project, target=asked)
         if not self._policy.gear_allowed(project.label, request.gear):
@@ -221,68 +156,26 @@ class Planner:
                 project_label=project.label,
                 target=request.gear,
             )
-        saved = self._saved_config(request)
-        gear = self._gear(request.gear, saved.version)
-        check_against_manifest(saved, gear)
-        config = effective_config(saved, gear)
-        inputs, missing = _inputs(saved, project, gear)
-        size = request.size or saved.size
-        selection = _selection(saved.sessions, request.sessions)
+        return project
+
+    def _find(
+        self, project: ProjectRef, saved: SavedConfig, selection: SessionSelection, gear: GearDetail
+    ) -> _Found:
+        """The targets the selection matches (with their inputs) and the gear's runs on the
+        project, read side by side."""
         level = saved.target
-        unmatched: list[Unmatched] = []
-        stats: list[InputStat] = []
         with ContextThreadPool(1, thread_name_prefix="fwbot-plan") as pool:  # reads overlap
-            if level == "session":
-                runs = pool.submit(
-                    self._gateway.runs_of_gear, project.project_id, gear.summary.name
-                )
-            else:
-                runs = pool.submit(
-                    self._gateway.runs_of_gear, project.project_id, gear.summary.name, level
-                )
+            levels = () if level == "session" else (level,)
+            runs = pool.submit(
+                self._gateway.runs_of_gear, project.project_id, gear.summary.name, *levels
+            )
             if level == "session" and not _reads_the_tree(saved):
                 matched = [TargetRef.of_session(s) for s in self._match(project, selection)]
-            else:
-                tree = self._tree(project, saved, selection)
-                matched = self._targets(project, saved, selection, tree, gear)
-                matched, unmatched, stats = _match_inputs(matched, saved, gear, tree)
-        left_out = {u.target.key for u in unmatched}
-        ready = [t for t in matched if t.key not in left_out]
-        skipped: list[Skipped] = []
-        if request.rerun:  # asked in so many words: nothing already run is left out
-            to_launch = ready
-        else:
-            to_launch, skipped = _skip_existing(
-                ready,
-                runs.result(),
-                version=gear.summary.version,
-                config=config,
-                skip_complete=saved.skip == "complete",
-                level=level,
-                fixed_inputs=inputs,
-            )
-        label = request.label or saved.label_for(gear.summary.version, self._now())
-        plan = LaunchPlan(
-            gear=gear,
-            project=project,
-            saved=saved,
-            config=config,
-            inputs=inputs,
-            label=label,
-            size=size,
-            vm_tag=SIZE_TAGS.get(size) if size else None,
-            selection=_describe_selection(selection, level),
-            matched=tuple(matched),
-            to_launch=tuple(to_launch),
-            skipped=tuple(skipped),
-            missing_inputs=tuple(missing),
-            hours_per_job=_typical_hours(gear.summary.name),
-            target_type=level,
-            unmatched=tuple(unmatched),
-            input_stats=tuple(stats),
-            rerun=_rerun(request, saved),
-        )
-        return _with_approval(plan, self._policy)
+                return _Found(matched, [], [], runs.result())
+            tree = self._tree(project, saved, selection)
+            targets = self._targets(project, saved, selection, tree, gear)
+            matched, unmatched, stats = _match_inputs(targets, saved, gear, tree)
+            return _Found(matched, unmatched, stats, runs.result())
 
     # -- resolution --------------------------------------------------------
     def _saved_config(self, request: LaunchRequest) -> SavedConfig:
@@ -626,39 +519,3 @@ def _rerun(request: LaunchRequest, saved: SavedConfig) -> Rerun:
     if request.rerun:
         return Rerun.ALL
     return Rerun.COMPLETE if saved.skip == "none" else Rerun.NONE
-
-
-def _typical_hours(gear_name: str) -> float:
-    return next((h for family, h in TYPICAL_HOURS.items() if family in gear_name), 1.0)
-
-
-def _with_approval(plan: LaunchPlan, policy: Policy) -> LaunchPlan:
-    reasons = []
-    threshold = policy.approval_threshold(plan.project.label)
-    if len(plan.to_launch) > threshold:
-        reasons.append(f"{len(plan.to_launch):,} jobs is over the {threshold:,}-job limit")
-    if plan.size is not None and plan.size in policy.vm_sizes_needing_approval:
-        reasons.append(f"size `{plan.size}` needs approval")
-    if not reasons:
-        return plan
-    return replace(plan, approval_reasons=tuple(reasons))
-
-
-def target_spec(target: SessionRef) -> TargetSpec:
-    """A planned target as the store records it: its level, container and the files the
-    plan picked for it (with their versions), before anything is launched."""
-    if not isinstance(target, TargetRef):
-        return TargetSpec(
-            session_id=target.session_id,
-            session_label=target.label,
-            subject_label=target.subject_label,
-        )
-    return TargetSpec(
-        session_id=target.session_id,
-        session_label=target.label,
-        subject_label=target.subject_label,
-        target_type=target.target_type,
-        target_id=target.key,
-        target_label=target.target_label,
-        inputs={name: f.model_dump(exclude_none=True) for name, f in target.inputs.items()},
-    )

@@ -26,6 +26,7 @@ from bot.domain import (
     BatchSpec,
     BatchState,
     FileRef,
+    GearDetail,
     InputFile,
     JobRecord,
     JobState,
@@ -43,13 +44,8 @@ from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.configs.model import InputRef, SavedConfig
-from bot.service.launch.plan import (
-    LaunchPlan,
-    Skipped,
-    _typical_hours,
-    _with_approval,
-    target_spec,
-)
+from bot.service.launch.plan_builder import PlanBuilder, target_spec
+from bot.service.launch.plan_model import LaunchPlan, Skipped
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -97,6 +93,7 @@ class Retrier:
         self._access = access
         self._unit_of_work = unit_of_work
         self._keys: LauncherKeys = keys or ServiceKeyOnly()
+        self._builder = PlanBuilder(access.policy)
 
     def request(self, actor: Actor, original: Batch) -> RetryTicket:
         """Plan and record the retry of ``original`` (the caller checked the actor may)."""
@@ -105,32 +102,14 @@ class Retrier:
         open_plan = self._open_retry(actor, original, retries)
         if open_plan is not None:
             return open_plan
-        project = ProjectRef(project_id=original.project_id, label=original.project_label, group="")
-        policy = self._access.policy
-        if not policy.gear_allowed(project.label, original.gear_name):
-            self._access.refuse(
-                actor,
-                f"The lab policy no longer allows `{original.gear_name}` on `{project.label}`.",
-                use_case=UseCase.RETRY_REQUEST,
-                reason="gear not allowed by policy",
-                project_label=project.label,
-                target=original.id,
-            )
-        gear = self._gateway.get_gear(original.gear_name, original.gear_version)
-        if gear is None:
-            raise Conflict(
-                f"{original.gear_name} {original.gear_version}, which batch `{original.id}` "
-                "ran, is no longer on the site; a retry must run the same version.",
-                hint=f"Launch it anew: `/fw launch {original.gear_name} "
-                f"project={original.project_label}`.",
-            )
+        self._check_policy(actor, original)
+        gear = self._same_gear(original)
         candidates = self._candidates(original)
         wanted = [*candidates.failed, *candidates.missing_outputs]
         if not wanted:
             raise Conflict(_nothing_to_retry(original, candidates))
         skipped = self._since_run_again(original, wanted)
-        to_launch = [_session(t) for t in wanted if t.session_id not in skipped]
-        if not to_launch:
+        if len(skipped) == len({t.session_id for t in wanted}):
             raise Conflict(
                 f"Nothing to retry in `{original.id}`: its {len(wanted):,} failed sessions have "
                 "been run again since (pending, running or complete with outputs).",
@@ -139,40 +118,25 @@ class Retrier:
                 + f" gear={original.gear_name}` shows each session's latest run.",
             )
         launched_retries = sum(1 for r in retries if r.launched_at is not None)
-        plan = _with_approval(
-            LaunchPlan(
-                gear=gear,
-                project=project,
-                saved=_saved_config(original),
-                config=dict(original.config),
-                inputs={k: FileRef.model_validate(v) for k, v in original.inputs.items()},
-                label=_retry_label(original.analysis_label, launched_retries),
-                size=original.size,
-                vm_tag=original.vm_tag,
-                selection=f"the sessions batch `{original.id}` failed or left without outputs",
-                matched=tuple(_session(t) for t in wanted),
-                to_launch=tuple(to_launch),
-                skipped=tuple(
-                    Skipped(_session(t), run.state, run.fwbot_batch)
-                    for t in wanted
-                    if (run := skipped.get(t.session_id)) is not None
-                ),
-                missing_inputs=(),
-                hours_per_job=_typical_hours(original.gear_name),
-                target_type=wanted[0].target_type,
-            ),
-            policy,
+        draft = _draft(
+            original,
+            original,
+            gear,
+            label=_retry_label(original.analysis_label, launched_retries),
+            matched=[_session(t) for t in wanted],
+            to_launch=[_session(t) for t in wanted if t.session_id not in skipped],
+            skipped=[
+                Skipped(_session(t), run.state, run.fwbot_batch)
+                for t in wanted
+                if (run := skipped.get(t.session_id)) is not None
+            ],
         )
+        plan = self._builder.plan(draft)
         ended_retries = sum(1 for r in retries if r.is_final)
-        spec = _spec(actor, original, plan, key_extra=f"retry-of:{original.id}:{ended_retries + 1}")
-        targets = [target_spec(s) for s in plan.to_launch]
-        with self._unit_of_work():
-            batch, created = self._batches.create_or_get(spec, targets)
-            same = (
-                self._batches.same_launch(batch.launch_key, besides=batch.id)
-                if batch.launch_key
-                else []
-            )
+        key_extra = f"retry-of:{original.id}:{ended_retries + 1}"
+        batch, created, same = self._record(
+            PlanBuilder.spec(actor, plan, retry_of=original, key_extra=key_extra), plan
+        )
         return RetryTicket(
             batch=batch,
             plan=plan,
@@ -184,6 +148,42 @@ class Retrier:
             ),
             same_launch=tuple(same),
         )
+
+    def _check_policy(self, actor: Actor, original: Batch) -> None:
+        """The lab policy may have dropped the gear from the project since the original."""
+        if not self._access.policy.gear_allowed(original.project_label, original.gear_name):
+            self._access.refuse(
+                actor,
+                f"The lab policy no longer allows `{original.gear_name}` on "
+                f"`{original.project_label}`.",
+                use_case=UseCase.RETRY_REQUEST,
+                reason="gear not allowed by policy",
+                project_label=original.project_label,
+                target=original.id,
+            )
+
+    def _same_gear(self, original: Batch) -> GearDetail:
+        gear = self._gateway.get_gear(original.gear_name, original.gear_version)
+        if gear is None:
+            raise Conflict(
+                f"{original.gear_name} {original.gear_version}, which batch `{original.id}` "
+                "ran, is no longer on the site; a retry must run the same version.",
+                hint=f"Launch it anew: `/fw launch {original.gear_name} "
+                f"project={original.project_label}`.",
+            )
+        return gear
+
+    def _record(self, spec: BatchSpec, plan: LaunchPlan) -> tuple[Batch, bool, list[Batch]]:
+        """The retry batch (made once per key), and others launching the same jobs."""
+        targets = [target_spec(s) for s in plan.to_launch]
+        with self._unit_of_work():
+            batch, created = self._batches.create_or_get(spec, targets)
+            same = (
+                self._batches.same_launch(batch.launch_key, besides=batch.id)
+                if batch.launch_key
+                else []
+            )
+        return batch, created, same
 
     # -- internals ---------------------------------------------------------------------
     def _open_retry(
@@ -212,37 +212,16 @@ class Retrier:
 
     def _ticket_of(self, retry: Batch, original: Batch) -> RetryTicket:
         """The plan of a recorded retry, rebuilt from the store (no Flywheel request)."""
-        sessions = tuple(_session(t) for t in self._batches.targets(retry.id))
+        sessions = [_session(t) for t in self._batches.targets(retry.id)]
         gear = self._gateway.get_gear(retry.gear_name, retry.gear_version)
         if gear is None:
             raise Conflict(f"{retry.gear_name} {retry.gear_version} is no longer on the site.")
-        plan = _with_approval(
-            LaunchPlan(
-                gear=gear,
-                project=ProjectRef(
-                    project_id=retry.project_id, label=retry.project_label, group=""
-                ),
-                saved=_saved_config(retry),
-                config=dict(retry.config),
-                inputs={k: FileRef.model_validate(v) for k, v in retry.inputs.items()},
-                label=retry.analysis_label,
-                size=retry.size,
-                vm_tag=retry.vm_tag,
-                selection=f"the sessions batch `{original.id}` failed or left without outputs",
-                matched=sessions,
-                to_launch=sessions,
-                skipped=(),
-                missing_inputs=(),
-                hours_per_job=_typical_hours(retry.gear_name),
-                target_type=sessions[0].target_type
-                if sessions and isinstance(sessions[0], TargetRef)
-                else "session",
-            ),
-            self._access.policy,
+        draft = _draft(
+            retry, original, gear, label=retry.analysis_label, matched=sessions, to_launch=sessions
         )
         return RetryTicket(
             batch=retry,
-            plan=plan,
+            plan=self._builder.plan(draft),
             created=False,
             original=original,
             failed=None,
@@ -362,27 +341,33 @@ def _saved_config(batch: Batch) -> SavedConfig:
     ).with_source(f"as batch `{batch.retry_of or batch.id}` ran it")
 
 
-def _spec(actor: Actor, original: Batch, plan: LaunchPlan, *, key_extra: str) -> BatchSpec:
-    return BatchSpec(
-        gear_name=original.gear_name,
-        gear_version=original.gear_version,
-        gear_id=original.gear_id,
-        project_id=original.project_id,
-        project_label=original.project_label,
-        analysis_label=plan.label,
-        requester_email=actor.email,
-        requester_slack_id=actor.slack_user_id,
-        channel_id=actor.channel_id,
-        config=dict(original.config),
-        inputs=dict(original.inputs),
-        config_name=original.config_name,
-        size=original.size,
-        vm_tag=original.vm_tag,
-        state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
-        skipped_count=len(plan.skipped),
-        key_extra=key_extra,
-        expect_outputs=original.expect_outputs,
-        retry_of=original.id,
+def _draft(
+    ran: Batch,
+    original: Batch,
+    gear: GearDetail,
+    *,
+    label: str,
+    matched: list[SessionRef],
+    to_launch: list[SessionRef],
+    skipped: list[Skipped] | None = None,
+) -> LaunchPlan:
+    """The plan of a retry, as ``ran`` (the original, or the retry recorded) runs it."""
+    first = matched[0] if matched else None
+    return LaunchPlan(
+        gear=gear,
+        project=ProjectRef(project_id=ran.project_id, label=ran.project_label, group=""),
+        saved=_saved_config(ran),
+        config=dict(ran.config),
+        inputs={k: FileRef.model_validate(v) for k, v in ran.inputs.items()},
+        label=label,
+        size=ran.size,
+        vm_tag=ran.vm_tag,
+        selection=f"the sessions batch `{original.id}` failed or left without outputs",
+        matched=tuple(matched),
+        to_launch=tuple(to_launch),
+        skipped=tuple(skipped or ()),
+        missing_inputs=(),
+        target_type=first.target_type if isinstance(first, TargetRef) else "session",
     )
 
 

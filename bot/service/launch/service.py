@@ -40,7 +40,9 @@ from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
 from bot.service.launch.overlap import ClaimedMeanwhile, LaunchedSincePlan, Overlap, Overlaps
-from bot.service.launch.plan import LaunchPlan, LaunchRequest, Planner, Skipped, target_spec
+from bot.service.launch.plan import Planner
+from bot.service.launch.plan_builder import PlanBuilder, target_spec
+from bot.service.launch.plan_model import LaunchPlan, LaunchRequest, Skipped
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.retry import Retrier, RetryTicket
@@ -125,12 +127,12 @@ class LaunchService:
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
         """`dry-run`: the plan and nothing else (read access is enough)."""
         plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_PREVIEW)
-        return self._without_launching(plan, _spec(actor, plan))
+        return self._without_launching(plan, PlanBuilder.spec(actor, plan))
 
     def request(self, actor: Actor, request: LaunchRequest) -> LaunchTicket:
         """Plan, then record the batch before anything is launched."""
         plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_REQUEST)
-        plan = self._without_launching(plan, _spec(actor, plan))
+        plan = self._without_launching(plan, PlanBuilder.spec(actor, plan))
         if plan.missing_inputs:
             raise UsageError(
                 f"`{plan.project.label}` lacks what the config needs: "
@@ -156,7 +158,7 @@ class LaunchService:
                 f"config{where}.",
                 hint=(f"Follow it with `/fw status {batches[0]}`." if batches else None),
             )
-        spec = _spec(actor, plan)
+        spec = PlanBuilder.spec(actor, plan)
         targets = [target_spec(s) for s in plan.to_launch]
         with self._unit_of_work():  # the plan read Flywheel; the store is written at once
             batch, created = self._batches.create_or_get(spec, targets)
@@ -543,30 +545,6 @@ class LaunchService:
         for batch_id in unfinished:
             self.launch_in_background(batch_id)
         return unfinished
-
-
-def _spec(actor: Actor, plan: LaunchPlan) -> BatchSpec:
-    """The batch a plan records."""
-    return BatchSpec(
-        gear_name=plan.gear.summary.name,
-        gear_version=plan.gear.summary.version,
-        gear_id=plan.gear.summary.gear_id,
-        project_id=plan.project.project_id,
-        project_label=plan.project.label,
-        analysis_label=plan.label,
-        requester_email=actor.email,
-        requester_slack_id=actor.slack_user_id,
-        channel_id=actor.channel_id,
-        config=plan.config,
-        inputs={name: ref.model_dump() for name, ref in plan.inputs.items()},
-        config_name=plan.saved.name,
-        size=plan.size,
-        vm_tag=plan.vm_tag,
-        state=BatchState.AWAITING_APPROVAL if plan.needs_approval else BatchState.PLANNED,
-        skipped_count=len(plan.skipped) + len(plan.unmatched),
-        expect_outputs=tuple(plan.saved.expect_outputs),
-        rerun=plan.rerun,
-    )
 
 
 def _same_launch_running(batch: Batch, twin: Batch) -> Conflict:
