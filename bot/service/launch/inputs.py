@@ -125,61 +125,12 @@ def targets_of(
     For acquisitions, the selection's acquisition rules are about the acquisition's own
     label, and an acquisition is a target only if its label fits every ``acquisition:``
     pattern of the required inputs read from it (one job per matching acquisition)."""
-    patterns = list(required_patterns)
     if level == "session":
-        found = [
-            _session_target(s)
-            for s in tree.sessions.values()
-            if selection.selects_subject(s.subject_label)
-            and (
-                not selection.filters_acquisitions
-                or any(
-                    selection.matches_acquisition(a.label)
-                    for a in tree.acquisitions_of_session(s.container_id)
-                )
-            )
-        ]
+        found = _session_targets(tree, selection)
     elif level == "acquisition":
-        found = []
-        for acq in tree.acquisitions:
-            subject = tree.subject_label(acq)
-            if not selection.selects_subject(subject):
-                continue
-            if selection.filters_acquisitions and not selection.matches_acquisition(acq.label):
-                continue
-            if not all(glob_matches(p, acq.label) for p in patterns):
-                continue
-            session = tree.sessions.get(acq.parents.get("session", ""))
-            found.append(
-                TargetRef(
-                    session_id=acq.parents.get("session", ""),
-                    label=" ".join(x for x in (session.label if session else "", acq.label) if x),
-                    subject_label=subject,
-                    target_type="acquisition",
-                    target_id=acq.container_id,
-                    target_label=acq.label,
-                )
-            )
+        found = _acquisition_targets(tree, selection, list(required_patterns))
     elif level == "subject":
-        found = [
-            TargetRef(
-                session_id="",
-                label="",
-                subject_label=s.label,
-                target_type="subject",
-                target_id=s.container_id,
-                target_label=s.label,
-            )
-            for s in tree.subjects.values()
-            if selection.selects_subject(s.label)
-            and (
-                not selection.filters_acquisitions
-                or any(
-                    selection.matches_acquisition(a.label)
-                    for a in tree.acquisitions_of_subject(s.container_id)
-                )
-            )
-        ]
+        found = _subject_targets(tree, selection)
     else:
         p = tree.project
         found = [
@@ -193,6 +144,69 @@ def targets_of(
             )
         ]
     return sorted(found, key=lambda t: (t.subject_label, t.label, t.key))
+
+
+def _session_targets(tree: ProjectTree, selection: SessionSelection) -> list[TargetRef]:
+    return [
+        _session_target(s)
+        for s in tree.sessions.values()
+        if selection.selects_subject(s.subject_label)
+        and (
+            not selection.filters_acquisitions
+            or any(
+                selection.matches_acquisition(a.label)
+                for a in tree.acquisitions_of_session(s.container_id)
+            )
+        )
+    ]
+
+
+def _acquisition_targets(
+    tree: ProjectTree, selection: SessionSelection, patterns: list[str]
+) -> list[TargetRef]:
+    found = []
+    for acq in tree.acquisitions:
+        subject = tree.subject_label(acq)
+        if not selection.selects_subject(subject):
+            continue
+        if selection.filters_acquisitions and not selection.matches_acquisition(acq.label):
+            continue
+        if not all(glob_matches(p, acq.label) for p in patterns):
+            continue
+        session = tree.sessions.get(acq.parents.get("session", ""))
+        found.append(
+            TargetRef(
+                session_id=acq.parents.get("session", ""),
+                label=" ".join(x for x in (session.label if session else "", acq.label) if x),
+                subject_label=subject,
+                target_type="acquisition",
+                target_id=acq.container_id,
+                target_label=acq.label,
+            )
+        )
+    return found
+
+
+def _subject_targets(tree: ProjectTree, selection: SessionSelection) -> list[TargetRef]:
+    return [
+        TargetRef(
+            session_id="",
+            label="",
+            subject_label=s.label,
+            target_type="subject",
+            target_id=s.container_id,
+            target_label=s.label,
+        )
+        for s in tree.subjects.values()
+        if selection.selects_subject(s.label)
+        and (
+            not selection.filters_acquisitions
+            or any(
+                selection.matches_acquisition(a.label)
+                for a in tree.acquisitions_of_subject(s.container_id)
+            )
+        )
+    ]
 
 
 def _session_target(s: ContainerFiles) -> TargetRef:

@@ -8,6 +8,7 @@ the reporter's clock (``as_of``), so elapsed time and the rough ETA need no requ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -180,42 +181,15 @@ def build_view(
 ) -> BatchView:
     """Combine the store's targets with the latest job of each session in Flywheel
     (``assume_queued``: jobs not read, each launched target's job counts as pending)."""
-    latest: dict[str, JobRecord] = {}
     level = targets[0].target_type if targets else "session"  # one level per batch
-    for job in jobs:
-        key = job.target_of(level) or job.job_id
-        seen = latest.get(key)
-        if seen is None or _when(job) >= _when(seen):  # a retry supersedes its failed attempt
-            latest[key] = job
+    latest = latest_jobs(jobs, level)
     targets = [t for t in targets if t.state is not TargetState.SKIPPED]  # others' runs
-    by_session = {t.key: t for t in targets}  # by target: a session, an acquisition ...
-    counts: dict[str, int] = {}
+    outcomes = _Outcomes.of(batch, latest.values(), {t.key: t for t in targets}, level)
+    counts = outcomes.counts
     if assume_queued:
-        counts[JobState.PENDING] = sum(1 for t in targets if t.state is TargetState.LAUNCHED)
-    failed_jobs: list[FailedSession] = []
-    without_outputs: list[FailedSession] = []
-    active: list[ActiveJob] = []
-    for job in latest.values():
-        counts[job.state] = counts.get(job.state, 0) + 1
-        session, subject = _labels(job, by_session, level)
-        if job.state is JobState.COMPLETE:
-            if not outputs_present(job.saved_files, batch.expect_outputs):
-                missing = ", ".join(batch.expect_outputs)
-                without_outputs.append(
-                    FailedSession(session, subject, f"no file matching {missing}", job.job_id)
-                )
-        elif job.state is JobState.FAILED:
-            failed_jobs.append(FailedSession(session, subject, _reason(job), job.job_id))
-        elif job.state in ACTIVE_JOB_STATES:
-            active.append(
-                ActiveJob(
-                    session,
-                    subject,
-                    job.state,
-                    queued_at=_utc(job.created),
-                    running_since=_utc(job.transitions.get(JobState.RUNNING)),
-                )
-            )
+        counts[JobState.PENDING] = counts.get(JobState.PENDING, 0) + sum(
+            1 for t in targets if t.state is TargetState.LAUNCHED
+        )
     failures = tuple(
         FailedSession(t.session_label, t.subject_label, t.error or "launch failed")
         for t in targets
@@ -229,18 +203,68 @@ def build_view(
         launched=sum(1 for t in targets if t.state is TargetState.LAUNCHED),
         launch_failed=len(failures),
         jobs=counts,
-        complete_without_outputs=len(without_outputs),
+        complete_without_outputs=len(outcomes.without_outputs),
         failures=failures,
         launch_cancelled=sum(1 for t in targets if t.state is TargetState.CANCELLED),
-        failed_jobs=tuple(sorted(failed_jobs, key=_order)),
-        without_outputs=tuple(sorted(without_outputs, key=_order)),
-        active_jobs=tuple(active),
+        failed_jobs=tuple(sorted(outcomes.failed, key=_order)),
+        without_outputs=tuple(sorted(outcomes.without_outputs, key=_order)),
+        active_jobs=tuple(outcomes.active),
         started_at=min(queued) if queued else None,
         ended_at=max(ended) if ended else None,
         as_of=as_of,
         site_url=site_url,
         end_times=tuple(sorted(ended)),
     )
+
+
+def latest_jobs(jobs: Iterable[JobRecord], level: str) -> dict[str, JobRecord]:
+    """The latest job of each target (by its container at ``level``): a Flywheel retry
+    supersedes its failed attempt."""
+    latest: dict[str, JobRecord] = {}
+    for job in jobs:
+        key = job.target_of(level) or job.job_id
+        seen = latest.get(key)
+        if seen is None or _when(job) >= _when(seen):
+            latest[key] = job
+    return latest
+
+
+@dataclass
+class _Outcomes:
+    """The latest jobs of a batch sorted by how they ended (or that they have not)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: list[FailedSession] = field(default_factory=list)
+    without_outputs: list[FailedSession] = field(default_factory=list)
+    active: list[ActiveJob] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, batch: Batch, latest: Iterable[JobRecord], by_key: dict[str, Target], level: str
+    ) -> _Outcomes:
+        found = cls()
+        for job in latest:
+            found.counts[job.state] = found.counts.get(job.state, 0) + 1
+            session, subject = _labels(job, by_key, level)
+            if job.state is JobState.COMPLETE:
+                if not outputs_present(job.saved_files, batch.expect_outputs):
+                    missing = ", ".join(batch.expect_outputs)
+                    found.without_outputs.append(
+                        FailedSession(session, subject, f"no file matching {missing}", job.job_id)
+                    )
+            elif job.state is JobState.FAILED:
+                found.failed.append(FailedSession(session, subject, _reason(job), job.job_id))
+            elif job.state in ACTIVE_JOB_STATES:
+                found.active.append(
+                    ActiveJob(
+                        session,
+                        subject,
+                        job.state,
+                        queued_at=_utc(job.created),
+                        running_since=_utc(job.transitions.get(JobState.RUNNING)),
+                    )
+                )
+        return found
 
 
 def find_stuck(view: BatchView, threshold: timedelta) -> StuckReport | None:

@@ -46,6 +46,7 @@ from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.configs.model import InputRef, SavedConfig
 from bot.service.launch.plan_builder import PlanBuilder, target_spec
 from bot.service.launch.plan_model import LaunchPlan, Skipped
+from bot.service.launch.progress import latest_jobs
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -236,12 +237,7 @@ class Retrier:
         level = targets[0].target_type if targets else "session"  # one level per batch
         if any(t.state is TargetState.LAUNCHED for t in targets):
             with self._keys.as_launcher(original):  # its jobs: its launcher's to read
-                jobs = self._gateway.jobs_tagged(batch_tag(original.id))
-            for job in jobs:
-                key = job.target_of(level) or job.job_id
-                seen = latest.get(key)
-                if seen is None or _when(job) >= _when(seen):
-                    latest[key] = job
+                latest = latest_jobs(self._gateway.jobs_tagged(batch_tag(original.id)), level)
         failed: list[Target] = []
         missing: list[Target] = []
         active = cancelled = good = 0
@@ -383,7 +379,3 @@ def _session(target: Target) -> SessionRef:
         target_label=target.target_label,
         inputs={k: InputFile.model_validate(v) for k, v in target.inputs.items()},
     )
-
-
-def _when(job: JobRecord) -> float:
-    return job.created.timestamp() if job.created is not None else 0.0
