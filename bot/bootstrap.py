@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +33,14 @@ from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
+from bot.service.launch.launch_run import Sleep
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import Planner
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.service import LaunchService
 from bot.service.launch.stuck import StuckRule, StuckWatch
 from bot.service.launch.summary import SummaryPoster
+from bot.service.launch.timing import LaunchTiming
 from bot.service.launch.watcher import BatchWatcher
 from bot.service.linking import LinkingService
 from bot.service.notify import BatchEvents, BatchNotifier, SilentNotifier
@@ -188,6 +191,9 @@ def build_services(
     launch_mode: ModeSetting = "auto",
     launch_concurrency: int = 8,
     launch_deadline: float = 1800.0,
+    launch_timing: LaunchTiming | None = None,
+    launch_clock: Callable[[], float] = time.monotonic,
+    launch_sleep: Sleep | None = None,
     worker_threads: int = 4,
     subscription_notifier: SubscriptionNotifier | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -250,7 +256,9 @@ def build_services(
         mode=launch_mode,
         concurrency=launch_concurrency,
         owner=process_name(),
-        deadline=launch_deadline,
+        timing=launch_timing or LaunchTiming(deadline=launch_deadline),
+        clock=launch_clock,
+        sleep=launch_sleep,
         keys=accounts,
     )
     launches = LaunchService(

@@ -18,8 +18,8 @@ import pytest
 from bot.domain import BatchState, TargetState
 from bot.errors import Conflict, PermissionDenied
 from bot.service import Services
-from bot.service.launch import launcher
 from bot.service.launch.service import CancelStep
+from bot.service.launch.timing import LaunchTiming
 from bot.store.db import Store
 from localfw.knobs import Knobs
 from localfw.server import LocalFlywheel
@@ -47,11 +47,11 @@ def configs_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def make(
     localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
-) -> Iterator[Callable[[], Services]]:
+) -> Iterator[Callable[..., Services]]:
     made: list[Services] = []
 
-    def _make() -> Services:
-        services = make_services(localfw, sqlite_store, configs_dir)
+    def _make(timing: LaunchTiming | None = None) -> Services:
+        services = make_services(localfw, sqlite_store, configs_dir, timing=timing)
         made.append(services)
         return services
 
@@ -153,13 +153,11 @@ def test_cancel_during_the_launch_previews_then_stops_it(
 def test_the_replica_holding_the_launch_learns_the_cancel_from_the_store(
     localfw: LocalFlywheel,
     sqlite_store: Store,
-    make: Callable[[], Services],
-    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[..., Services],
 ) -> None:
     """The cancel is typed to another replica than the one launching: the launcher reads
-    it at its next heartbeat (every RENEW_EVERY seconds) and stops there."""
-    monkeypatch.setattr(launcher, "RENEW_EVERY", 0.05)
-    launching, other = make(), make()
+    it at its next heartbeat (every ``renew_every`` seconds) and stops there."""
+    launching, other = make(LaunchTiming(renew_every=0.05)), make()
     batch_id = launch_held_part_way(launching, localfw, sqlite_store)
 
     stopping = other.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)

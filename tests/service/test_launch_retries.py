@@ -18,7 +18,7 @@ from bot.bootstrap import build_services
 from bot.domain import BatchState, TargetState
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
-from bot.service.launch import launcher
+from bot.service.launch.timing import LaunchTiming
 from bot.service.policy import Policy
 from bot.store.db import Store
 from localfw.knobs import Knobs
@@ -34,12 +34,6 @@ from tests.service.test_launch_service import (
 
 CREATE = r"^POST /sessions/\{cid\}/analyses$"  # analysis creations, nothing else
 TAG_CHECK = r"^GET /users/self/jobs$"
-
-
-@pytest.fixture(autouse=True)
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(launcher, "FIRST_BACKOFF", 0.02)
-    monkeypatch.setattr(launcher, "MAX_BACKOFF", 0.2)
 
 
 @pytest.fixture
@@ -60,7 +54,8 @@ def make(
             sqlite_store,
             Policy(max_batch_without_approval=1000),
             configs_dir,
-            launch_deadline=deadline,
+            # a quick backoff: rounds follow each other fast, the deadline still rules
+            launch_timing=LaunchTiming(deadline=deadline, first_backoff=0.02, max_backoff=0.2),
         )
         made.append(services)
         return services
@@ -160,23 +155,59 @@ def test_flywheel_refusing_a_session_fails_it_with_flywheels_reason(
     assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHED
 
 
+class SimulatedTime:
+    """The launcher's clock and sleep: every pause moves the clock on at once, so a
+    30-minute deadline of backoffs passes in the time the requests take."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept = 0.0
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> bool:
+        with self._lock:
+            self.now += seconds
+            self.slept += seconds
+        return False  # never woken by a stop
+
+
 def test_past_the_deadline_the_sessions_still_failing_fail_with_the_deadline_reason(
-    localfw: LocalFlywheel, sqlite_store: Store, make: Callable[..., Services]
+    localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path
 ) -> None:
-    services = make(deadline=2.0)
+    """The deadline (30 min, the default) is kept on the launcher's own clock: backoffs
+    and Retry-After pauses wait on it, not on the wall clock."""
+    simulated = SimulatedTime()
+    services = build_services(
+        SdkGateway.connect(localfw.sdk_api_key),
+        sqlite_store,
+        Policy(max_batch_without_approval=1000),
+        configs_dir,
+        launch_clock=simulated.clock,
+        launch_sleep=simulated.sleep,
+    )
     localfw.knobs.set_errors(1.0, ["503"], route=CREATE)
-    started = time.monotonic()
+    try:
+        ticket = services.launches.request(EDITOR_ACTOR, QSI)
+        batch_id = ticket.batch.id
+        services.launches.confirm(EDITOR_ACTOR, batch_id)
+        services.workers.wait_idle(120)  # some thirty rounds of requests
+    finally:
+        services.workers.shutdown()
 
-    batch_id = launch(services)
-
-    assert time.monotonic() - started < 8  # the deadline, plus the round under way
     failed = sqlite_store.batches.targets(batch_id, [TargetState.FAILED])
     assert len(failed) == DWI_SESSIONS
     [reason] = {t.error for t in failed}
     site = ":".join(localfw.sdk_api_key.split(":")[:2])
-    assert reason == f"Flywheel kept failing for 2 s: Flywheel at {site} answered 503 injected 503."
+    assert reason == (
+        f"Flywheel kept failing for 30 min: Flywheel at {site} answered 503 injected 503."
+    )
+    assert simulated.slept >= 1800 - 60  # it waited out the deadline, in backoffs of < 60 s
     assert tagged(localfw, batch_id) == []
-    assert localfw.requests.count("POST", "/sessions/{cid}/analyses") > DWI_SESSIONS
+    assert localfw.requests.count("POST", "/sessions/{cid}/analyses") > 2 * DWI_SESSIONS
     assert sqlite_store.batches.get_existing(batch_id).state is BatchState.FAILED
 
 

@@ -27,6 +27,7 @@ from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.launch.plan_model import LaunchRequest
 from bot.service.launch.service import CancelStep
+from bot.service.launch.timing import LaunchTiming
 from bot.service.policy import Policy, ProjectRules
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
@@ -65,6 +66,7 @@ def make_services(
     *,
     mode: ModeSetting = "auto",
     policy: Policy | None = None,
+    timing: LaunchTiming | None = None,
 ) -> Services:
     gateway = SdkGateway.connect(localfw.sdk_api_key)
     return build_services(
@@ -73,6 +75,7 @@ def make_services(
         policy or Policy(max_batch_without_approval=1000),
         configs_dir,
         launch_mode=mode,
+        launch_timing=timing,
     )
 
 
@@ -577,11 +580,15 @@ def test_a_running_launch_beats_its_lease_whatever_it_is_doing(
 ) -> None:
     """The heartbeat renews the lease on its own clock: a launcher stuck in slow requests
     (here 0.6 s each) keeps its batch; only a dead one's lease lapses (25 s)."""
-    import bot.service.launch.launcher as launcher_module
     from bot.store.models import BatchRow
 
-    monkeypatch.setattr(launcher_module, "RENEW_EVERY", 0.05)
-    services = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
+    services = make_services(
+        localfw,
+        sqlite_store,
+        configs_dir,
+        mode="per-session",
+        timing=LaunchTiming(renew_every=0.05),  # a beat every 50 ms: many within the wait
+    )
     ticket = services.launches.request(EDITOR_ACTOR, QSI)
     localfw.knobs.latency = 0.6  # every request hangs: the launch makes no progress
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)

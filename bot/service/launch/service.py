@@ -38,7 +38,7 @@ from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
-from bot.service.launch.launcher import CANCEL_CONCURRENCY, Launcher
+from bot.service.launch.launcher import Launcher
 from bot.service.launch.overlap import ClaimedMeanwhile, LaunchedSincePlan, Overlap, Overlaps
 from bot.service.launch.plan import Planner
 from bot.service.launch.plan_builder import PlanBuilder, target_spec
@@ -53,7 +53,6 @@ from bot.store.batches import BatchRepo
 log = logging.getLogger(__name__)
 
 CLAIM_ROUNDS = 3  # a click checks the overlap again this often when other launches race it
-LEASE_MARGIN = 0.5  # seconds after a holder's lease would lapse before trying to take it
 MAX_RELAUNCHES = 20  # a request repeated after this many ended batches is refused
 
 
@@ -437,7 +436,9 @@ class LaunchService:
         return CancelOutcome(batch, CancelStep.DONE, len(pending))
 
     def _cancel_each(self, batch_id: str, job_ids: list[str]) -> None:
-        with ContextThreadPool(CANCEL_CONCURRENCY, thread_name_prefix="fwbot-cancel") as pool:
+        with ContextThreadPool(
+            self._launcher.timing.cancel_concurrency, thread_name_prefix="fwbot-cancel"
+        ) as pool:
             list(pool.map(self._gateway.cancel_job, job_ids))
         self._reporter.publish(batch_id)
 
@@ -515,7 +516,7 @@ class LaunchService:
                 with self._lock:
                     self._in_flight.discard(batch_id)
             if lease_left is not None:
-                self._try_again_after(batch_id, lease_left + LEASE_MARGIN)
+                self._try_again_after(batch_id, lease_left + self._launcher.timing.lease_margin)
 
         self._workers.submit(f"launch {batch_id}", run)
 
