@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.subscriptions import DIGEST, Subscription
 from bot.errors import FwbotError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.notify import ChannelGone
 from bot.service.subscriptions.events import session_labels
-from bot.service.subscriptions.ports import DIGEST, Digest, SubscriptionNotifier
+from bot.service.subscriptions.ports import Digest, SubscriptionNotifier
 from bot.service.subscriptions.posting import ChannelPosts
 from bot.service.subscriptions.runs import StuckAfter, day_counts, failed_run, failed_within
-from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 

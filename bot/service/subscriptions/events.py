@@ -18,11 +18,11 @@ from functools import partial
 
 from bot.domain import JobState
 from bot.domain.runs import ProjectRun
+from bot.domain.subscriptions import EventKind, Subscription
 from bot.errors import FwbotError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.launch.progress import BatchView
 from bot.service.subscriptions.ports import (
-    EventKind,
     EventNotice,
     FailedRun,
     SubscriptionNotifier,
@@ -36,7 +36,7 @@ from bot.service.subscriptions.runs import (
     is_stuck,
     outside_groups,
 )
-from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class OutsideRuns:
         """One pass over every followed project; returns how many events were posted."""
         watching: dict[str, list[Subscription]] = {}
         for sub in self._subscriptions.active():
-            if any(sub.wants(e) for e in ("done", "failed", "stuck")):
+            if sub.watches:
                 watching.setdefault(sub.project_label, []).append(sub)
         posted = 0
         for project_label, subs in watching.items():

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-EventKind = Literal["done", "failed", "stuck"]
-WATCHED_EVENTS: tuple[EventKind, ...] = ("done", "failed", "stuck")
-DIGEST = "digest"
+from bot.domain.subscriptions import EventKind
 
 
 @dataclass(frozen=True)

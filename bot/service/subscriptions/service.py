@@ -15,26 +15,26 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain import Actor, ProjectRef
+from bot.domain.subscriptions import (
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_EVENTS,
+    DEFAULT_TIMEZONE,
+    DIGEST,
+    EVENTS,
+    Subscription,
+)
 from bot.errors import Conflict, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.subscriptions.ports import (
-    DIGEST,
     Subscribed,
     SubscriptionList,
     SubscriptionView,
 )
 from bot.service.use_cases import UseCase
-from bot.store.subscriptions import (
-    DEFAULT_TIMEZONE,
-    EVENTS,
-    Subscription,
-    SubscriptionRepo,
-)
+from bot.store.subscriptions import SubscriptionRepo
 
 CONSOLE_CHANNEL = "console"  # where a subscription typed in the terminal posts
-DEFAULT_EVENTS = ("done", "failed")
-DEFAULT_DIGEST_TIME = "09:00"
 NOW = "now"  # at=now: the next whole minute, so a demo's digest fires within a minute
 
 EXAMPLE = "/fw subscribe project=gear_testing events=done,failed,digest at=08:30 tz=Europe/Paris"
@@ -173,7 +173,7 @@ class SubscriptionService:
 
 def _events(given: Sequence[str] | None, *, digest_asked: bool) -> list[str]:
     if not given:
-        wanted = list(DEFAULT_EVENTS)
+        wanted: list[str] = list(DEFAULT_EVENTS)
     else:
         wanted = [e.strip().casefold() for e in given if e.strip()]
         unknown = [e for e in wanted if e not in EVENTS]
