@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+from bot.domain.delivery import Channel
+
 EventKind = Literal["done", "failed", "stuck"]  # a batch ended well, ended with failures, is stuck
 WATCHED_EVENTS: tuple[EventKind, ...] = get_args(EventKind)
 DIGEST = "digest"  # not an event: the daily digest at the subscription's time
@@ -26,7 +28,8 @@ DEFAULT_DIGEST_TIME = "09:00"
 @dataclass(frozen=True)
 class Subscription:
     id: int
-    channel: str  # a Slack channel id, or the console's
+    channel: str  # the store's key for the channel (``bot.store.channels``); names claims
+    posts_to: Channel  # the channel that key names: where the subscription's posts go
     project_label: str
     gear: str | None  # None: every gear
     events: tuple[str, ...]

@@ -7,8 +7,8 @@
   times, then given up with a warning.
 - **A channel that refuses posts** (``not_in_channel``, ``channel_not_found``,
   ``is_archived``): ``ChannelGone``, so the caller stops posting there.
-Any other Slack error is logged and reported as not delivered ("" or False); callers
-retry on their next tick.
+Any other Slack error is logged and reported as not delivered (``NotDelivered`` or False);
+callers retry on their next tick.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.domain.delivery import NOT_DELIVERED, NotDelivered, Posted
 from bot.service.notify import ChannelGone
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,15 @@ class SlackPoster:
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
-    ) -> str:
-        """``chat.postMessage``; its ``ts``, or "" when not delivered."""
+    ) -> Posted | NotDelivered:
+        """``chat.postMessage``: ``Posted`` with the message's ``ts``."""
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks or None}
         if thread_ts:
             args["thread_ts"] = thread_ts
             args["reply_broadcast"] = broadcast
         response = self._call(channel, "chat.postMessage", self._client.chat_postMessage, args)
-        return str(response.get("ts") or "") if response is not None else ""
+        ts = str(response.get("ts") or "") if response is not None else ""
+        return Posted(ts) if ts else NOT_DELIVERED
 
     def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None

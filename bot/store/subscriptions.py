@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, select, update
 
 from bot.domain.subscriptions import DEFAULT_EVENTS, DEFAULT_TIMEZONE, EVENTS, Subscription
 from bot.store._sql import upsert
+from bot.store.channels import channel_at
 from bot.store.models import SubscriptionRow, utcnow
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         timezone=row.timezone or DEFAULT_TIMEZONE,
         paused_at=row.paused_at,
         paused_reason=row.paused_reason,
+        posts_to=channel_at(row.channel),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import BatchState, JobRecord, JobState, TargetState, batch_tag
+from bot.domain.delivery import NOT_DELIVERED, Channel, Delivery, Posted
 from bot.service.launch.progress import BatchView, StuckReport
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.stuck import StuckRule, StuckWatch
@@ -33,30 +34,32 @@ class Notifier:
     refuse: set[str] = field(default_factory=set)
     gone: bool = False
 
-    def _post(self, kind: str, batch_id: str) -> str:
+    def _post(self, kind: str, batch_id: str) -> Delivery:
         if self.gone:
             raise ChannelGone("C01LAB", "not_in_channel")
         if kind in self.refuse:
-            return ""
+            return NOT_DELIVERED
         self.posts.append((kind, batch_id))
-        return f"1700000000.{len(self.posts):06d}"
+        return Posted(f"1700000000.{len(self.posts):06d}")
 
-    def post(self, channel: str, view: BatchView) -> str:
+    def post(self, channel: Channel, view: BatchView) -> Delivery:
         return self._post("progress", view.batch.id)
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+    def update(self, channel: Channel, ts: str, view: BatchView) -> bool:
         return True
 
-    def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
+    def post_failures(self, channel: Channel, thread: str | None, view: BatchView) -> None:
         return None
 
-    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+    def post_summary(self, channel: Channel, thread: str | None, view: BatchView) -> Delivery:
         return self._post("summary", view.batch.id)
 
-    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
-        return bool(self._post("csv", view.batch.id))
+    def share_failures(self, channel: Channel, thread: str | None, view: BatchView) -> bool:
+        return isinstance(self._post("csv", view.batch.id), Posted)
 
-    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+    def post_stuck(
+        self, channel: Channel, thread: str | None, view: BatchView, report: StuckReport
+    ) -> Delivery:
         return self._post("stuck", view.batch.id)
 
     def kinds(self) -> list[str]:

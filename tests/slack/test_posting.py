@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
+from bot.domain.delivery import NOT_DELIVERED, Posted
 from bot.service.notify import ChannelGone
 from bot.slack.posting import SlackPoster
 from doubles.mock_slack import MockSlack
@@ -36,9 +37,9 @@ def test_a_rate_limited_post_is_sent_again_after_retry_after(
 ) -> None:
     mock_slack.rate_limit("chat.postMessage", calls=2, retry_after=7)
 
-    ts = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
+    posted = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
 
-    assert ts
+    assert isinstance(posted, Posted) and posted.ts
     assert slept.count(7.0) == 2  # (the fake sleep leaves the clock alone: pacing adds more)
     posts = mock_slack.calls("chat.postMessage")
     assert len(posts) == 3 and posts[-1].args["reply_broadcast"] in (True, "true", "1")
@@ -71,4 +72,4 @@ def test_other_errors_are_not_delivered_and_not_raised(
 ) -> None:
     mock_slack.api_errors["chat.postMessage"] = "invalid_blocks"
 
-    assert poster.post_message("C1", "x") == ""
+    assert poster.post_message("C1", "x") == NOT_DELIVERED

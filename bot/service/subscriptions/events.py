@@ -125,9 +125,9 @@ class SubscriptionEvents:
 
     def _tell(self, project: str, gear: str, batch: str, notice: EventNotice) -> None:
         for sub in self._subscriptions.matching(project, gear, notice.kind):
-            channel = sub.channel
-            post = partial(self._notifier.post_event, channel, notice)
-            self._posts.once(event_key(channel, batch, notice.kind), channel, post)
+            to = sub.posts_to
+            post = partial(self._notifier.post_event, to, notice)
+            self._posts.once(event_key(sub.channel, batch, notice.kind), to, post)
 
 
 class OutsideRuns:
@@ -186,8 +186,9 @@ class OutsideRuns:
                     if kind in ("failed", "stuck") and labels is None:
                         labels = self._labels(project_id)
                     notice = self._notice(label, group, kind, now, labels or {})
-                    post = partial(self._notifier.post_event, sub.channel, notice)
-                    if self._posts.finish(key, sub.channel, post):
+                    to = sub.posts_to
+                    post = partial(self._notifier.post_event, to, notice)
+                    if self._posts.finish(key, to, post):
                         posted += 1
         return posted
 
