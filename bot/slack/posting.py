@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.domain.delivery import NOT_DELIVERED, NotDelivered, Posted
+from bot.service.locks import KeyedLocks
 from bot.service.notify import ChannelGone
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ CHANNEL_GONE = frozenset(
 MIN_INTERVAL = 1.0  # seconds between posts to one channel
 MAX_RETRY_AFTER = 60.0  # seconds; a longer Retry-After is capped
 TRIES = 4  # a rate-limited call is made at most this many times
+PACED_CHANNELS = 256  # past this many, channels whose next slot has passed are forgotten
 
 
 class SlackPoster:
@@ -49,8 +51,8 @@ class SlackPoster:
         self._client = client
         self._min_interval = min_interval
         self._sleep = sleep
-        self._next_slot: dict[str, float] = {}
-        self._channel_locks: dict[str, threading.Lock] = {}
+        self._next_slot: dict[str, float] = {}  # monotonic time of each channel's next post
+        self._channel_locks: KeyedLocks[str] = KeyedLocks()
         self._guard = threading.Lock()
 
     def post_message(
@@ -107,7 +109,7 @@ class SlackPoster:
     def _call(
         self, channel: str, name: str, method: Callable[..., SlackResponse], args: dict[str, Any]
     ) -> SlackResponse | None:
-        with self._lock_for(channel):
+        with self._channel_locks.hold(channel):
             for attempt in range(1, TRIES + 1):
                 self._wait_for_slot(channel)
                 try:
@@ -128,14 +130,14 @@ class SlackPoster:
 
     def _wait_for_slot(self, channel: str) -> None:
         now = time.monotonic()
-        slot = self._next_slot.get(channel, now)
+        with self._guard:
+            slot = self._next_slot.get(channel, now)
+            self._next_slot[channel] = max(slot, now) + self._min_interval
+            if len(self._next_slot) > PACED_CHANNELS:
+                # a slot in the past paces nothing: the same as no slot at all
+                self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
         if slot > now:
             self._sleep(slot - now)
-        self._next_slot[channel] = max(slot, now) + self._min_interval
-
-    def _lock_for(self, channel: str) -> threading.Lock:
-        with self._guard:
-            return self._channel_locks.setdefault(channel, threading.Lock())
 
 
 def _code(err: SlackApiError) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -26,6 +27,7 @@ from bot.domain.delivery import Channel, Delivery, NotDelivered, Posted, channel
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.launch.progress import BatchView, StuckReport, build_view
+from bot.service.locks import KeyedLocks
 from bot.service.notify import BatchNotifier, ChannelGone
 from bot.store.batches import BatchRepo
 from bot.store.channels import channel_key
@@ -38,6 +40,9 @@ SUMMARY = "summary"
 SUMMARY_CSV = "summary-csv"
 STUCK = "stuck"
 GONE = "channel-gone"
+# What this process showed last, per batch, so an unchanged view is not sent again; the
+# oldest are forgotten past this many (batches ended here are forgotten at once).
+REMEMBERED = 1024
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -70,11 +75,10 @@ class BatchReporter:
         self.notifier = notifier
         self._clock = clock
         self._site_url = site_url
-        self._locks: dict[str, threading.RLock] = {}
-        self._guard = threading.Lock()
-        self._shown: dict[str, tuple[object, ...]] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks(reentrant=True)  # one batch's posts at a time
+        self._guard = threading.Lock()  # over the two below
+        self._shown: OrderedDict[str, tuple[object, ...]] = OrderedDict()
         self._unsent: set[str] = set()  # batches whose last update did not reach the channel
-        self._gone: set[tuple[str, str]] = set()  # (batch, channel) known to refuse posts
 
     def now(self) -> datetime:
         """The reporter's clock (Flywheel's time in tests on a simulated clock)."""
@@ -104,7 +108,7 @@ class BatchReporter:
     def publish(self, batch_id: str, view: BatchView | None = None) -> BatchView:
         """Post the batch's message the first time, then update it when what it shows changed."""
         view = view or self.view(batch_id)
-        with self._lock_for(batch_id):
+        with self._locks.hold(batch_id):
             channel = channel_of(view.batch.channel_id)
             known = self._known(batch_id, channel)
             if GONE in known:
@@ -118,7 +122,7 @@ class BatchReporter:
                     self._settle(
                         batch_id, view, sent=self._keep(batch_id, PROGRESS, channel, posted)
                     )
-                elif self._shown.get(batch_id) != view.signature():
+                elif self._last_shown(batch_id) != view.signature():
                     sent = progress.ts is None or self._deliver(  # nowhere: nothing to update
                         view, channel, self.notifier.update, channel, progress.ts, view
                     )
@@ -130,15 +134,31 @@ class BatchReporter:
     def retry_unsent(self) -> None:
         """Publish again the batches whose last post or update failed (the watcher's tick),
         so a final "complete" that Slack dropped is not lost."""
-        for batch_id in list(self._unsent):
+        with self._guard:
+            unsent = list(self._unsent)
+        for batch_id in unsent:
             self.publish(batch_id)
 
+    def forget(self, batch_id: str) -> None:
+        """The batch ended and its summary is settled: nothing it shows changes any more.
+        (An update still unsent is kept, and sent on a later tick.)"""
+        with self._guard:
+            self._shown.pop(batch_id, None)
+
+    def _last_shown(self, batch_id: str) -> tuple[object, ...] | None:
+        with self._guard:
+            return self._shown.get(batch_id)
+
     def _settle(self, batch_id: str, view: BatchView, *, sent: bool) -> None:
-        if sent:
-            self._shown[batch_id] = view.signature()
+        with self._guard:
+            if not sent:
+                self._unsent.add(batch_id)
+                return
             self._unsent.discard(batch_id)
-        else:
-            self._unsent.add(batch_id)
+            self._shown[batch_id] = view.signature()
+            self._shown.move_to_end(batch_id)
+            if len(self._shown) > REMEMBERED:
+                self._shown.popitem(last=False)
 
     def publish_failures(self, view: BatchView) -> None:
         """Launch failures go in the thread of the batch's message, once per launch pass."""
@@ -163,7 +183,7 @@ class BatchReporter:
         Each part is recorded in the store as soon as it is posted, so a retry (this
         process or another, after a crash) posts only what is missing."""
         batch_id = view.batch.id
-        with self._lock_for(batch_id):
+        with self._locks.hold(batch_id):
             channel = channel_of(view.batch.channel_id)
             try:
                 thread = self._thread_for(view, channel)
@@ -189,7 +209,7 @@ class BatchReporter:
     def post_stuck(self, view: BatchView, report: StuckReport) -> bool:
         """The stuck-jobs alert in the message's thread; True once settled (as above)."""
         batch_id = view.batch.id
-        with self._lock_for(batch_id):
+        with self._locks.hold(batch_id):
             channel = channel_of(view.batch.channel_id)
             try:
                 thread = self._thread_for(view, channel)
@@ -242,10 +262,7 @@ class BatchReporter:
         return True
 
     def _channel_gone(self, batch_id: str, channel: Channel, reason: str) -> None:
-        """Record it so no process tries again; log it once."""
-        if (batch_id, channel_key(channel)) in self._gone:
-            return
-        self._gone.add((batch_id, channel_key(channel)))
+        """Record it so no process tries again; log it once (the store says if it is new)."""
         first = self._messages.get(batch_id, GONE, channel_key(channel)) is None
         self._messages.save(batch_id, GONE, channel_key(channel), None)
         if first:
@@ -261,7 +278,3 @@ class BatchReporter:
         """This batch's recorded posts in ``channel``, by kind (one query)."""
         key = channel_key(channel)
         return {m.kind: m for m in self._messages.for_batch(batch_id) if m.channel == key}
-
-    def _lock_for(self, batch_id: str) -> threading.RLock:
-        with self._guard:
-            return self._locks.setdefault(batch_id, threading.RLock())

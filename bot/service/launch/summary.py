@@ -72,6 +72,7 @@ class SummaryPoster:
             if isinstance(view, BatchView):
                 self._tell_subscribers(view)
             self._batches.mark_summary_posted(batch.id)
+            self._reporter.forget(batch.id)  # ended and told: nothing more to show
             settled += 1
         return settled
 
