@@ -50,9 +50,7 @@ class ConsoleNotifier:
 
     def post(self, channel: Channel, view: BatchView) -> Delivery:
         self._write(render_batch.progress(view).console_text())
-        with self._lock:
-            self._count += 1
-            return Posted(f"console-{self._count}")
+        return self._posted()
 
     def update(self, channel: Channel, ts: str, view: BatchView) -> bool:
         self._write(f"[{view.batch.id}] {render_batch.progress_line(view)}")
@@ -63,7 +61,7 @@ class ConsoleNotifier:
 
     def post_summary(self, channel: Channel, thread: str | None, view: BatchView) -> Delivery:
         self._write(f"[{view.batch.id}] finished\n{render_summary.summary(view).console_text()}")
-        return Posted(f"{thread or 'console'}-summary")
+        return self._posted("summary")
 
     def share_failures(self, channel: Channel, thread: str | None, view: BatchView) -> bool:
         if not render_summary.needs_csv(view):
@@ -82,7 +80,15 @@ class ConsoleNotifier:
         self, channel: Channel, thread: str | None, view: BatchView, report: StuckReport
     ) -> Delivery:
         self._write(render_summary.stuck_alert(view, report).console_text())
-        return Posted(f"{thread or 'console'}-stuck")
+        return self._posted("stuck")
+
+    def _posted(self, kind: str = "") -> Posted:
+        """The terminal has no message ids: one made up per post (``console-3``,
+        ``console-4-summary``), so the reporter records the post as made, updates the
+        progress line in place of a message and never prints a summary twice."""
+        with self._lock:
+            self._count += 1
+            return Posted(f"console-{self._count}" + (f"-{kind}" if kind else ""))
 
     def _write(self, text: str) -> None:
         with self._lock:
