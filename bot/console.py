@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Actor
+from bot.domain.delivery import Channel, Delivery, Posted
 from bot.errors import FwbotError
 from bot.service import UseCases
 from bot.service.launch.progress import BatchView, StuckReport
@@ -47,24 +48,22 @@ class ConsoleNotifier:
         self._lock = threading.Lock()
         self._count = 0
 
-    def post(self, channel: str, view: BatchView) -> str:
+    def post(self, channel: Channel, view: BatchView) -> Delivery:
         self._write(render_batch.progress(view).console_text())
-        with self._lock:
-            self._count += 1
-            return f"console-{self._count}"
+        return self._posted()
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+    def update(self, channel: Channel, ts: str, view: BatchView) -> bool:
         self._write(f"[{view.batch.id}] {render_batch.progress_line(view)}")
         return True
 
-    def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
+    def post_failures(self, channel: Channel, thread: str | None, view: BatchView) -> None:
         self._write(render_batch.failures(view).console_text())
 
-    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+    def post_summary(self, channel: Channel, thread: str | None, view: BatchView) -> Delivery:
         self._write(f"[{view.batch.id}] finished\n{render_summary.summary(view).console_text()}")
-        return f"{thread_id or 'console'}-summary"
+        return self._posted("summary")
 
-    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
+    def share_failures(self, channel: Channel, thread: str | None, view: BatchView) -> bool:
         if not render_summary.needs_csv(view):
             return True
         name, content = render_summary.failures_csv(view)
@@ -77,9 +76,19 @@ class ConsoleNotifier:
         self._write(f"[{view.batch.id}] every failed session: {path}")
         return True
 
-    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+    def post_stuck(
+        self, channel: Channel, thread: str | None, view: BatchView, report: StuckReport
+    ) -> Delivery:
         self._write(render_summary.stuck_alert(view, report).console_text())
-        return f"{thread_id or 'console'}-stuck"
+        return self._posted("stuck")
+
+    def _posted(self, kind: str = "") -> Posted:
+        """The terminal has no message ids: one made up per post (``console-3``,
+        ``console-4-summary``), so the reporter records the post as made, updates the
+        progress line in place of a message and never prints a summary twice."""
+        with self._lock:
+            self._count += 1
+            return Posted(f"console-{self._count}" + (f"-{kind}" if kind else ""))
 
     def _write(self, text: str) -> None:
         with self._lock:

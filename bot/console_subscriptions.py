@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from bot.domain.delivery import Channel, Delivery, Posted
 from bot.service.subscriptions.ports import Digest, EventNotice
 from commands.render import subscriptions as render
 
@@ -21,17 +22,17 @@ class ConsoleSubscriptionNotifier:
         self._lock = threading.Lock()
         self._count = 0
 
-    def post_event(self, channel: str, notice: EventNotice) -> bool:
+    def post_event(self, channel: Channel, notice: EventNotice) -> bool:
         self._write(render.event(notice).console_text())
         return True
 
-    def post_digest(self, channel: str, digest: Digest) -> str:
+    def post_digest(self, channel: Channel, digest: Digest) -> Delivery:
         self._write(render.digest(digest).console_text())
         with self._lock:
             self._count += 1
-            return f"console-digest-{self._count}"
+            return Posted(f"console-digest-{self._count}")
 
-    def share_failures(self, channel: str, digest: Digest, thread_id: str) -> bool:
+    def share_failures(self, channel: Channel, digest: Digest, thread_ts: str) -> bool:
         self._files_dir.mkdir(parents=True, exist_ok=True)
         path = self._files_dir / render.failures_filename(digest)
         path.write_bytes(render.failures_csv(digest))

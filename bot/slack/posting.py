@@ -7,8 +7,8 @@
   times, then given up with a warning.
 - **A channel that refuses posts** (``not_in_channel``, ``channel_not_found``,
   ``is_archived``): ``ChannelGone``, so the caller stops posting there.
-Any other Slack error is logged and reported as not delivered ("" or False); callers
-retry on their next tick.
+Any other Slack error is logged and reported as not delivered (``NotDelivered`` or False);
+callers retry on their next tick.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.domain.delivery import NOT_DELIVERED, NotDelivered, Posted
+from bot.service.locks import KeyedLocks
 from bot.service.notify import ChannelGone
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ CHANNEL_GONE = frozenset(
 MIN_INTERVAL = 1.0  # seconds between posts to one channel
 MAX_RETRY_AFTER = 60.0  # seconds; a longer Retry-After is capped
 TRIES = 4  # a rate-limited call is made at most this many times
+PACED_CHANNELS = 256  # past this many, channels whose next slot has passed are forgotten
 
 
 class SlackPoster:
@@ -48,8 +51,8 @@ class SlackPoster:
         self._client = client
         self._min_interval = min_interval
         self._sleep = sleep
-        self._next_slot: dict[str, float] = {}
-        self._channel_locks: dict[str, threading.Lock] = {}
+        self._next_slot: dict[str, float] = {}  # monotonic time of each channel's next post
+        self._channel_locks: KeyedLocks[str] = KeyedLocks()
         self._guard = threading.Lock()
 
     def post_message(
@@ -60,14 +63,15 @@ class SlackPoster:
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
-    ) -> str:
-        """``chat.postMessage``; its ``ts``, or "" when not delivered."""
+    ) -> Posted | NotDelivered:
+        """``chat.postMessage``: ``Posted`` with the message's ``ts``."""
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks or None}
         if thread_ts:
             args["thread_ts"] = thread_ts
             args["reply_broadcast"] = broadcast
         response = self._call(channel, "chat.postMessage", self._client.chat_postMessage, args)
-        return str(response.get("ts") or "") if response is not None else ""
+        ts = str(response.get("ts") or "") if response is not None else ""
+        return Posted(ts) if ts else NOT_DELIVERED
 
     def update_message(
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]] | None = None
@@ -105,7 +109,7 @@ class SlackPoster:
     def _call(
         self, channel: str, name: str, method: Callable[..., SlackResponse], args: dict[str, Any]
     ) -> SlackResponse | None:
-        with self._lock_for(channel):
+        with self._channel_locks.hold(channel):
             for attempt in range(1, TRIES + 1):
                 self._wait_for_slot(channel)
                 try:
@@ -126,14 +130,14 @@ class SlackPoster:
 
     def _wait_for_slot(self, channel: str) -> None:
         now = time.monotonic()
-        slot = self._next_slot.get(channel, now)
+        with self._guard:
+            slot = self._next_slot.get(channel, now)
+            self._next_slot[channel] = max(slot, now) + self._min_interval
+            if len(self._next_slot) > PACED_CHANNELS:
+                # a slot in the past paces nothing: the same as no slot at all
+                self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
         if slot > now:
             self._sleep(slot - now)
-        self._next_slot[channel] = max(slot, now) + self._min_interval
-
-    def _lock_for(self, channel: str) -> threading.Lock:
-        with self._guard:
-            return self._channel_locks.setdefault(channel, threading.Lock())
 
 
 def _code(err: SlackApiError) -> str:

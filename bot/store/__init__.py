@@ -11,7 +11,7 @@ from bot.store.batches import BatchRepo, TargetUpdate
 from bot.store.db import Store, normalize_url
 from bot.store.identities import Identity, IdentityRepo
 from bot.store.messages import MessageRepo, SlackMessage
-from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.store.subscriptions import SubscriptionRepo
 
 __all__ = [
     "AuditRepo",
@@ -21,7 +21,6 @@ __all__ = [
     "MessageRepo",
     "SlackMessage",
     "Store",
-    "Subscription",
     "SubscriptionRepo",
     "TargetUpdate",
     "normalize_url",

@@ -1,5 +1,11 @@
 """Where each batch's Slack messages live (channel, ts, thread_ts), so the
-progress message is updated in place and its thread continues after a restart."""
+progress message is updated in place and its thread continues after a restart.
+
+A record may have no message of its own: a post that went nowhere (a batch asked for in
+the console, a process with nobody to tell), a shared file, a channel that refuses posts.
+It is still kept, so the post counts as settled; its ``ts`` is then None, stored as
+``NO_MESSAGE`` (the column predates the distinction and is NOT NULL).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +21,15 @@ from bot.store.models import SlackMessageRow, utcnow
 if TYPE_CHECKING:
     from bot.store.db import Store
 
+NO_MESSAGE = "-"  # the stored ts of a record with no Slack message
+
 
 @dataclass(frozen=True)
 class SlackMessage:
     batch_id: str
     kind: str  # e.g. progress, summary
     channel: str
-    ts: str
+    ts: str | None  # None: no Slack message (see above)
     thread_ts: str | None
     created_at: datetime
     updated_at: datetime
@@ -32,7 +40,7 @@ def _message(row: SlackMessageRow) -> SlackMessage:
         batch_id=row.batch_id,
         kind=row.kind,
         channel=row.channel,
-        ts=row.ts,
+        ts=None if row.ts == NO_MESSAGE else row.ts,
         thread_ts=row.thread_ts,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -46,15 +54,16 @@ class MessageRepo:
         self._store = store
 
     def save(
-        self, batch_id: str, kind: str, channel: str, ts: str, thread_ts: str | None = None
+        self, batch_id: str, kind: str, channel: str, ts: str | None, thread_ts: str | None = None
     ) -> SlackMessage:
-        """Remember (or re-point) the message for this batch, kind and channel."""
+        """Remember (or re-point) the message for this batch, kind and channel (``ts``
+        None: settled with no message of its own)."""
         now = utcnow()
         values = {
             "batch_id": batch_id,
             "kind": kind,
             "channel": channel,
-            "ts": ts,
+            "ts": NO_MESSAGE if ts is None else ts,
             "thread_ts": thread_ts,
             "created_at": now,
             "updated_at": now,

@@ -1,52 +1,26 @@
-"""Channel subscriptions to a project's batches (optionally one gear): which
-events to post, and when (time and time zone) the daily digest goes out.
-
-A subscription whose channel refused a post (the bot was removed from it) is *paused*:
-``matching`` and ``active`` leave it out until someone subscribes there again."""
+"""Channel subscriptions as the store keeps them (``subscriptions``): one row per channel,
+project and gear. ``matching`` and ``active`` leave paused subscriptions out."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, delete, select, update
 
+from bot.domain.subscriptions import DEFAULT_EVENTS, DEFAULT_TIMEZONE, EVENTS, Subscription
 from bot.store._sql import upsert
+from bot.store.channels import channel_at
 from bot.store.models import SubscriptionRow, utcnow
 
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-EVENTS = ("done", "failed", "stuck", "digest")
-DEFAULT_TIMEZONE = "UTC"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ALL_GEARS = ""  # stored instead of NULL so UNIQUE(channel, project, gear) holds for "all"
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    channel: str
-    project_label: str
-    gear: str | None  # None: every gear
-    events: tuple[str, ...]
-    digest_time: str | None
-    created_by: str
-    created_at: datetime
-    timezone: str = DEFAULT_TIMEZONE
-    paused_at: datetime | None = None
-    paused_reason: str | None = None
-
-    @property
-    def paused(self) -> bool:
-        return self.paused_at is not None
-
-    def wants(self, event: str) -> bool:
-        return event in self.events
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
@@ -62,6 +36,7 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         timezone=row.timezone or DEFAULT_TIMEZONE,
         paused_at=row.paused_at,
         paused_reason=row.paused_reason,
+        posts_to=channel_at(row.channel),
     )
 
 
@@ -90,7 +65,7 @@ class SubscriptionRepo:
         project_label: str,
         created_by: str,
         gear: str | None = None,
-        events: Iterable[str] = ("done", "failed"),
+        events: Iterable[str] = DEFAULT_EVENTS,
         digest_time: str | None = None,
         timezone: str = DEFAULT_TIMEZONE,
         now: datetime | None = None,

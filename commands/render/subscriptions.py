@@ -12,8 +12,8 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.subscriptions import DIGEST
 from bot.service.subscriptions.ports import (
-    DIGEST,
     Digest,
     EventNotice,
     FailedRun,

@@ -4,6 +4,7 @@ a daily digest."""
 
 from __future__ import annotations
 
+from bot.domain.subscriptions import DEFAULT_DIGEST_TIME, DEFAULT_EVENTS, DEFAULT_TIMEZONE, EVENTS
 from bot.service.use_cases import UseCase
 from commands.context import CommandContext
 from commands.grammar import CommandSpec, Invocation, OptionSpec
@@ -17,7 +18,8 @@ SPEC = CommandSpec(
     help=(
         "This channel gets a short post when a batch on the project ends (`done`: no "
         "failure; `failed`: some) or has jobs stuck far longer than usual (`stuck`), and "
-        "with `digest` a daily digest at `at=` (default 09:00) in `tz=` (default UTC): per "
+        f"with `digest` a daily digest at `at=` (default {DEFAULT_DIGEST_TIME}) in `tz=` "
+        f"(default {DEFAULT_TIMEZONE}): per "
         "gear, runs launched, complete, failed and still pending, with the failures as a "
         "CSV. Batches launched outside fwbot (scripts, the web UI, gear rules) count too. "
         "`at=now` sends the first digest within a minute. Subscribing again changes the "
@@ -29,10 +31,12 @@ SPEC = CommandSpec(
         OptionSpec(
             "events",
             "LIST",
-            "comma-separated: done, failed, stuck, digest (default: done,failed)",
+            f"comma-separated: {', '.join(EVENTS)} (default: {','.join(DEFAULT_EVENTS)})",
         ),
         OptionSpec("at", "HH:MM", "the digest's time of day, 24-hour clock, or `now`"),
-        OptionSpec("tz", "ZONE", "the digest's time zone, e.g. Europe/Paris (default UTC)"),
+        OptionSpec(
+            "tz", "ZONE", f"the digest's time zone, e.g. Europe/Paris (default {DEFAULT_TIMEZONE})"
+        ),
     ),
     examples=(
         "/fw subscribe project=gear_testing",

@@ -12,11 +12,13 @@ import flywheel
 
 from bot.bootstrap import build_services
 from bot.domain import Actor
+from bot.domain.delivery import Channel, Delivery, Posted
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
 from bot.service.notify import ChannelGone
 from bot.service.policy import Policy
 from bot.service.subscriptions.ports import Digest, EventNotice
+from bot.store.channels import channel_key
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
 from tests.fixtures.localfw import EDITOR
@@ -49,27 +51,28 @@ class Recorder:
     files: list[tuple[str, Digest, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def post_event(self, channel: str, notice: EventNotice) -> bool:
+    def post_event(self, channel: Channel, notice: EventNotice) -> bool:
         self._check(channel)
         with self.lock:
-            self.events.append((channel, notice))
+            self.events.append((channel_key(channel), notice))
         return True
 
-    def post_digest(self, channel: str, digest: Digest) -> str:
+    def post_digest(self, channel: Channel, digest: Digest) -> Delivery:
         self._check(channel)
         with self.lock:
-            self.digests.append((channel, digest))
-            return f"ts-{len(self.digests)}"
+            self.digests.append((channel_key(channel), digest))
+            return Posted(f"ts-{len(self.digests)}")
 
-    def share_failures(self, channel: str, digest: Digest, thread_id: str) -> bool:
+    def share_failures(self, channel: Channel, digest: Digest, thread_ts: str) -> bool:
         self._check(channel)
         with self.lock:
-            self.files.append((channel, digest, thread_id))
+            self.files.append((channel_key(channel), digest, thread_ts))
         return True
 
-    def _check(self, channel: str) -> None:
-        if channel in self.gone:
-            raise ChannelGone(channel, self.gone[channel])
+    def _check(self, channel: Channel) -> None:
+        key = channel_key(channel)
+        if key in self.gone:
+            raise ChannelGone(key, self.gone[key])
 
 
 def configs(tmp_path: Path) -> Path:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import BatchState, JobRecord, JobState, TargetState, batch_tag
+from bot.domain.delivery import NOT_DELIVERED, Channel, Delivery, Posted
+from bot.service.launch import reporting
 from bot.service.launch.progress import BatchView, StuckReport
 from bot.service.launch.reporting import BatchReporter
 from bot.service.launch.stuck import StuckRule, StuckWatch
@@ -33,30 +35,32 @@ class Notifier:
     refuse: set[str] = field(default_factory=set)
     gone: bool = False
 
-    def _post(self, kind: str, batch_id: str) -> str:
+    def _post(self, kind: str, batch_id: str) -> Delivery:
         if self.gone:
             raise ChannelGone("C01LAB", "not_in_channel")
         if kind in self.refuse:
-            return ""
+            return NOT_DELIVERED
         self.posts.append((kind, batch_id))
-        return f"1700000000.{len(self.posts):06d}"
+        return Posted(f"1700000000.{len(self.posts):06d}")
 
-    def post(self, channel: str, view: BatchView) -> str:
+    def post(self, channel: Channel, view: BatchView) -> Delivery:
         return self._post("progress", view.batch.id)
 
-    def update(self, channel: str, message_id: str, view: BatchView) -> bool:
+    def update(self, channel: Channel, ts: str, view: BatchView) -> bool:
         return True
 
-    def post_failures(self, channel: str, thread_id: str, view: BatchView) -> None:
+    def post_failures(self, channel: Channel, thread: str | None, view: BatchView) -> None:
         return None
 
-    def post_summary(self, channel: str, thread_id: str, view: BatchView) -> str:
+    def post_summary(self, channel: Channel, thread: str | None, view: BatchView) -> Delivery:
         return self._post("summary", view.batch.id)
 
-    def share_failures(self, channel: str, thread_id: str, view: BatchView) -> bool:
-        return bool(self._post("csv", view.batch.id))
+    def share_failures(self, channel: Channel, thread: str | None, view: BatchView) -> bool:
+        return isinstance(self._post("csv", view.batch.id), Posted)
 
-    def post_stuck(self, channel: str, thread_id: str, view: BatchView, report: StuckReport) -> str:
+    def post_stuck(
+        self, channel: Channel, thread: str | None, view: BatchView, report: StuckReport
+    ) -> Delivery:
         return self._post("stuck", view.batch.id)
 
     def kinds(self) -> list[str]:
@@ -150,6 +154,32 @@ def test_a_summary_is_posted_once_and_told_once_whoever_runs_the_pass(
     assert notifier.kinds() == ["progress", "summary", "csv"]
     assert events.ended == [batch_id]
     assert store.batches.get_existing(batch_id).summary_posted_at is not None
+
+
+def test_a_process_lets_go_of_a_batch_once_its_summary_is_settled(
+    store: Store, gateway: FakeFlywheelGateway
+) -> None:
+    """Nothing kept per batch for the process's life: its message's last view is forgotten
+    when it ends, and its lock exists only while a post about it is being made."""
+    launched_batch(store, gateway, [JobState.COMPLETE, JobState.FAILED])
+    a = bot(store, gateway, Notifier(), Events(), "a")
+
+    assert a.summaries.post_due() == 1
+
+    assert dict(a.reporter._shown) == {} and len(a.reporter._locks) == 0
+
+
+def test_what_a_process_remembers_of_batches_summarized_elsewhere_is_bounded(
+    store: Store, gateway: FakeFlywheelGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reporting, "REMEMBERED", 2)
+    batches = [store.batches.create_or_get(spec(key_extra=str(n)), targets(1))[0] for n in "abc"]
+    a = bot(store, gateway, Notifier(), Events(), "a")
+
+    for batch in batches:
+        a.reporter.publish(batch.id, BatchView(batch, targets=1, launched=0, launch_failed=0))
+
+    assert list(a.reporter._shown) == [b.id for b in batches[1:]]  # the oldest forgotten
 
 
 def test_a_bot_that_died_after_posting_is_taken_over_without_a_second_post(

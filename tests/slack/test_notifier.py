@@ -15,9 +15,11 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.domain import JobState
+from bot.domain.delivery import NOT_DELIVERED, NOWHERE, Console, Posted, SlackChannel, channel_of
 from bot.service.launch.progress import BatchView, FailedSession, StuckJob, StuckReport
 from bot.service.launch.reporting import BatchReporter
 from bot.slack.notifier import SlackNotifier
+from bot.store.channels import channel_at, channel_key
 from bot.store.db import Store
 from doubles.mock_slack import MockSlack
 from tests.fakes import FakeFlywheelGateway
@@ -25,6 +27,7 @@ from tests.fixtures.slack import BOT_TOKEN
 from tests.store.factories import spec, targets
 
 CHANNEL = "C01LAB"
+SLACK = SlackChannel(CHANNEL)
 T0 = datetime(2024, 5, 14, 10, 0, tzinfo=UTC)
 
 
@@ -67,9 +70,11 @@ def ended(view: BatchView, failed: int) -> BatchView:
 def test_post_returns_the_ts_and_update_rewrites_that_message(
     notifier: SlackNotifier, view: BatchView, mock_slack: MockSlack
 ) -> None:
-    ts = notifier.post(CHANNEL, view)
+    posted = notifier.post(SLACK, view)
+    assert isinstance(posted, Posted)
+    ts = posted.ts
     done = BatchView(batch=view.batch, targets=3, launched=3, launch_failed=0, jobs={"complete": 3})
-    notifier.update(CHANNEL, ts, done)
+    notifier.update(SLACK, ts, done)
 
     [post] = mock_slack.calls("chat.postMessage")
     assert ts and post.args["channel"] == CHANNEL and post.token == BOT_TOKEN
@@ -91,7 +96,7 @@ def test_failures_go_in_the_thread(
         failures=(FailedSession("ses-01", "sub-07", "session not found"),),
     )
 
-    notifier.post_failures(CHANNEL, "1700000000.000001", failed)
+    notifier.post_failures(SLACK, "1700000000.000001", failed)
 
     [reply] = mock_slack.calls("chat.postMessage")
     assert reply.args["thread_ts"] == "1700000000.000001"
@@ -102,12 +107,15 @@ def test_failures_go_in_the_thread(
 def test_a_batch_without_a_channel_posts_nothing(
     notifier: SlackNotifier, view: BatchView, mock_slack: MockSlack
 ) -> None:
-    message_id = notifier.post("console", view)
-    assert message_id  # "nothing to post" is settled, not a failure to retry
-    assert notifier.update("console", message_id, view) is True
-    notifier.post_failures("console", message_id, view)
-    assert notifier.post_summary("console", message_id, ended(view, 30))
-    assert notifier.share_failures("console", message_id, ended(view, 30))
+    console = channel_of(None)  # a batch asked for in the console
+    assert channel_at(channel_key(console)) == console == Console()  # and as the store keeps it
+    assert channel_at(channel_key(SLACK)) == SLACK == channel_of(CHANNEL)
+    assert notifier.post(console, view) == NOWHERE  # settled, not a failure to retry
+    assert notifier.update(console, "1700000000.000001", view) is True
+    notifier.post_failures(console, None, view)
+    assert notifier.post_summary(console, None, ended(view, 30)) == NOWHERE
+    assert notifier.share_failures(console, None, ended(view, 30))
+    assert notifier.post_stuck(console, None, view, StuckReport(timedelta(hours=1), ())) == NOWHERE
 
     assert mock_slack.calls() == []
     assert mock_slack.files() == []
@@ -122,10 +130,10 @@ def test_slack_errors_are_logged_with_the_batch_id_not_raised(
     mock_slack.api_errors = {"chat.postMessage": "internal_error", "chat.update": "fatal_error"}
     caplog.set_level(logging.WARNING, logger="bot.slack.notifier")
 
-    assert notifier.post(CHANNEL, view) == ""  # refused: the reporter posts again later
-    assert notifier.update(CHANNEL, "1700000000.000001", view) is False
-    notifier.post_failures(CHANNEL, "1700000000.000001", view)
-    assert notifier.post_summary(CHANNEL, "1700000000.000001", view) == ""
+    assert notifier.post(SLACK, view) == NOT_DELIVERED  # the reporter posts again later
+    assert notifier.update(SLACK, "1700000000.000001", view) is False
+    notifier.post_failures(SLACK, "1700000000.000001", view)
+    assert notifier.post_summary(SLACK, "1700000000.000001", view) == NOT_DELIVERED
 
     mine = [r for r in caplog.records if r.name == "bot.slack.notifier"]
     assert len(mine) == 4
@@ -135,10 +143,10 @@ def test_slack_errors_are_logged_with_the_batch_id_not_raised(
 def test_the_summary_is_a_thread_reply_broadcast_to_the_channel_mentioning_the_requester(
     notifier: SlackNotifier, view: BatchView, mock_slack: MockSlack
 ) -> None:
-    ts = notifier.post_summary(CHANNEL, "1700000000.000001", ended(view, 2))
+    posted = notifier.post_summary(SLACK, "1700000000.000001", ended(view, 2))
 
     [reply] = mock_slack.calls("chat.postMessage")
-    assert ts and reply.args["thread_ts"] == "1700000000.000001"
+    assert isinstance(posted, Posted) and reply.args["thread_ts"] == "1700000000.000001"
     assert reply.args["reply_broadcast"] is True
     text = reply.args["text"]
     assert text.startswith("qsiprep-hpc on gear_testing: 1 complete, 2 failed, 0 cancelled")
@@ -149,10 +157,10 @@ def test_the_summary_is_a_thread_reply_broadcast_to_the_channel_mentioning_the_r
 def test_a_short_failure_list_needs_no_csv_a_long_one_is_shared_whole_in_the_thread(
     notifier: SlackNotifier, view: BatchView, mock_slack: MockSlack
 ) -> None:
-    assert notifier.share_failures(CHANNEL, "1700000000.000001", ended(view, 20))
+    assert notifier.share_failures(SLACK, "1700000000.000001", ended(view, 20))
     assert mock_slack.files() == []
 
-    assert notifier.share_failures(CHANNEL, "1700000000.000001", ended(view, 21))
+    assert notifier.share_failures(SLACK, "1700000000.000001", ended(view, 21))
 
     [shared] = mock_slack.files(CHANNEL)
     assert shared.thread_ts == "1700000000.000001"

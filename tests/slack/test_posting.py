@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
+from bot.domain.delivery import NOT_DELIVERED, Posted
 from bot.service.notify import ChannelGone
+from bot.slack import posting
 from bot.slack.posting import SlackPoster
 from doubles.mock_slack import MockSlack
 
@@ -31,14 +33,29 @@ def test_posts_to_one_channel_are_a_second_apart_other_channels_do_not_wait(
     assert len(slept) == 1 and 0.9 < slept[0] <= 1.0  # only C1's second post waited
 
 
+def test_a_poster_keeps_no_lock_or_slot_for_channels_it_is_done_with(
+    poster: SlackPoster, slept: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(posting, "PACED_CHANNELS", 1)
+    poster.post_message("C1", "one")
+    poster.post_message("C2", "elsewhere")
+    poster.post_message("C1", "two")  # C1's slot is still ahead: kept, so this one waits
+
+    assert len(slept) == 1 and len(poster._channel_locks) == 0
+    idle = SlackPoster(poster._client, min_interval=0, sleep=slept.append)
+    for n in range(5):
+        idle.post_message(f"C{n}", "hello")
+    assert len(idle._next_slot) <= 2  # slots already passed pace nothing: forgotten
+
+
 def test_a_rate_limited_post_is_sent_again_after_retry_after(
     poster: SlackPoster, mock_slack: MockSlack, slept: list[float]
 ) -> None:
     mock_slack.rate_limit("chat.postMessage", calls=2, retry_after=7)
 
-    ts = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
+    posted = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
 
-    assert ts
+    assert isinstance(posted, Posted) and posted.ts
     assert slept.count(7.0) == 2  # (the fake sleep leaves the clock alone: pacing adds more)
     posts = mock_slack.calls("chat.postMessage")
     assert len(posts) == 3 and posts[-1].args["reply_broadcast"] in (True, "true", "1")
@@ -71,4 +88,4 @@ def test_other_errors_are_not_delivered_and_not_raised(
 ) -> None:
     mock_slack.api_errors["chat.postMessage"] = "invalid_blocks"
 
-    assert poster.post_message("C1", "x") == ""
+    assert poster.post_message("C1", "x") == NOT_DELIVERED

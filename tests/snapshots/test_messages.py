@@ -16,6 +16,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot import console
+from bot.domain.delivery import Posted, SlackChannel
 from bot.slack import errors as slack_errors
 from bot.slack.notifier import SlackNotifier
 from commands.render import batch as render_batch
@@ -123,9 +124,12 @@ def test_the_notifier_sends_exactly_the_snapshotted_batch_messages() -> None:
     """The progress and failure snapshots are what Slack receives, not just what renders."""
     client = RecordingClient()
     notifier = SlackNotifier(cast(WebClient, client), min_interval=0)
-    ts = notifier.post(inputs.CHANNEL, inputs.PROGRESS_LAUNCHING)
-    notifier.update(inputs.CHANNEL, ts, inputs.PROGRESS_COMPLETE)
-    notifier.post_failures(inputs.CHANNEL, ts, inputs.PROGRESS_LAUNCHED)
+    channel = SlackChannel(inputs.CHANNEL)
+    posted = notifier.post(channel, inputs.PROGRESS_LAUNCHING)
+    assert isinstance(posted, Posted)
+    ts = posted.ts
+    notifier.update(channel, ts, inputs.PROGRESS_COMPLETE)
+    notifier.post_failures(channel, ts, inputs.PROGRESS_LAUNCHED)
 
     def sent(reply: Reply) -> dict[str, Any]:
         return {"channel": inputs.CHANNEL, "text": reply.text, "blocks": reply.blocks}

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import TargetState
+from bot.domain.delivery import NOT_DELIVERED, NotDelivered
 from bot.errors import FwbotError
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
@@ -31,7 +32,6 @@ CLAIM_LIMIT = 20  # batches summarized per pass
 # A batch that ended longer ago than this is not announced (e.g. batches that ended
 # before summaries existed, on the first start of a bot that has them).
 TOO_OLD = timedelta(days=1)
-NOT_DELIVERED = object()
 
 
 class SummaryPoster:
@@ -66,16 +66,17 @@ class SummaryPoster:
                 log.exception("batch %s: summary failed; it is tried again", batch.id)
                 self._batches.release_summary_claim(batch.id, self._owner)
                 continue
-            if view is NOT_DELIVERED:
+            if isinstance(view, NotDelivered):
                 self._batches.release_summary_claim(batch.id, self._owner)
                 continue
             if isinstance(view, BatchView):
                 self._tell_subscribers(view)
             self._batches.mark_summary_posted(batch.id)
+            self._reporter.forget(batch.id)  # ended and told: nothing more to show
             settled += 1
         return settled
 
-    def _summarize(self, batch_id: str, fresh: BatchView | None) -> BatchView | object | None:
+    def _summarize(self, batch_id: str, fresh: BatchView | None) -> BatchView | NotDelivered | None:
         """The view that was announced; None: nothing to announce (settled all the same);
         ``NOT_DELIVERED``: try again."""
         batch = self._batches.get_existing(batch_id)

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.delivery import Channel, NotDelivered, Posted
+from bot.domain.subscriptions import DIGEST, Subscription
 from bot.errors import FwbotError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.notify import ChannelGone
 from bot.service.subscriptions.events import session_labels
-from bot.service.subscriptions.ports import DIGEST, Digest, SubscriptionNotifier
+from bot.service.subscriptions.ports import Digest, SubscriptionNotifier
 from bot.service.subscriptions.posting import ChannelPosts
 from bot.service.subscriptions.runs import StuckAfter, day_counts, failed_run, failed_within
-from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,8 @@ class DigestService:
             self._posts.done(key)  # said for the day: nothing; no replica tries again
             log.info("digest %s of %s: nothing to say today", sub.id, sub.project_label)
             return False
-        return self._posts.finish(key, sub.channel, lambda: self._post(sub.channel, digest))
+        to = sub.posts_to
+        return self._posts.finish(key, to, lambda: self._post(to, digest))
 
     def build(self, sub: Subscription, now: datetime) -> Digest:
         """The digest of the 24 hours before ``now`` (reads Flywheel, posts nothing)."""
@@ -125,13 +128,15 @@ class DigestService:
             failures=tuple(failed_run(r, labels) for r in failed),
         )
 
-    def _post(self, channel: str, digest: Digest) -> bool:
-        message_id = self._notifier.post_digest(channel, digest)
-        if not message_id:
+    def _post(self, channel: Channel, digest: Digest) -> bool:
+        """The digest, then its failures' CSV in its thread (a digest posted nowhere has
+        no thread: nothing more to share)."""
+        posted = self._notifier.post_digest(channel, digest)
+        if isinstance(posted, NotDelivered):
             return False
-        if digest.failures:
+        if digest.failures and isinstance(posted, Posted):
             try:
-                if not self._notifier.share_failures(channel, digest, message_id):
+                if not self._notifier.share_failures(channel, digest, posted.ts):
                     log.warning(
                         "digest %s: the failures CSV did not get through", digest.subscription_id
                     )

@@ -18,11 +18,11 @@ from functools import partial
 
 from bot.domain import JobState
 from bot.domain.runs import ProjectRun
+from bot.domain.subscriptions import EventKind, Subscription
 from bot.errors import FwbotError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.launch.progress import BatchView
 from bot.service.subscriptions.ports import (
-    EventKind,
     EventNotice,
     FailedRun,
     SubscriptionNotifier,
@@ -36,7 +36,7 @@ from bot.service.subscriptions.runs import (
     is_stuck,
     outside_groups,
 )
-from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.store.subscriptions import SubscriptionRepo
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,9 @@ class SubscriptionEvents:
 
     def _tell(self, project: str, gear: str, batch: str, notice: EventNotice) -> None:
         for sub in self._subscriptions.matching(project, gear, notice.kind):
-            channel = sub.channel
-            post = partial(self._notifier.post_event, channel, notice)
-            self._posts.once(event_key(channel, batch, notice.kind), channel, post)
+            to = sub.posts_to
+            post = partial(self._notifier.post_event, to, notice)
+            self._posts.once(event_key(sub.channel, batch, notice.kind), to, post)
 
 
 class OutsideRuns:
@@ -157,7 +157,7 @@ class OutsideRuns:
         """One pass over every followed project; returns how many events were posted."""
         watching: dict[str, list[Subscription]] = {}
         for sub in self._subscriptions.active():
-            if any(sub.wants(e) for e in ("done", "failed", "stuck")):
+            if sub.watches:
                 watching.setdefault(sub.project_label, []).append(sub)
         posted = 0
         for project_label, subs in watching.items():
@@ -186,8 +186,9 @@ class OutsideRuns:
                     if kind in ("failed", "stuck") and labels is None:
                         labels = self._labels(project_id)
                     notice = self._notice(label, group, kind, now, labels or {})
-                    post = partial(self._notifier.post_event, sub.channel, notice)
-                    if self._posts.finish(key, sub.channel, post):
+                    to = sub.posts_to
+                    post = partial(self._notifier.post_event, to, notice)
+                    if self._posts.finish(key, to, post):
                         posted += 1
         return posted
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-EventKind = Literal["done", "failed", "stuck"]
-WATCHED_EVENTS: tuple[EventKind, ...] = ("done", "failed", "stuck")
-DIGEST = "digest"
+from bot.domain.delivery import NOWHERE, Channel, Delivery
+from bot.domain.subscriptions import EventKind
 
 
 @dataclass(frozen=True)
@@ -124,27 +123,27 @@ class SubscriptionNotifier(Protocol):
     """Posts to subscribed channels. Each method raises ``ChannelGone`` when the channel
     refuses posts (the bot was removed); any other failure is reported as not delivered."""
 
-    def post_event(self, channel: str, notice: EventNotice) -> bool:
+    def post_event(self, channel: Channel, notice: EventNotice) -> bool:
         """The event's short message in the channel; False when not delivered."""
         ...
 
-    def post_digest(self, channel: str, digest: Digest) -> str:
-        """The digest as one message; its id (Slack's ``ts``), or "" when not delivered."""
+    def post_digest(self, channel: Channel, digest: Digest) -> Delivery:
+        """The digest as one message (``Posted`` with its id: the CSV goes in its thread)."""
         ...
 
-    def share_failures(self, channel: str, digest: Digest, thread_id: str) -> bool:
+    def share_failures(self, channel: Channel, digest: Digest, thread_ts: str) -> bool:
         """The digest's failures as a CSV file, in the digest message's thread."""
         ...
 
 
 class NoSubscriptionNotifier:
-    """Nobody to tell (tools, tests that post nothing): every post counts as made."""
+    """Nobody to tell (tools, tests that post nothing): every post is settled, nowhere."""
 
-    def post_event(self, channel: str, notice: EventNotice) -> bool:
+    def post_event(self, channel: Channel, notice: EventNotice) -> bool:
         return True
 
-    def post_digest(self, channel: str, digest: Digest) -> str:
-        return "-"
+    def post_digest(self, channel: Channel, digest: Digest) -> Delivery:
+        return NOWHERE
 
-    def share_failures(self, channel: str, digest: Digest, thread_id: str) -> bool:
+    def share_failures(self, channel: Channel, digest: Digest, thread_ts: str) -> bool:
         return True

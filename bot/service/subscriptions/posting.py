@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.domain.delivery import Channel
 from bot.service.notify import ChannelGone
+from bot.store.channels import channel_key
 from bot.store.post_claims import PostClaims
 from bot.store.subscriptions import SubscriptionRepo
 
@@ -34,30 +36,30 @@ class ChannelPosts:
     def give_back(self, key: str) -> None:
         self._claims.release(key, self.owner)
 
-    def once(self, key: str, channel: str, post: Callable[[], bool]) -> bool:
+    def once(self, key: str, channel: Channel, post: Callable[[], bool]) -> bool:
         """Claim ``key``, ``post()``, and mark it posted; False when another process has it
         (or had it), the post did not get through, or the channel is gone."""
         if not self.claim(key):
             return False
         return self.finish(key, channel, post)
 
-    def finish(self, key: str, channel: str, post: Callable[[], bool]) -> bool:
+    def finish(self, key: str, channel: Channel, post: Callable[[], bool]) -> bool:
         """Make a post whose key is already claimed; the claim is settled either way."""
         try:
             delivered = post()
         except ChannelGone as gone:
             self.give_back(key)
-            self.pause(gone.channel or channel, gone.reason)
+            self.pause(gone.channel or channel_key(channel), gone.reason)
             return False
         except Exception:
             self.give_back(key)
-            log.exception("posting %s to %s failed", key, channel)
+            log.exception("posting %s to %s failed", key, channel_key(channel))
             return False
         if delivered:
             self.done(key)
         else:
             self.give_back(key)
-            log.info("%s to %s not delivered; a later pass tries again", key, channel)
+            log.info("%s to %s not delivered; a later pass tries again", key, channel_key(channel))
         return delivered
 
     def pause(self, channel: str, reason: str) -> None:

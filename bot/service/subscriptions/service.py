@@ -15,26 +15,27 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain import Actor, ProjectRef
+from bot.domain.delivery import channel_of
+from bot.domain.subscriptions import (
+    DEFAULT_DIGEST_TIME,
+    DEFAULT_EVENTS,
+    DEFAULT_TIMEZONE,
+    DIGEST,
+    EVENTS,
+    Subscription,
+)
 from bot.errors import Conflict, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.subscriptions.ports import (
-    DIGEST,
     Subscribed,
     SubscriptionList,
     SubscriptionView,
 )
 from bot.service.use_cases import UseCase
-from bot.store.subscriptions import (
-    DEFAULT_TIMEZONE,
-    EVENTS,
-    Subscription,
-    SubscriptionRepo,
-)
+from bot.store.channels import channel_key
+from bot.store.subscriptions import SubscriptionRepo
 
-CONSOLE_CHANNEL = "console"  # where a subscription typed in the terminal posts
-DEFAULT_EVENTS = ("done", "failed")
-DEFAULT_DIGEST_TIME = "09:00"
 NOW = "now"  # at=now: the next whole minute, so a demo's digest fires within a minute
 
 EXAMPLE = "/fw subscribe project=gear_testing events=done,failed,digest at=08:30 tz=Europe/Paris"
@@ -55,8 +56,10 @@ def view_of(sub: Subscription) -> SubscriptionView:
     )
 
 
-def channel_of(actor: Actor) -> str:
-    return actor.channel_id or CONSOLE_CHANNEL
+def key_of(actor: Actor) -> str:
+    """The store's key of the channel the command was typed in (the console, outside Slack):
+    a channel's subscriptions are found by it."""
+    return channel_key(channel_of(actor.channel_id))
 
 
 class SubscriptionService:
@@ -103,7 +106,7 @@ class SubscriptionService:
             digest_time = DEFAULT_DIGEST_TIME
         project = self._readable_project(actor, UseCase.SUBSCRIBE, project_label, gear)
         gear_name = self._gear(gear) if gear else None
-        channel = channel_of(actor)
+        channel = key_of(actor)
         before = {(s.project_label, s.gear) for s in self._subscriptions.for_channel(channel)}
         sub = self._subscriptions.subscribe(
             channel=channel,
@@ -122,7 +125,7 @@ class SubscriptionService:
         """Stop this channel's subscription to the project (or to one gear of it); returns
         the project's label."""
         project = self._readable_project(actor, UseCase.UNSUBSCRIBE, project_label, gear)
-        channel = channel_of(actor)
+        channel = key_of(actor)
         if not self._subscriptions.unsubscribe(
             channel=channel, project_label=project.label, gear=gear
         ):
@@ -138,7 +141,7 @@ class SubscriptionService:
         """This channel's subscriptions; those on projects the asker has no role on are
         counted but not shown (a fwbot admin sees them all)."""
         self._access.authorize(actor, UseCase.SUBSCRIPTIONS_LIST)
-        channel = channel_of(actor)
+        channel = key_of(actor)
         subs = self._subscriptions.for_channel(channel)
         if actor.bot_admin:
             return SubscriptionList(channel, tuple(view_of(s) for s in subs))
@@ -173,7 +176,7 @@ class SubscriptionService:
 
 def _events(given: Sequence[str] | None, *, digest_asked: bool) -> list[str]:
     if not given:
-        wanted = list(DEFAULT_EVENTS)
+        wanted: list[str] = list(DEFAULT_EVENTS)
     else:
         wanted = [e.strip().casefold() for e in given if e.strip()]
         unknown = [e for e in wanted if e not in EVENTS]
