@@ -44,10 +44,12 @@ class SlackPoster:
         *,
         min_interval: float = MIN_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._min_interval = min_interval
         self._sleep = sleep
+        self._clock = clock
         self._next_slot: dict[str, float] = {}
         self._channel_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -125,7 +127,7 @@ class SlackPoster:
             return None
 
     def _wait_for_slot(self, channel: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         slot = self._next_slot.get(channel, now)
         if slot > now:
             self._sleep(slot - now)
