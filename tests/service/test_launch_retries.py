@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,25 +70,25 @@ def make(
         services.workers.shutdown()
 
 
-def outage(knobs: Knobs, seconds: float, routes: str) -> list[int]:
-    """From the first analysis creation on, every request matching ``routes`` (a regex on
-    "METHOD /route/{template}") answers 503 for ``seconds``; then Flywheel is back.
-    Returns the list of 503s served (its length)."""
+def outage(knobs: Knobs, refusals: int, routes: str) -> list[int]:
+    """From the first analysis creation on, the first ``refusals`` requests matching
+    ``routes`` (a regex on "METHOD /route/{template}") answer 503; then Flywheel is back.
+    Counted in requests, not seconds, so it spans the same rounds however slow the
+    machine. Returns the list of 503s served (its length)."""
     pick = knobs.pick_error
     matches = re.compile(routes)
-    started: list[float] = []
+    started: list[bool] = []
     served: list[int] = []
     lock = threading.Lock()
 
     def pick_error(method: str, path: str, route: str) -> str | None:
         with lock:
             if not started and f"{method} {route}" == "POST /sessions/{cid}/analyses":
-                started.append(time.monotonic())
-            down = bool(started) and time.monotonic() - started[0] < seconds
-        if down and matches.search(f"{method} {route}"):
-            served.append(503)
-            return "503"
-        return pick(method, path, route)
+                started.append(True)
+            down = bool(started and len(served) < refusals and matches.search(f"{method} {route}"))
+            if down:
+                served.append(503)
+        return "503" if down else pick(method, path, route)
 
     knobs.pick_error = pick_error  # type: ignore[method-assign]
     return served
@@ -105,7 +104,7 @@ def test_an_outage_is_waited_out_and_every_session_gets_one_analysis(
     """Issue 10: 503s on every creation and tag check for a while, then Flywheel is back.
     Nothing fails; each session ends with exactly one analysis."""
     services = make()
-    served = outage(localfw.knobs, 1.0, f"{CREATE}|{TAG_CHECK}")
+    served = outage(localfw.knobs, 2 * DWI_SESSIONS, f"{CREATE}|{TAG_CHECK}")  # two rounds
 
     batch_id = launch(services)
 
