@@ -50,6 +50,7 @@ from typing import Any
 from pydantic import SecretStr
 from slack_sdk import WebClient
 
+from bench.polling import PATIENCE
 from bench.table import render_table
 from bot.service import Services
 from bot.store.db import Store
@@ -73,7 +74,7 @@ BOT_TOKEN = "xoxb-fwbot-bench"
 CHANNEL = "C0BENCH"
 BUDGET_P99_MS = 300.0
 SLACK_LIMIT_MS = 3000.0
-ANSWER_TIMEOUT_S = 60.0
+ANSWER_TIMEOUT_S = PATIENCE  # a sample with no answer by then counts as "no answer"
 REPO = Path(__file__).resolve().parent.parent
 
 # Who posts: (Slack id, email, name). The analyst has read-write on gear_testing and

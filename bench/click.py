@@ -64,7 +64,7 @@ def measure(latency: float) -> tuple[float, list[float]]:
                         start = time.perf_counter()
                         store.audit.record(actor_email="bench@x", action="bench", outcome="allowed")
                         waits.append((time.perf_counter() - start) * 1000)
-                        time.sleep(0.01)
+                        time.sleep(0.01)  # the load: a write every 10 ms, not a wait
 
                 clicking.set()
                 writer = threading.Thread(target=write_meanwhile, daemon=True)

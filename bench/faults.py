@@ -46,6 +46,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.polling import PATIENCE, eventually
 from bench.remote import RemoteFlywheel, remote_flywheel
 from bench.table import render_table
 from bot.domain import BatchState, TargetState, batch_tag
@@ -68,7 +69,6 @@ FAULT_KINDS = ("500", "502", "503", "429", "drop", "drop-after")
 JOB_ROUTE = "/sessions/{cid}/analyses"  # localfw's route template for job creation
 JOB_CREATION = r"^POST /sessions/\{cid\}/analyses$"
 QUICK_SESSIONS = 150
-POLL = 0.05
 
 Say = Callable[[str], None]
 
@@ -116,7 +116,7 @@ class Outcome:
 
     @property
     def random_faults(self) -> int:
-        return sum(n for kind, n in self.injected.items() if not kind.startswith("outage"))
+        return sum(self.injected.values()) - outage_hits(self.injected)
 
 
 def run(scenario: Scenario, say: Say = print) -> Outcome:
@@ -176,17 +176,25 @@ def _run(scenario: Scenario, tmp: Path, mock: MockSlack, fw: RemoteFlywheel, say
             assert store is not None
             return store.batches.get_existing(batch_id).state is BatchState.LAUNCHING
 
-        out.jobs_at_outage = wait_for_jobs(fw, tag, scenario.outage_at * len(targets), launching)
+        patience = max(scenario.timeout, PATIENCE)
+        at_outage = scenario.outage_at * len(targets)
+        out.jobs_at_outage = wait_for_jobs(fw, tag, at_outage, launching, patience)
         if scenario.outage > 0:
             fw.set_outage(JOB_CREATION, ("503",))
             began = time.monotonic()
             down = f"job creation down {scenario.outage:g} s"
             say(f"{out.jobs_at_outage:,} sessions have a job: {down}")
-            time.sleep(scenario.outage)
+            time.sleep(scenario.outage)  # the scenario: an outage this long, not a wait
+            eventually(  # on a loaded machine the launch may not have met it yet
+                lambda: outage_hits(fw.injected() - injected_before) > 0 or not launching(),
+                "the launch to meet the outage",
+                timeout=patience,
+            )
             fw.clear_outage()
             out.outage_seconds = time.monotonic() - began
 
-        out.jobs_at_kill = wait_for_jobs(fw, tag, scenario.kill_at * len(targets), launching)
+        at_kill = scenario.kill_at * len(targets)
+        out.jobs_at_kill = wait_for_jobs(fw, tag, at_kill, launching, patience)
         if scenario.stop_with == "term":
             asked = time.monotonic()
             first.stop(timeout=scenario.grace)  # SIGTERM; SIGKILL only past the grace period
@@ -202,11 +210,11 @@ def _run(scenario: Scenario, tmp: Path, mock: MockSlack, fw: RemoteFlywheel, say
         # from here on every request is the new process's: the killed one's last requests
         # were in flight for one latency at most, and the new one took longer to start
         listening = time.monotonic()
-        deadline = restart + scenario.timeout
-        while launching() and time.monotonic() < deadline:
-            time.sleep(POLL)
-        if not launching():
+        try:
+            eventually(lambda: not launching(), "the launch to settle", timeout=patience)
             out.restart_to_complete = time.monotonic() - restart
+        except AssertionError:
+            pass  # printed as the batch's state ("launching"), not raised: a bench reports
         created = [t for t in fw.requests.times("POST", JOB_ROUTE) if t >= listening]
         out.restart_to_resume = min(created) - restart if created else None
         fw.clear_faults()
@@ -239,14 +247,21 @@ def _run(scenario: Scenario, tmp: Path, mock: MockSlack, fw: RemoteFlywheel, say
 
 
 def wait_for_jobs(
-    fw: RemoteFlywheel, tag: str, at_least: float, launching: Callable[[], bool]
+    fw: RemoteFlywheel, tag: str, at_least: float, launching: Callable[[], bool], patience: float
 ) -> int:
     """Until that many sessions have a job with the tag (or the launch is over); how many."""
-    while True:
+
+    def reached() -> tuple[int] | None:
         have = len(fw.jobs_per_session(tag))
-        if have >= at_least or not launching():
-            return have
-        time.sleep(POLL)
+        return (have,) if have >= at_least or not launching() else None
+
+    (have,) = eventually(reached, f"{at_least:.0f} sessions with a job", timeout=patience)
+    return have
+
+
+def outage_hits(injected: Counter[str]) -> int:
+    """Requests refused by the outage (``injected`` kinds "outage 503", ...)."""
+    return sum(n for kind, n in injected.items() if kind.startswith("outage"))
 
 
 def configs_for(folder: Path, dwi: dict[str, str], sessions: int | None) -> Path:

@@ -18,11 +18,16 @@ Printed: each answer's status, the process's threads and resident memory (from
 command is still acked and answered once the idle clients are gone, and every log line
 the attacks caused at INFO or above (there should be none). Figures are printed, never
 asserted; ``tests/e2e/test_hostile_clients.py`` asserts the behaviour.
+
+Nothing here sleeps to let the server catch up: it waits for events that prove it did (a
+connection opened after the idle ones taken, their threads ended, a later command's last
+log line), so a loaded machine changes how long it takes, never what is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import tempfile
 import time
@@ -31,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.polling import PATIENCE, eventually
 from doubles.fwbot_process import FwbotProcess, fwbot_env
 from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_ANALYST, build_demo_world
@@ -72,10 +78,10 @@ def usage(pid: int) -> Usage:
     return Usage(int(fields["Threads"]), int(fields["VmRSS"].split()[0]) / 1024)
 
 
-def _raw(port: int, request: bytes, body: bytes = b"", timeout: float = 10.0) -> tuple[int, int]:
+def _raw(port: int, request: bytes, body: bytes = b"") -> tuple[int, int]:
     """Send a request (and as much of ``body`` as the server reads); (status, bytes sent)."""
     sent = 0
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as conn:
         conn.sendall(request)
         try:
             view = memoryview(body)
@@ -101,10 +107,45 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SIGNED_LOOKING = {"X-Slack-Signature": "v0=" + "0" * 64}
 
 
-def _wait_for_line(bot: FwbotProcess, text: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in bot.log() and time.monotonic() < deadline:
-        time.sleep(0.02)
+SPARE_THREADS = 16  # threads a settled process may add beyond its start's (pools, probes)
+REQUEST_ID = re.compile(r"\[(req-[0-9a-f]+)\]")
+
+
+def _taken(port: int) -> None:
+    """Return once the server has taken every connection opened before this call.
+
+    One thread accepts, in order: a connection opened after the others, answered or closed
+    unread, proves the server took (or refused) each one before it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as probe:
+        try:
+            probe.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            probe.recv(1)
+        except TimeoutError:
+            raise AssertionError(f"the server took no connection in {PATIENCE:.0f} s") from None
+        except OSError:
+            pass  # closed unread: over the limit, taken all the same
+
+
+def _settled(bot: FwbotProcess, before: Usage) -> Usage:
+    """The process's usage once the idle clients' threads have ended (they end as their
+    clients leave)."""
+    most = before.threads + SPARE_THREADS
+
+    def settled() -> Usage | None:
+        now = usage(bot.pid)
+        return now if now.threads <= most else None
+
+    return eventually(settled, f"the idle clients' threads to end (at most {most} threads)")
+
+
+def _answered_line(bot: FwbotProcess, command: str, start: int) -> str:
+    """Wait for ``/fw <command> answered in`` (its last line, logged after the answer) in
+    the log past ``start``; returns that line."""
+    marker = f"/fw {command} answered in"
+    return eventually(
+        lambda: next((ln for ln in bot.log()[start:].splitlines() if marker in ln), ""),
+        f"the log line {marker!r}",
+    )
 
 
 def attack(bot: FwbotProcess, idle: int) -> Outcome:
@@ -123,26 +164,32 @@ def attack(bot: FwbotProcess, idle: int) -> Outcome:
     out.bad_timestamp_status, _ = _raw(bot.port, _post("/slack/events", stamp, len(body)) + body)
 
     with _idle_connections(bot.port, idle) as conns:
-        time.sleep(0.5)  # let the server take them all
+        _taken(bot.port)
         out.idle_opened = len(conns)
         out.idle_refused = sum(1 for c in conns if _closed(c))
         now = usage(bot.pid)
         out.worst = Usage(max(out.worst.threads, now.threads), max(out.worst.rss_mb, now.rss_mb))
-    time.sleep(0.5)  # the server notices the idle clients left
-    # The attacks' lines only: the genuine command below logs its own two INFO lines.
-    new_lines = bot.log()[log_start:].splitlines()
-    out.log_lines = [
-        line
-        for line in new_lines
-        if any(level in line for level in ("INFO", "WARNING", "ERROR", "Traceback"))
-    ]
+    out.after = _settled(bot, out.before)
+
+    genuine_start = len(bot.log())
     command = bot.post("gears", USER)
     out.genuine_acked = command.http.status == 200
     try:
-        out.genuine_answered = bool(bot.answer(command, timeout=30).get("text"))
+        out.genuine_answered = bool(bot.answer(command).get("text"))
     except AssertionError:
         out.genuine_answered = False
-    out.after = usage(bot.pid)
+    # Every line the attacks could cause is in by now (their threads ended, and a later
+    # command was answered and logged); the genuine command's own lines are left out.
+    genuine = ""
+    if out.genuine_answered:
+        found = REQUEST_ID.search(_answered_line(bot, "gears", genuine_start))
+        genuine = found.group(1) if found else ""
+    out.log_lines = [
+        line
+        for line in bot.log()[log_start:].splitlines()
+        if any(level in line for level in ("INFO", "WARNING", "ERROR", "Traceback"))
+        and not (genuine and f"[{genuine}]" in line)
+    ]
     return out
 
 
@@ -151,7 +198,7 @@ def _idle_connections(port: int, n: int) -> Iterator[list[socket.socket]]:
     conns: list[socket.socket] = []
     try:
         for _ in range(n):
-            conns.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            conns.append(socket.create_connection(("127.0.0.1", port), timeout=PATIENCE))
         yield conns
     finally:
         for conn in conns:
@@ -182,8 +229,9 @@ def running_bot(tmp: Path) -> Iterator[FwbotProcess]:
     bot = FwbotProcess(env, tmp / "bot", mock, flywheel=lf).start()
     try:
         bot.wait_ready()
+        start = len(bot.log())
         bot.ask("help", USER)  # warm: the first command's imports are not the attack's cost
-        _wait_for_line(bot, "/fw help answered in")  # its last line, logged after the answer
+        _answered_line(bot, "help", start)
         yield bot
     finally:
         bot.stop()

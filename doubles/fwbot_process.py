@@ -16,15 +16,16 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.fernet import Fernet
 
+from bench.polling import PATIENCE, eventually
 from commands.buttons import ButtonValue
 from doubles.mock_slack import MockSlack
 from doubles.signing import HttpResult, post_form, slash_command_form
@@ -36,6 +37,7 @@ HEALTH_LISTENING = re.compile(r"health and metrics on http://[^:]+:(\d+) ")  # S
 SIGNING_SECRET = "fwbot-process-signing-secret"
 BOT_TOKEN = "xoxb-fwbot-process"
 APP_TOKEN = "xapp-fwbot-process"
+T = TypeVar("T")
 
 
 def fwbot_env(
@@ -112,7 +114,7 @@ class FwbotProcess:
         self.port = 0
 
     # -- lifecycle -------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> FwbotProcess:
+    def start(self) -> FwbotProcess:
         """Spawn the process and wait until it listens (not until it is ready)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.flywheel is not None:
@@ -130,15 +132,28 @@ class FwbotProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def port() -> int | None:
             match = listening.search(self.log())
             if match:
-                self.port = int(match.group(1))
-                return self
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"fwbot serve never listened:\n{self.log()[-3000:]}")
-            time.sleep(0.02)
+                return int(match.group(1))
+            self._still_alive("fwbot serve never listened")
+            return None
+
+        self.port = self._waiting(port, "fwbot serve to listen")
+        return self
+
+    def _still_alive(self, why: str) -> None:
+        """Raise ``why`` with the log's tail if the process has ended."""
+        if not self.alive():
+            raise RuntimeError(f"{why}:\n{self.log()[-3000:]}")
+
+    def _waiting(self, probe: Callable[[], T | None], what: str, timeout: float | None = None) -> T:
+        """``bench.polling.eventually``, the log's tail in the failure."""
+        try:
+            return eventually(probe, what, timeout=timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.log()[-3000:]}") from None
 
     @property
     def pid(self) -> int:
@@ -178,20 +193,24 @@ class FwbotProcess:
     def get(self, path: str) -> tuple[int, str]:
         """``GET path``: (status, body); (0, reason) when nothing answers."""
         try:
-            with urllib.request.urlopen(self.base_url + path, timeout=5) as resp:
+            with urllib.request.urlopen(self.base_url + path, timeout=PATIENCE) as resp:
                 return int(resp.status), resp.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode()
         except OSError as err:
             return 0, str(err)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until ``GET /readyz`` answers 200; raises with the log on timeout or exit."""
-        deadline = time.monotonic() + timeout
-        while self.get("/readyz")[0] != 200:
-            if not self.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"fwbot never became ready:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Until ``GET /readyz`` answers 200 (``timeout`` only ever lengthens the wait past
+        ``PATIENCE``); raises with the log if the process ends first."""
+
+        def ready() -> bool:
+            if self.get("/readyz")[0] == 200:
+                return True
+            self._still_alive("fwbot never became ready")
+            return False
+
+        self._waiting(ready, "fwbot to be ready (/readyz 200)", timeout)
 
     def post(self, text: str, user_id: str, channel_id: str = "C0LAB") -> Command:
         """``/fw text`` from ``user_id``, signed as Slack signs it."""
@@ -204,17 +223,19 @@ class FwbotProcess:
         )
         return Command(post_form(self.base_url + "/slack/events", form, SIGNING_SECRET), token)
 
-    def answer(self, command: Command, timeout: float = 60.0) -> dict[str, Any]:
-        """The first answer posted to the command's response_url."""
-        posts = self.mock.wait_for(lambda: self.mock.responses(command.token), timeout)
+    def answer(self, command: Command) -> dict[str, Any]:
+        """The first answer posted to the command's response_url (waits for it)."""
+        posts = self._waiting(
+            lambda: self.mock.responses(command.token), f"the answer to {command.token}"
+        )
         return posts[0].body
 
-    def ask(self, text: str, user_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    def ask(self, text: str, user_id: str) -> dict[str, Any]:
         """Post a command, check its ack and return its first answer."""
         command = self.post(text, user_id)
         if command.http.status != 200:
             raise RuntimeError(f"/fw {text}: HTTP {command.http.status} {command.http.body!r}")
-        return self.answer(command, timeout)
+        return self.answer(command)
 
 
 def button_batches(answer: dict[str, Any]) -> dict[str, str]:

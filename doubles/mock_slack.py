@@ -11,7 +11,7 @@ a ``trigger_id`` it has not seen before) so ``views.update`` and ``views.push`` 
 them (``views()``), and speaks just enough RFC 6455 on ``/ws/<ticket>``
 for slack_sdk's builtin Socket Mode client: handshake, masked client frames, ping/pong,
 close. Tests read the records through ``calls()``, ``responses()``, ``files()`` and
-``socket_acks()``, and wait for out-of-band answers with ``wait_for``.
+``socket_acks()``, and wait for out-of-band answers with ``bench.polling.eventually``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,13 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bench.polling import eventually
 from bot.check.scopes import BOT_SCOPES
-
-T = TypeVar("T")
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEAM_ID = "T0FWBOT"
@@ -194,27 +192,15 @@ class MockSlack:
     def socket_acks(self, envelope_id: str) -> list[dict[str, Any]]:
         return [m for m in self.socket_messages() if m.get("envelope_id") == envelope_id]
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
-        """Wait until ``predicate()`` is truthy and return it; fail the test on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                result = predicate()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
-                self._changed.wait(min(remaining, 0.05))
-
     def _record(self, kind: str, item: Any) -> None:
         with self._changed:
             getattr(self._records, kind).append(item)
             self._changed.notify_all()
 
     # -- Socket Mode -----------------------------------------------------
-    def wait_for_socket(self, timeout: float = 5.0) -> _WebSocket:
-        return self.wait_for(lambda: list(self._sockets), timeout)[-1]
+    def wait_for_socket(self) -> _WebSocket:
+        """The most recently connected Socket Mode client (waits for one to connect)."""
+        return eventually(lambda: list(self._sockets), "a Socket Mode connection")[-1]
 
     def close_sockets(self) -> None:
         """Close every WebSocket from the server side (a close frame, like Slack's refresh)."""

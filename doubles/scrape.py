@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.polling import PATIENCE
+
 Key = tuple[str, frozenset[tuple[str, str]]]
 
 
@@ -43,7 +45,7 @@ class Samples:
                 yield from (v for k, v in ls if k == label)
 
 
-def scrape(url: str, timeout: float = 5.0) -> Samples:
+def scrape(url: str, timeout: float = PATIENCE) -> Samples:
     with urllib.request.urlopen(url, timeout=timeout) as answer:
         assert answer.status == 200, answer.status
         assert answer.headers["Content-Type"].startswith("text/plain; version=")

@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bench.polling import PATIENCE
+
 TEAM_ID = "T0FWBOT"
 
 
@@ -119,7 +121,7 @@ def post_form(
         body += "&text=tampered"
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as resp:
             return HttpResult(resp.status, resp.read().decode(), dict(resp.headers))
     except urllib.error.HTTPError as err:
         return HttpResult(err.code, err.read().decode(), dict(err.headers))

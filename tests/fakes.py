@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from bench.polling import PATIENCE
 from bot.bootstrap import build_services
 from bot.domain import (
     AnalysisFiles,
@@ -203,7 +204,7 @@ class FakeFlywheelGateway:
         self.calls.append(name)
         if not held:
             return
-        if self.gate is not None and not self.gate.wait(timeout=10):
+        if self.gate is not None and not self.gate.wait(timeout=PATIENCE):
             raise TimeoutError("test gate never opened")
         if self.explode:
             raise RuntimeError("boom: simulated bug inside the gateway")
@@ -270,7 +271,7 @@ class FakeFlywheelGateway:
 
     def find_user(self, email: str) -> UserRef | None:
         self._enter("find_user", held=False)
-        if self.user_gate is not None and not self.user_gate.wait(timeout=10):
+        if self.user_gate is not None and not self.user_gate.wait(timeout=PATIENCE):
             raise TimeoutError("test user gate never opened")
         if self.users is not None and email not in self.users:
             return None

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
+from bench.polling import PATIENCE, eventually
 from bot.observe import metrics
-from tests.e2e.polling import eventually
 
 
 def test_a_hung_database_leaves_the_batches_out_of_the_scrape_instead_of_hanging_it(
@@ -21,7 +21,7 @@ def test_a_hung_database_leaves_the_batches_out_of_the_scrape_instead_of_hanging
 
     def hung_database() -> dict[str, int]:
         reads.append(1)
-        answer.wait(30)
+        answer.wait(PATIENCE)
         return {"launched": 3, "planned": 0}
 
     unwatch = metrics.watch_batches(hung_database)
@@ -29,11 +29,15 @@ def test_a_hung_database_leaves_the_batches_out_of_the_scrape_instead_of_hanging
         page = metrics.render().decode()
         assert "fwbot_batches{" not in page  # left out, and the page still served
         assert "process_resident_memory_bytes" in page
+        eventually(lambda: reads, "the read under way")  # its thread may start late
         assert "fwbot_batches{" not in metrics.render().decode()
         assert len(reads) == 1  # the second scrape waited on the same read
 
         answer.set()
-        eventually(lambda: metrics.sample("fwbot_batches", {"state": "launched"}) == 3)
+        eventually(
+            lambda: metrics.sample("fwbot_batches", {"state": "launched"}) == 3,
+            "the answered read in a scrape",
+        )
         assert metrics.sample("fwbot_batches", {"state": "planned"}) == 0
     finally:
         answer.set()
@@ -52,6 +56,9 @@ def test_a_database_that_refuses_leaves_the_batches_out_until_it_answers() -> No
     try:
         assert "fwbot_batches{" not in metrics.render().decode()
         down = False
-        assert metrics.sample("fwbot_batches", {"state": "complete"}) == 2
+        eventually(  # a scrape waits BATCHES_READ_TIMEOUT (2 s) for the read: not on a busy box
+            lambda: metrics.sample("fwbot_batches", {"state": "complete"}) == 2,
+            "the counts back in a scrape",
+        )
     finally:
         unwatch()

@@ -38,6 +38,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.web.base_client import BaseClient
 
+from bench.polling import PATIENCE
 from bot.cli import build_parser
 from bot.settings import Settings, env_name, require_slack
 from bot.slack import runner
@@ -571,7 +572,7 @@ def test_prometheus_scrapes_the_metrics_path_on_the_http_port() -> None:
 
 def get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
+        with urllib.request.urlopen(url, timeout=PATIENCE) as answer:
             return int(answer.status)
     except urllib.error.HTTPError as err:
         return err.code

@@ -10,6 +10,7 @@ import logging
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.observe.context import ContextThreadPool, request_scope
 from bot.observe.logs import REDACTED, resolve_format, setup_logging
 from bot.service.workers import WorkerPool
@@ -128,7 +129,7 @@ def test_the_request_id_follows_work_into_the_worker_pool_and_its_fan_out() -> N
         with request_scope("req-confirm1"):
             workers.submit("launch", launch)
         workers.submit("by the bot itself", lambda: log.info("on its own"))
-        workers.wait_idle(timeout=10)
+        workers.wait_idle(PATIENCE)
     finally:
         workers.shutdown()
 

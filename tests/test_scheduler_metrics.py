@@ -4,19 +4,11 @@ the previous one was still running (``bot.observe.metrics.observe_scheduler``)."
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bench.polling import eventually
 from bot.observe import metrics
-
-
-def wait_until(probe: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert probe(), "timed out"
 
 
 def test_lag_is_observed_per_job_kind_and_overlapping_runs_are_counted_as_skipped() -> None:
@@ -33,9 +25,12 @@ def test_lag_is_observed_per_job_kind_and_overlapping_runs_are_counted_as_skippe
     scheduler.add_job(release.wait, "interval", seconds=0.05, id="slow", max_instances=1)
     scheduler.start()
     try:
-        wait_until(lambda: metrics.sample(lag, {"job": "digest"}) >= before[0] + 2)
-        wait_until(
-            lambda: metrics.sample(skipped, {"job": "slow", "reason": "running"}) > before[1]
+        eventually(
+            lambda: metrics.sample(lag, {"job": "digest"}) >= before[0] + 2, "two digest runs"
+        )
+        eventually(
+            lambda: metrics.sample(skipped, {"job": "slow", "reason": "running"}) > before[1],
+            "a run of the slow job skipped",
         )
     finally:
         release.set()

@@ -47,11 +47,13 @@ class SlackPoster:
         *,
         min_interval: float = MIN_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._min_interval = min_interval
         self._sleep = sleep
-        self._next_slot: dict[str, float] = {}  # monotonic time of each channel's next post
+        self._clock = clock
+        self._next_slot: dict[str, float] = {}  # clock time of each channel's next post
         self._channel_locks: KeyedLocks[str] = KeyedLocks()
         self._guard = threading.Lock()
 
@@ -129,7 +131,7 @@ class SlackPoster:
             return None
 
     def _wait_for_slot(self, channel: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._guard:
             slot = self._next_slot.get(channel, now)
             self._next_slot[channel] = max(slot, now) + self._min_interval

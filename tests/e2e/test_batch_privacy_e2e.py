@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import BatchState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -147,7 +148,7 @@ def test_the_requesters_double_confirm_still_answers_after_the_access_check(
     demo_localfw.requests.reset()
 
     again = slash(f"confirm {batch_id}").answer()
-    slack_services.workers.wait_idle(30)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert f"`{batch_id}`" in again["text"] and "No batch named" not in again["text"]
     assert "You have" not in again["text"]

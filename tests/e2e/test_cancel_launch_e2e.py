@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.polling import PATIENCE, eventually
 from bot.domain import BatchState, TargetState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -27,7 +28,6 @@ from tests.e2e.test_launch_e2e import (
     progress_posts,
     rendered,
     tagged_jobs,
-    wait_until,
 )
 from tests.fixtures.slack import DEFAULT_CHANNEL_ID, Click, Slash
 from tests.service.test_launch_cancel import refuse_creations_after
@@ -63,9 +63,12 @@ def test_cancel_during_the_launch_stops_it_and_cancels_the_jobs_already_made(
     asked = refuse_creations_after(demo_localfw.knobs, LET_THROUGH)
     batch_id, _ = plan(slash)
     click("fw_confirm", batch_id).answer()
-    wait_until(
-        lambda: len(asked) > LET_THROUGH
-        and sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == LET_THROUGH
+    eventually(
+        lambda: (
+            len(asked) > LET_THROUGH
+            and sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == LET_THROUGH
+        ),
+        f"{LET_THROUGH} launched and a creation refused",
     )
     assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHING
 
@@ -82,7 +85,7 @@ def test_cancel_during_the_launch_stops_it_and_cancels_the_jobs_already_made(
     assert refused["replace_original"] is False and "read-only" in refused["text"]
 
     done = click("fw_cancel_jobs", batch_id).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert done["replace_original"] is True
     assert done["text"].startswith(

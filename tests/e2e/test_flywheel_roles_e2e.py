@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import TargetState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -43,7 +44,7 @@ def test_a_custom_role_with_launch_actions_can_launch(
     }
 
     click("fw_confirm", batch_id, user_id="U0RUNNER").answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     counts = sqlite_store.batches.target_counts(batch_id)
     assert counts[TargetState.LAUNCHED] == 1_329

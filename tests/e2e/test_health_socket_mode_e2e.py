@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.polling import eventually
 from doubles.fwbot_process import FwbotProcess, fwbot_env
 from doubles.mock_slack import MockSlack
 from doubles.scrape import scrape
@@ -60,7 +61,7 @@ def test_socket_mode_serves_health_readiness_and_metrics_and_counts_commands(
     form = slash_command_form(
         "gear qsiprep-hpc", response_url=mock_slack.response_url("sock-health"), user_id=ADMIN
     )
-    mock_slack.wait_for_socket(timeout=30)
+    mock_slack.wait_for_socket()
     mock_slack.send_envelope(
         {
             "envelope_id": "env-health",
@@ -70,8 +71,8 @@ def test_socket_mode_serves_health_readiness_and_metrics_and_counts_commands(
         }
     )
 
-    assert mock_slack.wait_for(lambda: mock_slack.socket_acks("env-health"), timeout=30)
-    answer = mock_slack.wait_for(lambda: mock_slack.responses("sock-health"), timeout=60)
+    assert eventually(lambda: mock_slack.socket_acks("env-health"), "the ack of env-health")
+    answer = eventually(lambda: mock_slack.responses("sock-health"), "the answer to sock-health")
     assert "qsiprep-hpc" in answer[0].body["text"] + json.dumps(answer[0].body.get("blocks"))
 
     def counted() -> bool:
@@ -82,7 +83,7 @@ def test_socket_mode_serves_health_readiness_and_metrics_and_counts_commands(
             and after.get("fwbot_ack_seconds_count") >= before.get("fwbot_ack_seconds_count") + 1
         )
 
-    assert mock_slack.wait_for(counted, timeout=30)
+    assert eventually(counted, "the command and its ack counted")
     after = scrape(socket_bot.base_url + "/metrics")
     assert after.get("fwbot_flywheel_requests_total", route="GET /api/gears", status="200") >= 1
     assert after.get("process_resident_memory_bytes") > 0
@@ -92,7 +93,7 @@ def test_readyz_says_when_the_websocket_is_down_and_recovers_on_reconnect(
     socket_bot: FwbotProcess, mock_slack: MockSlack
 ) -> None:
     socket_bot.wait_ready()
-    mock_slack.wait_for_socket(timeout=30)
+    mock_slack.wait_for_socket()
     opened = len(mock_slack.calls("apps.connections.open"))
     mock_slack.api_errors["apps.connections.open"] = "internal_error"  # no new URL for now
     mock_slack.close_sockets()
@@ -101,10 +102,10 @@ def test_readyz_says_when_the_websocket_is_down_and_recovers_on_reconnect(
         status, why = socket_bot.get("/readyz")
         return why if status == 503 else ""
 
-    why = mock_slack.wait_for(unready, timeout=60)
+    why = eventually(unready, "/readyz 503")
     assert why.startswith("Slack Socket Mode unreachable (")
     assert socket_bot.get("/healthz") == (200, "ok")  # alive: the orchestrator waits
 
     del mock_slack.api_errors["apps.connections.open"]
-    mock_slack.wait_for(lambda: socket_bot.get("/readyz") == (200, "ready"), timeout=90)
+    eventually(lambda: socket_bot.get("/readyz") == (200, "ready"), "/readyz 200 again", timeout=90)
     assert len(mock_slack.calls("apps.connections.open")) > opened  # it reconnected

@@ -7,7 +7,6 @@ the batch's channel message posted through ``SlackNotifier`` to the mock Slack.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 import yaml
 from slack_sdk import WebClient
 
+from bench.polling import PATIENCE, eventually
 from bot.domain import (
     Batch,
     BatchState,
@@ -151,19 +151,12 @@ def thread_posts(mock: MockSlack) -> list[ApiCall]:
 def launch_from_slack(slash: Slash, click: Click, services: Services) -> str:
     batch_id, _ = plan(slash)
     click("fw_confirm", batch_id).answer()
-    services.workers.wait_idle(60)
+    services.workers.wait_idle(PATIENCE)
     return batch_id
 
 
 def launched(store: Store, batch_id: str) -> int:
     return store.batches.target_counts(batch_id).get(TargetState.LAUNCHED, 0)
-
-
-def wait_until(predicate: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
-        time.sleep(0.01)
 
 
 # -- the plain flow ------------------------------------------------------------------
@@ -185,7 +178,7 @@ def test_plan_then_launch_button_creates_one_configured_job_per_session(
     assert tagged_jobs(demo_localfw, batch_id) == []
 
     pressed = click("fw_confirm", batch_id, value=launch_value).answer()  # exactly as rendered
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert pressed["replace_original"] is True and pressed["response_type"] == "ephemeral"
     assert pressed["text"].startswith(f"Launching `{batch_id}`: 1,329 jobs of qsiprep-hpc")
@@ -235,7 +228,7 @@ def test_a_second_click_or_the_same_launch_again_creates_nothing(
 
     again = click("fw_confirm", batch_id).answer()
     relaunch = slash(LAUNCH).answer()
-    slack_services.workers.wait_idle(30)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert f"`{batch_id}`" in again["text"]
     assert f"`{batch_id}`" in rendered(relaunch)
@@ -269,7 +262,7 @@ def test_someone_elses_click_on_the_launch_button_is_refused_and_audited(
     demo_localfw.requests.reset()
 
     refused = click("fw_confirm", batch_id, user_id="U0ADMIN").answer()
-    slack_services.workers.wait_idle(30)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert refused["replace_original"] is False and refused["response_type"] == "ephemeral"
     assert f"Only {DEMO_ANALYST} can launch batch `{batch_id}`" in refused["text"]
@@ -333,7 +326,7 @@ class TestApproval:
         assert tagged_jobs(demo_localfw, batch_id) == []
 
         approved = click("fw_approve", batch_id, user_id="U0ADMIN", is_ephemeral=False).answer()
-        slack_services.workers.wait_idle(60)
+        slack_services.workers.wait_idle(PATIENCE)
 
         assert approved["replace_original"] is True and approved["response_type"] == "in_channel"
         assert approved["text"].startswith(f"{DEMO_ADMIN} approved `{batch_id}`")
@@ -444,7 +437,7 @@ def test_sessions_that_fail_to_launch_are_listed_in_the_messages_thread(
     demo_localfw.knobs.hide_routes(r"^/batch")  # a site without the batch API: per session
 
     click("fw_confirm", batch_id).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     batch = sqlite_store.batches.get_existing(batch_id)
     assert batch.state is BatchState.LAUNCHED
@@ -475,7 +468,7 @@ def test_slack_down_never_stops_a_launch_and_the_message_follows_when_it_is_back
     mock_slack.api_errors = {"chat.postMessage": "ratelimited"}
 
     click("fw_confirm", batch_id).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHED
     assert len(tagged_jobs(demo_localfw, batch_id)) == DEMO_DWI_SESSIONS
@@ -508,8 +501,9 @@ class TestInterruptedLaunch:
         localfw.knobs.latency = 0.01
         click("fw_confirm", batch_id).answer()
 
-        wait_until(
-            lambda: store.batches.target_counts(batch_id).get(TargetState.LAUNCHED, 0) >= 100
+        eventually(
+            lambda: store.batches.target_counts(batch_id).get(TargetState.LAUNCHED, 0) >= 100,
+            "100 sessions launched",
         )
         services.workers.shutdown()
 
@@ -529,7 +523,7 @@ class TestInterruptedLaunch:
         )
         try:
             assert restarted.launches.resume_unfinished() == [batch.id]
-            restarted.workers.wait_idle(60)
+            restarted.workers.wait_idle(PATIENCE)
         finally:
             restarted.workers.shutdown()
         return restarted
@@ -621,7 +615,7 @@ def test_cancel_shows_how_many_pending_then_the_button_cancels_them(
 
     assert done["replace_original"] is True
     assert f"Cancelling {DEMO_DWI_SESSIONS - 29:,} pending jobs" in done["text"]
-    slack_services.workers.wait_idle(60)  # analyses are cancelled job by job, 8 at a time
+    slack_services.workers.wait_idle(PATIENCE)  # analyses are cancelled job by job, 8 at a time
     states = [j["state"] for j in tagged_jobs(demo_localfw, batch_id)]
     assert states.count("cancelled") == DEMO_DWI_SESSIONS - 29 and states.count("running") == 29
     # fwbot's plain key cancels the jobs it made, one PUT each; no batch API for analyses

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
+from bench.polling import PATIENCE
 from bot.domain import BatchState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -109,10 +110,10 @@ def batch_of(answer: dict[str, Any]) -> str:
 
 
 def launch(slash: Slash, click: Click, services: Services, text: str, user: str) -> str:
-    answer = slash(text, user_id=user).answer(timeout=30)
+    answer = slash(text, user_id=user).answer()
     batch_id = batch_of(answer)
-    click("fw_confirm", batch_id, user_id=user).answer(timeout=30)
-    services.workers.wait_idle(120)
+    click("fw_confirm", batch_id, user_id=user).answer()
+    services.workers.wait_idle(2 * PATIENCE)
     return batch_id
 
 
@@ -172,7 +173,7 @@ def test_dcm2niix_dry_run_then_launch_on_every_dicom_acquisition(
     with_dicom = [a for a in acquisitions if any(f["type"] == "dicom" for f in a["files"])]
     demo_localfw.requests.reset()
 
-    dry = slash(f"launch dcm2niix project={DEMO_PROJECT} dry-run").answer(timeout=30)
+    dry = slash(f"launch dcm2niix project={DEMO_PROJECT} dry-run").answer()
 
     text = shown(dry)
     assert f"*{len(with_dicom):,}* to launch" in text
@@ -236,7 +237,7 @@ def test_mriqc_on_each_t1w_nifti_and_a_new_file_version_is_a_new_run(
         assert job["inputs"]["nifti"]["name"] == nifti
     demo_localfw.clock.advance(PENDING_S + RUN_S + 1)
 
-    again = slash(f"launch mriqc project={DEMO_PROJECT} dry-run").answer(timeout=30)
+    again = slash(f"launch mriqc project={DEMO_PROJECT} dry-run").answer()
     assert "*0* to launch" in shown(again)
     assert f"{len(t1w):,} skipped ({len(t1w):,} complete)" in shown(again)
 
@@ -244,7 +245,7 @@ def test_mriqc_on_each_t1w_nifti_and_a_new_file_version_is_a_new_run(
     with world.lock:
         name = next(f["name"] for f in changed["files"] if f["type"] == "nifti")
         world.upload_file(changed, name, "acquisition")
-    after = slash(f"launch mriqc project={DEMO_PROJECT} dry-run").answer(timeout=30)
+    after = slash(f"launch mriqc project={DEMO_PROJECT} dry-run").answer()
     assert "*1* to launch" in shown(after)
     assert f"{len(t1w) - 1:,} skipped ({len(t1w) - 1:,} complete)" in shown(after)
     assert list(examples(after, "nifti").values()) == [name]
@@ -262,9 +263,7 @@ def test_qsirecon_takes_each_sessions_latest_qsiprep_output(
     runs = GRMPY_DWI_SESSIONS - QSIPREP_UNRUN_SESSIONS - QSIPREP_FAILED_SESSIONS
     none = QSIPREP_UNRUN_SESSIONS + QSIPREP_FAILED_SESSIONS
 
-    dry = slash(f"launch qsirecon-fw project={DEMO_SECOND_PROJECT} dry-run", user_id=ADMIN).answer(
-        timeout=30
-    )
+    dry = slash(f"launch qsirecon-fw project={DEMO_SECOND_PROJECT} dry-run", user_id=ADMIN).answer()
 
     text = shown(dry)
     assert f"*{runs}* to launch" in text
@@ -336,7 +335,7 @@ def test_a_session_with_two_matching_niftis_is_never_launched_with_a_guess(
     assert not {j["destination"]["id"] for j in jobs} & two
     assert all(j["inputs"]["nifti"]["name"].endswith("_dwi.nii.gz") for j in jobs)
     assert sqlite_store.batches.get_existing(batch_id).skipped_count == ADC_SESSIONS
-    plan = slash(f"launch mriqc project={DEMO_PROJECT} config=mriqc-dwi dry-run").answer(timeout=30)
+    plan = slash(f"launch mriqc project={DEMO_PROJECT} config=mriqc-dwi dry-run").answer()
     assert f"{ADC_SESSIONS} with several (skipped: set `file:` or `pick: newest`)" in shown(plan)
     assert "2 files match nifti" in shown(plan)
 

@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY, generate_latest
 from pydantic import SecretStr
 from slack_sdk import WebClient
 
+from bench.polling import eventually
 from bot.bootstrap import build_accounts, build_services
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
@@ -29,7 +30,6 @@ from bot.store.db import Store
 from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_ANALYST
 from localfw.server import LocalFlywheel
-from tests.e2e.polling import eventually
 from tests.fakes import REPO_CONFIGS
 from tests.fixtures.slack import BOT_TOKEN, DEFAULT_USER_ID, Slash
 from tests.slack.link_forms import (

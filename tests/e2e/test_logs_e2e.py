@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.polling import eventually
 from doubles.fwbot_process import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -21,11 +22,9 @@ from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_ADMIN, DEMO_BOT, DEMO_SECOND_PROJECT, build_demo_world
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
-from tests.e2e.polling import eventually
 
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 API_KEY = "logs-test-key-SECRET"
-
 
 
 def entries(bot: FwbotProcess) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.polling import eventually
 from doubles.fwbot_process import FwbotProcess, answer_text, button_batches, fwbot_env
 from doubles.mock_slack import MockSlack
 from doubles.scrape import Samples, scrape
@@ -23,13 +24,11 @@ from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, GRMPY_DWI_SESSIONS
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
 from localfw.world import World
-from tests.e2e.polling import eventually
 
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 VIEWER = "U0VIEWER"  # read-only on gear_testing
 API_KEY = "metrics-test-key"
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-
 
 
 def flywheel(world: World, port: int = 0) -> LocalFlywheel:
@@ -92,9 +91,13 @@ def test_commands_acks_and_flywheel_requests_are_counted(bot: FwbotProcess) -> N
     assert refused
 
     commands = "fwbot_commands_total"
-    assert eventually(lambda: moved(bot, before, commands, command="gears", outcome="ok"))
-    assert eventually(lambda: moved(bot, before, commands, command="other", outcome="user_error"))
-    assert eventually(lambda: moved(bot, before, commands, command="launch", outcome="denied"))
+    assert eventually(lambda: moved(bot, before, commands, command="gears", outcome="ok"), "gears")
+    assert eventually(
+        lambda: moved(bot, before, commands, command="other", outcome="user_error"), "gearz"
+    )
+    assert eventually(
+        lambda: moved(bot, before, commands, command="launch", outcome="denied"), "the refusal"
+    )
     after = metrics(bot)
     assert after.get("fwbot_ack_seconds_count") - before.get("fwbot_ack_seconds_count") >= 3
     assert after.get("fwbot_ack_seconds_bucket", le="+Inf") == after.get("fwbot_ack_seconds_count")
@@ -125,7 +128,9 @@ def test_a_launch_moves_jobs_batches_and_slack_rate_limits(
         lambda: moved(bot, before, launched, GRMPY_DWI_SESSIONS, mode="per-session"),
         what="every session's analysis counted",
     )
-    assert eventually(lambda: metrics(bot).get("fwbot_batches", state="launched") == 1)
+    assert eventually(
+        lambda: metrics(bot).get("fwbot_batches", state="launched") == 1, "the batch launched"
+    )
     after = metrics(bot)
     assert after.get("fwbot_batches", state="planned") == 0
     assert after.get(launched, mode="per-session") - before.get(launched, mode="per-session") == (
@@ -133,7 +138,8 @@ def test_a_launch_moves_jobs_batches_and_slack_rate_limits(
     )
     assert after.get(launched, mode="batch-api") == before.get(launched, mode="batch-api")
     assert eventually(
-        lambda: moved(bot, before, "fwbot_commands_total", command="confirm", outcome="ok")
+        lambda: moved(bot, before, "fwbot_commands_total", command="confirm", outcome="ok"),
+        "the confirm counted",
     )
     route = "POST /api/sessions/{id}/analyses"
     assert after.get("fwbot_flywheel_requests_total", route=route, status="200") >= (

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import BatchState, TargetState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -76,7 +77,7 @@ def finished_with_failures(
     with world.lock:
         away = {t.session_id: world.sessions.pop(t.session_id) for t in targets[:2]}
     click("fw_confirm", batch_id, user_id=ADMIN).answer()
-    services.workers.wait_idle(60)
+    services.workers.wait_idle(PATIENCE)
     with world.lock:
         world.sessions.update(away)
     lf.clock.advance(PENDING_S + RUN_S + 1)
@@ -134,7 +135,7 @@ def test_retry_relaunches_exactly_the_failed_and_missing_output_sessions_once(
 
     click("fw_confirm", retry_id, user_id=ADMIN).answer()
     click("fw_confirm", retry_id, user_id=ADMIN).answer()  # a double click launches once
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     jobs = tagged_jobs(demo_localfw, retry_id)
     per_session = Counter(j["parents"]["session"] for j in jobs)
@@ -204,7 +205,7 @@ def test_a_batch_with_nothing_to_retry_says_so(
     batch_id = planned(slash)
     never = slash(f"retry {batch_id}", user_id=ADMIN).answer()
     click("fw_confirm", batch_id, user_id=ADMIN).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
     running = slash(f"retry {batch_id}", user_id=ADMIN).answer()
 
     assert never["text"].startswith(f"Batch `{batch_id}` was never launched")
@@ -234,12 +235,12 @@ def test_cancel_without_an_id_takes_your_latest_batch_not_over_yet(
 
     launched = planned(slash)
     click("fw_confirm", launched, user_id=ADMIN).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
     planned(slash, "launch qsiprep-hpc project=gear_testing", user_id=ANALYST)  # not theirs
 
     preview = slash("cancel", user_id=ADMIN).answer()
     done = slash("cancel yes", user_id=ADMIN).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert f"Cancel {GRMPY_DWI_SESSIONS:,} pending jobs of `{launched}`" in preview["text"]
     assert buttons(preview) == {"fw_cancel_jobs": launched}

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import BatchState
 from bot.service import Services
 from bot.service.policy import Policy
@@ -74,9 +75,9 @@ def test_once_one_launches_the_others_launch_is_refused_and_nothing_runs_twice(
     second, _ = plan(slash, RITA)
 
     click("fw_confirm", first, user_id=ANDY).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
     refused = click("fw_confirm", second, user_id=RITA).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     assert f"would launch the same jobs as batch `{first}`" in refused["text"]
     assert DEMO_ANALYST in refused["text"] and f"/fw status {first}" in refused["text"]

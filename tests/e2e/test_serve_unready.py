@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from bench.polling import eventually
 from bot.domain import BatchState, TargetState, batch_tag
 from bot.store.db import Store
 from doubles.fwbot_process import FwbotProcess, answer_text, button_batches, fwbot_env
@@ -22,12 +23,10 @@ from localfw.demo_world import DEMO_BOT, DEMO_SECOND_PROJECT, GRMPY_DWI_SESSIONS
 from localfw.server import LocalFlywheel
 from localfw.simulator import SimClock
 from localfw.world import World
-from tests.e2e.polling import eventually
 
 ADMIN = "U0ADMIN"  # admin on grmpy_dwi (tests/e2e/conftest.py)
 API_KEY = "unready-test-key"
 JOB_CREATION = r"^POST /sessions/\{cid\}/analyses$"
-
 
 
 def flywheel(world: World, port: int = 0) -> LocalFlywheel:
@@ -73,9 +72,7 @@ def test_serve_starts_unready_while_flywheel_is_down_and_resumes_when_it_is_back
         # Flywheel down: the bot starts all the same, unready, and says why
         second = FwbotProcess(env, tmp_path / "second", mock_slack, "second").start()
         try:
-            eventually(
-                lambda: second.log().count("not ready") >= 2, timeout=90, what="two retries"
-            )
+            eventually(lambda: second.log().count("not ready") >= 2, timeout=90, what="two retries")
             assert second.alive()
             assert second.get("/healthz") == (200, "ok")
             status, reason = second.get("/readyz")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
@@ -200,7 +201,7 @@ def test_a_launch_through_fwbot_counts_too_and_the_config_picks_the_sessions(
     """qsiprep-hpc's saved config picks the 1,329 sessions with a 64-direction DWI."""
     batch_id, _ = plan(slash)
     click("fw_confirm", batch_id).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
     demo_localfw.clock.advance(PENDING_S + RUN_S + 1)
     with demo_localfw.world.lock:  # three reports lost: complete without expected outputs
         for job in [
@@ -275,7 +276,7 @@ def test_batches_lists_only_what_each_user_may_read(
     theirs = slash(f"launch qsiprep-hpc project={DEMO_SECOND_PROJECT}", user_id=ADMIN).answer()
     [admins] = {b for b in _buttons(theirs)}
     click("fw_confirm", admins, user_id=ADMIN).answer()
-    slack_services.workers.wait_idle(60)
+    slack_services.workers.wait_idle(PATIENCE)
 
     everything = slash("batches").answer()  # analyst@ reads both projects
     own = slash("status mine").answer()

@@ -14,6 +14,7 @@ import flywheel
 import pytest
 from slack_sdk import WebClient
 
+from bench.polling import PATIENCE
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.slack.notifier import SlackNotifier
@@ -151,7 +152,7 @@ def test_a_batch_launched_from_slack_is_told_once_to_the_subscribed_channel(
     planned = slash(f"launch qsiprep-hpc project='{PILOT}'").answer()
     [batch_id] = set(buttons(planned).values())
     click("fw_confirm", batch_id).answer()
-    slack_services.workers.wait_idle(30)
+    slack_services.workers.wait_idle(PATIENCE)
     demo_localfw.clock.advance(60 + 600 + 1)  # the simulator: a minute queued, ten running
     for _ in range(3):
         slack_services.watcher.tick()

@@ -15,6 +15,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
+from bench.polling import eventually
 from bot.domain import Actor
 from bot.scheduler import OUTSIDE_RUNS_JOB, start_scheduler
 from bot.service import Services
@@ -55,21 +56,17 @@ class Runs:
     def __init__(self, scheduler: BackgroundScheduler) -> None:
         self.done: Counter[str] = Counter()
         self.errors: list[BaseException] = []
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()  # jobs end in the executor's threads
         scheduler.add_listener(self._seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
     def _seen(self, event: JobExecutionEvent) -> None:
-        with self._changed:
+        with self._lock:
             self.done[event.job_id] += 1
             if event.exception is not None:
                 self.errors.append(event.exception)
-            self._changed.notify_all()
 
-    def wait(self, job_id: str, times: int, timeout: float = 20.0) -> None:
-        with self._changed:
-            assert self._changed.wait_for(lambda: self.done[job_id] >= times, timeout), (
-                f"{job_id} ran {self.done[job_id]} times"
-            )
+    def wait(self, job_id: str, times: int) -> None:
+        eventually(lambda: self.done[job_id] >= times, f"{job_id} to run {times} times")
 
 
 @pytest.fixture

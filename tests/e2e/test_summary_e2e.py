@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot import console
 from bot.console import ConsoleNotifier
 from bot.domain import BatchState
@@ -311,7 +312,7 @@ def test_the_console_prints_the_summary_and_writes_the_csv_as_it_fires(
         actor = services.identity.for_email(DEMO_ANALYST)
         console.answer("launch qsiprep-hpc project=gear_testing", actor, services)
         console.answer("confirm", actor, services)
-        services.workers.wait_idle(60)
+        services.workers.wait_idle(PATIENCE)
         [batch] = sqlite_store.batches.find()
 
         demo_localfw.clock.advance(LAST_END_S)

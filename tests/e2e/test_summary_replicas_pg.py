@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.service import Services
 from bot.service.policy import Policy
 from bot.store.db import Store
@@ -89,7 +90,7 @@ def together(*ticks: Callable[[], None]) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(PATIENCE)
     assert not errors, errors
 
 

@@ -11,6 +11,7 @@ import flywheel
 import httpx2
 import pytest
 
+from bench.polling import PATIENCE
 from localfw.server import LocalFlywheel
 from localfw.simulator import GearTiming, JobSimulator, SimClock, SimulatorSettings
 from tests.fixtures.localfw import build_small_world
@@ -106,4 +107,4 @@ def test_cli_serves_the_demo_world(tmp_path: Any) -> None:
         assert admin.get_current_user().root is True
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=PATIENCE)

@@ -17,6 +17,7 @@ from typing import Any
 import flywheel
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import BatchState, LaunchMode, TargetState
 from bot.service import Services
 from bot.store.db import Store
@@ -63,14 +64,14 @@ def launch_losing_the_proposals_answer(
     localfw.knobs.set_errors(1.0, kinds=(kind,), route=PROPOSE)
     ticket = services.launches.request(EDITOR_ACTOR, DCM2NIIX)
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     localfw.knobs.clear()
     return ticket.batch.id
 
 
 def resume(services: Services, batch_id: str) -> None:
     assert services.launches.resume_unfinished() == [batch_id]
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
 
 def pending_proposals(localfw: LocalFlywheel) -> list[str]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 
+from bench.polling import PATIENCE
 from bot.domain import Actor
 from bot.scheduler import start_scheduler, trigger
 from bot.service import Services
@@ -66,7 +67,7 @@ def test_a_day_of_fwbot_and_outside_runs_in_one_digest(
         EDITOR_ACTOR, LaunchRequest(gear="qsiprep-hpc", project="gear_testing", config_name="qsi")
     )
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     run_outside(localfw, EDITOR, "flaky-gear", 7)  # a script; always fails here
     localfw.clock.advance(2 * 3600)  # all of those have ended
     run_outside(localfw, EDITOR, "qsiprep-hpc", 3)  # still pending at digest time
@@ -173,7 +174,7 @@ def test_the_scheduler_logs_no_line_per_job_run(
         )
         scheduler.add_listener(lambda event: ran.release(), EVENT_JOB_EXECUTED)
         try:
-            assert ran.acquire(timeout=10) and ran.acquire(timeout=10)
+            assert ran.acquire(timeout=PATIENCE) and ran.acquire(timeout=PATIENCE)
         finally:
             scheduler.shutdown(wait=True)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")] == []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.polling import PATIENCE, eventually
 from bot.domain import BatchState, TargetState
 from bot.errors import Conflict, PermissionDenied
 from bot.service import Services
@@ -80,24 +81,18 @@ def refuse_creations_after(knobs: Knobs, let_through: int) -> list[int]:
     return asked
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return
-        done.wait(0.01)
-    raise AssertionError(f"timed out waiting for {predicate}")
-
-
 def launch_held_part_way(services: Services, localfw: LocalFlywheel, store: Store) -> str:
     """Confirm the batch; return once LET_THROUGH sessions are launched and the rest are
     being retried (the launch is still under way)."""
     asked = refuse_creations_after(localfw.knobs, LET_THROUGH)
     ticket = services.launches.request(EDITOR_ACTOR, QSI)
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    wait_until(
-        lambda: len(asked) > LET_THROUGH
-        and store.batches.target_counts(ticket.batch.id)[TargetState.LAUNCHED] == LET_THROUGH
+    eventually(
+        lambda: (
+            len(asked) > LET_THROUGH
+            and store.batches.target_counts(ticket.batch.id)[TargetState.LAUNCHED] == LET_THROUGH
+        ),
+        f"{LET_THROUGH} launched and a creation refused",
     )
     assert store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHING
     return ticket.batch.id
@@ -139,7 +134,7 @@ def test_cancel_during_the_launch_previews_then_stops_it(
         services.launches.cancel(VIEWER_ACTOR, batch_id, confirmed=True)
 
     stopping = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
     assert stopping.step is CancelStep.STOPPING
     assert (stopping.not_launched, stopping.pending) == (DWI_SESSIONS - LET_THROUGH, LET_THROUGH)
@@ -161,8 +156,8 @@ def test_the_replica_holding_the_launch_learns_the_cancel_from_the_store(
     batch_id = launch_held_part_way(launching, localfw, sqlite_store)
 
     stopping = other.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
-    other.workers.wait_idle(30)  # its own run found the launch held elsewhere
-    launching.workers.wait_idle(30)
+    other.workers.wait_idle(PATIENCE)  # its own run found the launch held elsewhere
+    launching.workers.wait_idle(PATIENCE)
 
     assert stopping.step is CancelStep.STOPPING
     assert_stopped(localfw, sqlite_store, batch_id, by=EDITOR)
@@ -181,7 +176,7 @@ def test_a_cancel_recorded_while_no_bot_holds_the_launch_is_honoured_on_resume(
 
     restarted = make()
     assert restarted.launches.resume_unfinished() == [batch_id]
-    restarted.workers.wait_idle(30)
+    restarted.workers.wait_idle(PATIENCE)
 
     assert_stopped(localfw, sqlite_store, batch_id, by=EDITOR)
     assert localfw.requests.count("PUT", "/jobs/{id}") == LET_THROUGH

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.polling import PATIENCE
 from bot.bootstrap import build_services
 from bot.domain import (
     Actor,
@@ -288,7 +289,7 @@ def test_a_retry_of_an_acquisition_batch_runs_on_the_same_acquisitions_and_files
     request = LaunchRequest(gear="dcm2niix", project=DEMO_PROJECT, sessions="acq-64dir_dwi")
     ticket = services.launches.request(ANALYST, request)
     services.launches.confirm(ANALYST, ticket.batch.id)
-    services.workers.wait_idle(60)
+    services.workers.wait_idle(PATIENCE)
     jobs = [j for j in demo_localfw.world.jobs.values() if f"fwbot:{ticket.batch.id}" in j["tags"]]
     with demo_localfw.world.lock:  # three of them fail
         for job in jobs[:3]:
@@ -296,7 +297,7 @@ def test_a_retry_of_an_acquisition_batch_runs_on_the_same_acquisitions_and_files
 
     retry = services.launches.retry(ANALYST, ticket.batch.id)
     services.launches.confirm(ANALYST, retry.batch.id)
-    services.workers.wait_idle(60)
+    services.workers.wait_idle(PATIENCE)
 
     again = [j for j in demo_localfw.world.jobs.values() if f"fwbot:{retry.batch.id}" in j["tags"]]
 

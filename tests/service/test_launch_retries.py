@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.polling import PATIENCE, eventually
 from bot.bootstrap import build_services
 from bot.domain import BatchState, TargetState
 from bot.flywheel.sdk_gateway import SdkGateway
@@ -65,25 +65,25 @@ def make(
         services.workers.shutdown()
 
 
-def outage(knobs: Knobs, seconds: float, routes: str) -> list[int]:
-    """From the first analysis creation on, every request matching ``routes`` (a regex on
-    "METHOD /route/{template}") answers 503 for ``seconds``; then Flywheel is back.
-    Returns the list of 503s served (its length)."""
+def outage(knobs: Knobs, refusals: int, routes: str) -> list[int]:
+    """From the first analysis creation on, the first ``refusals`` requests matching
+    ``routes`` (a regex on "METHOD /route/{template}") answer 503; then Flywheel is back.
+    Counted in requests, not seconds, so it spans the same rounds however slow the
+    machine. Returns the list of 503s served (its length)."""
     pick = knobs.pick_error
     matches = re.compile(routes)
-    started: list[float] = []
+    started: list[bool] = []
     served: list[int] = []
     lock = threading.Lock()
 
     def pick_error(method: str, path: str, route: str) -> str | None:
         with lock:
             if not started and f"{method} {route}" == "POST /sessions/{cid}/analyses":
-                started.append(time.monotonic())
-            down = bool(started) and time.monotonic() - started[0] < seconds
-        if down and matches.search(f"{method} {route}"):
-            served.append(503)
-            return "503"
-        return pick(method, path, route)
+                started.append(True)
+            down = bool(started and len(served) < refusals and matches.search(f"{method} {route}"))
+            if down:
+                served.append(503)
+        return "503" if down else pick(method, path, route)
 
     knobs.pick_error = pick_error  # type: ignore[method-assign]
     return served
@@ -99,7 +99,7 @@ def test_an_outage_is_waited_out_and_every_session_gets_one_analysis(
     """Issue 10: 503s on every creation and tag check for a while, then Flywheel is back.
     Nothing fails; each session ends with exactly one analysis."""
     services = make()
-    served = outage(localfw.knobs, 1.0, f"{CREATE}|{TAG_CHECK}")
+    served = outage(localfw.knobs, 2 * DWI_SESSIONS, f"{CREATE}|{TAG_CHECK}")  # two rounds
 
     batch_id = launch(services)
 
@@ -144,7 +144,7 @@ def test_flywheel_refusing_a_session_fails_it_with_flywheels_reason(
     localfw.knobs.set_errors(0.1, ["503", "drop-after"], route=CREATE)
 
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
     failed = sqlite_store.batches.targets(ticket.batch.id, [TargetState.FAILED])
     assert {t.session_id: t.error for t in failed} == {
@@ -194,7 +194,7 @@ def test_past_the_deadline_the_sessions_still_failing_fail_with_the_deadline_rea
         ticket = services.launches.request(EDITOR_ACTOR, QSI)
         batch_id = ticket.batch.id
         services.launches.confirm(EDITOR_ACTOR, batch_id)
-        services.workers.wait_idle(120)  # some thirty rounds of requests
+        services.workers.wait_idle(2 * PATIENCE)  # some thirty rounds of requests
     finally:
         services.workers.shutdown()
 
@@ -218,8 +218,10 @@ def test_stopping_during_the_backoff_leaves_the_rest_planned_for_the_next_run(
     localfw.knobs.set_errors(1.0, ["503"], route=CREATE)
     ticket = services.launches.request(EDITOR_ACTOR, QSI)
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    while localfw.requests.count("POST", "/sessions/{cid}/analyses") < DWI_SESSIONS:
-        time.sleep(0.01)
+    eventually(
+        lambda: localfw.requests.count("POST", "/sessions/{cid}/analyses") >= DWI_SESSIONS,
+        "a creation asked for every session",
+    )
 
     services.workers.shutdown()  # the bot stops while Flywheel is down
 
@@ -230,6 +232,6 @@ def test_stopping_during_the_backoff_leaves_the_rest_planned_for_the_next_run(
     localfw.knobs.clear()
     restarted = make()
     assert restarted.launches.resume_unfinished() == [ticket.batch.id]
-    restarted.workers.wait_idle(30)
+    restarted.workers.wait_idle(PATIENCE)
     jobs = per_session(localfw, ticket.batch.id)
     assert len(jobs) == DWI_SESSIONS and set(jobs.values()) == {1}

@@ -4,7 +4,6 @@ planning, skipping, approval, launching by batch API or per session, and resumin
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +13,7 @@ import flywheel
 import pytest
 from sqlalchemy import event
 
+from bench.polling import PATIENCE, eventually
 from bot.bootstrap import build_services
 from bot.domain import (
     Actor,
@@ -89,7 +89,7 @@ def services(localfw: LocalFlywheel, sqlite_store: Store, configs_dir: Path) -> 
 def launch(services: Services, request: LaunchRequest = QSI, actor: Actor = EDITOR_ACTOR) -> str:
     ticket = services.launches.request(actor, request)
     services.launches.confirm(actor, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     return ticket.batch.id
 
 
@@ -147,7 +147,7 @@ def test_asking_again_launches_nothing_and_names_the_batch(
         services.launches.request(EDITOR_ACTOR, QSI)
     assert batch_id in err.value.message
     services.launches.confirm(EDITOR_ACTOR, batch_id)  # a late second click
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     assert len(localfw.world.jobs) == DWI_SESSIONS
 
 
@@ -296,7 +296,7 @@ def test_large_batches_wait_for_a_project_admin_who_is_not_the_requester(
     with pytest.raises(PermissionDenied, match="someone else must approve"):
         services.launches.approve(EDITOR_ACTOR, ticket.batch.id)
     services.launches.approve(ADMIN_ACTOR, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
     batch = sqlite_store.batches.get_existing(ticket.batch.id)
     assert batch.state is BatchState.LAUNCHED and batch.approver_email == ADMIN
@@ -385,10 +385,10 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
     localfw.knobs.latency = 0.005
     ticket = first.launches.request(EDITOR_ACTOR, QSI)
     first.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    for _ in range(2_000):  # until some, not all, sessions are launched
-        if sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.LAUNCHED] >= 20:
-            break
-        time.sleep(0.005)
+    eventually(  # some, not all, sessions launched
+        lambda: sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.LAUNCHED] >= 20,
+        "20 sessions launched",
+    )
     first.workers.shutdown()  # the bot stops part-way
 
     assert sqlite_store.batches.get_existing(ticket.batch.id).state is BatchState.LAUNCHING
@@ -396,7 +396,7 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
 
     restarted = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
     assert restarted.launches.resume_unfinished() == [ticket.batch.id]
-    restarted.workers.wait_idle(60)
+    restarted.workers.wait_idle(PATIENCE)
 
     jobs = tagged(localfw, ticket.batch.id)
     sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
@@ -416,7 +416,7 @@ def test_two_replicas_resuming_the_same_batch_launch_each_session_once(
     for replica in replicas:  # both watchers tick at once
         replica.launches.resume_unfinished()
     for replica in replicas:
-        replica.workers.wait_idle(60)
+        replica.workers.wait_idle(PATIENCE)
 
     jobs = tagged(localfw, ticket.batch.id)
     sessions = [j["parents"]["session"] for j in jobs]  # type: ignore[index]
@@ -437,7 +437,7 @@ def test_a_dropped_plan_does_not_block_asking_again(
     assert again.created and again.batch.id != first.batch.id
     assert again.batch.state is BatchState.PLANNED
     services.launches.confirm(EDITOR_ACTOR, again.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     assert len(tagged(localfw, again.batch.id)) == DWI_SESSIONS
 
 
@@ -462,7 +462,7 @@ def test_cancel_previews_then_cancels_only_the_pending_jobs(
     assert (preview.pending, preview.running, preview.finished) == (DWI_SESSIONS - 48, 48, 0)
     assert localfw.requests.writes() == []  # a preview changes nothing
     done = services.launches.cancel(EDITOR_ACTOR, batch_id, confirmed=True)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
     assert done.step is CancelStep.DONE and done.pending == DWI_SESSIONS - 48
     states = [j["state"] for j in tagged(localfw, batch_id)]
@@ -484,7 +484,7 @@ def test_only_the_launcher_or_a_project_admin_may_cancel(
     assert {j["state"] for j in tagged(localfw, batch_id)} == {"pending"}
 
     services.launches.cancel(ADMIN_ACTOR, batch_id, confirmed=True)
-    services.workers.wait_idle(30)  # analyses are cancelled job by job, in the worker pool
+    services.workers.wait_idle(PATIENCE)  # analyses are cancelled job by job, in the worker pool
     assert {j["state"] for j in tagged(localfw, batch_id)} == {"cancelled"}
     outcomes = [(e.actor_email, e.action, e.outcome) for e in sqlite_store.audit.recent(50)]
     assert (VIEWER, "cancel", "refused") in outcomes and (ADMIN, "cancel", "allowed") in outcomes
@@ -554,7 +554,7 @@ def test_confirm_authorizes_first_and_changes_the_batch_in_one_transaction(
         services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
     finally:
         event.remove(sqlite_store.engine, "before_cursor_execute", listen)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
 
     batch_reads = [q for q in seen if q.startswith("SELECT") and "FROM batches" in q]
     writes = [q for q in seen if q.startswith(("UPDATE batches", "INSERT", "DELETE"))]
@@ -593,16 +593,17 @@ def test_a_running_launch_beats_its_lease_whatever_it_is_doing(
     localfw.knobs.latency = 0.6  # every request hangs: the launch makes no progress
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
     beats: set[object] = set()
-    until = time.monotonic() + 1.5
-    while time.monotonic() < until:
+
+    def beating() -> bool:
         with sqlite_store.reading() as s:
             row = s.get(BatchRow, ticket.batch.id)
             assert row is not None
             beats.add(row.launch_heartbeat)
-        time.sleep(0.02)
+        return len(beats - {None}) >= 6
+
+    eventually(beating, "six heartbeats")  # beats while no session could be launched
     services.workers.shutdown()  # stops at the next session, gives the lease back
 
-    assert len(beats - {None}) >= 6  # beats while no session could be launched
     with sqlite_store.reading() as s:
         row = s.get(BatchRow, ticket.batch.id)
         assert row is not None and row.launch_owner is None
@@ -629,10 +630,10 @@ def test_a_launch_held_by_a_dead_process_is_taken_over_when_its_lease_lapses(
 
     services.launches.resume_unfinished()  # once, as a restarted bot does at start
 
-    deadline = time.monotonic() + 20
-    while sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHING:
-        assert time.monotonic() < deadline, "the lapsed lease was never taken over"
-        time.sleep(0.05)
+    eventually(  # no watcher runs here: only the retry at the lapse can take it over
+        lambda: sqlite_store.batches.get_existing(batch_id).state is not BatchState.LAUNCHING,
+        "the lapsed lease taken over",
+    )
     services.workers.shutdown()
     assert sqlite_store.batches.get_existing(batch_id).state is BatchState.LAUNCHED
     assert sqlite_store.batches.target_counts(batch_id)[TargetState.LAUNCHED] == len(
@@ -665,6 +666,6 @@ def test_a_click_asks_flywheel_before_it_holds_the_database(
             with pytest.raises(Conflict, match="waiting for a project admin"):
                 services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
         assert localfw.requests.count() >= 1  # the cold cache was read from Flywheel
-        services.workers.wait_idle(30)
+        services.workers.wait_idle(PATIENCE)
     finally:
         services.workers.shutdown()

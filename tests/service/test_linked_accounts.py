@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bench.polling import PATIENCE
 from bot.bootstrap import build_services
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services
@@ -102,7 +103,7 @@ def test_a_linked_analysts_launch_has_them_as_origin(
     batch_id = re.search(r"confirm (b\w+)", planned)
     assert batch_id is not None, planned
     run(services, DEMO_ANALYST, f"confirm {batch_id[1]}")
-    services.workers.wait_idle(timeout=300)
+    services.workers.wait_idle(5 * PATIENCE)
     world = demo_localfw.world
     with world.lock:
         origins = {

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import BatchSpec, BatchState, TargetSpec, TargetState
 from bot.domain.claims import Rerun, run_key
 from bot.service import Services
@@ -49,7 +50,7 @@ def runs_per_session(localfw: LocalFlywheel, *batch_ids: str) -> Counter[str]:
 
 def confirm_and_wait(services: Services, batch_id: str, *, others: bool = False) -> None:
     services.launches.confirm(EDITOR_ACTOR, batch_id, others=others)
-    services.workers.wait_idle(60)
+    services.workers.wait_idle(PATIENCE)
 
 
 def test_the_double_launch_from_the_issue_launches_each_session_once(
@@ -223,9 +224,9 @@ def test_two_replicas_confirming_overlapping_plans_at_once_launch_each_session_o
         for t in threads:
             t.start()
         for t in threads:
-            t.join(120)
+            t.join(2 * PATIENCE)
         for replica in replicas:
-            replica.workers.wait_idle(120)
+            replica.workers.wait_idle(2 * PATIENCE)
 
         told = [o for o in outcomes.values() if isinstance(o, LaunchedSincePlan)]
         assert len(outcomes) == 2 and len(told) == 1 and told[0].dropped

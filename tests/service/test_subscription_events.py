@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import Actor
 from bot.service import Services
 from bot.service.launch.plan_model import LaunchRequest
@@ -56,7 +57,7 @@ def test_a_fwbot_batch_ending_with_failures_is_posted_once_where_asked(
         EDITOR_ACTOR, LaunchRequest(gear="flaky-gear", project="gear_testing", config_name="flaky")
     )
     services.launches.confirm(EDITOR_ACTOR, ticket.batch.id)
-    services.workers.wait_idle(30)
+    services.workers.wait_idle(PATIENCE)
     localfw.clock.advance(FLYWHEEL_TIME)
     view = services.launches.status(EDITOR_ACTOR, ticket.batch.id)
     assert view.all_final and view.failed == 248

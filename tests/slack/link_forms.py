@@ -7,10 +7,10 @@ import itertools
 import json
 from typing import Any
 
+from bench.polling import eventually
 from bot.slack.linking import CALLBACK_ID, KEY_ACTION, KEY_BLOCK
 from doubles.mock_slack import ApiCall, MockSlack
 from doubles.signing import TEAM_ID, HttpResult, post_form, slash_command_form
-from tests.e2e.polling import eventually
 from tests.fixtures.slack import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, SIGNING_SECRET
 
 _triggers = itertools.count(1)
@@ -50,17 +50,15 @@ def post_link_command(
     return post_form(url, form, SIGNING_SECRET), trigger, token
 
 
-def opened_view(mock: MockSlack, trigger_id: str, timeout: float = 30.0) -> tuple[str, ApiCall]:
+def opened_view(mock: MockSlack, trigger_id: str) -> tuple[str, ApiCall]:
     """Wait for the ``views.open`` made with ``trigger_id``; returns (view id, the call)."""
     [call] = eventually(
         lambda: [c for c in mock.calls("views.open") if c.args.get("trigger_id") == trigger_id],
-        timeout,
         f"views.open with trigger_id {trigger_id}",
     )
     wanted = view_of(call)
     ids = eventually(
         lambda: [vid for vid, v in mock.views().items() if v.get("blocks") == wanted["blocks"]],
-        timeout,
         "the opened view's id",
     )
     return ids[-1], call
@@ -113,11 +111,10 @@ def submit_key(
     return post_form(url, view_submission_form(view_id, key, user_id=user_id), SIGNING_SECRET)
 
 
-def updated_view(mock: MockSlack, view_id: str, timeout: float = 30.0) -> dict[str, Any]:
+def updated_view(mock: MockSlack, view_id: str) -> dict[str, Any]:
     """Wait for the ``views.update`` of ``view_id``; returns the view it showed."""
     [call] = eventually(
         lambda: [c for c in mock.calls("views.update") if c.args.get("view_id") == view_id],
-        timeout,
         f"views.update of {view_id}",
     )
     return view_of(call)

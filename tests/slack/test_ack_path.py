@@ -24,9 +24,7 @@ THREADS, BACKLOG = 4, 40
 
 @pytest.fixture
 def slack_settings(slack_settings: Settings) -> Settings:
-    return slack_settings.model_copy(
-        update={"answer_threads": THREADS, "answer_backlog": BACKLOG}
-    )
+    return slack_settings.model_copy(update={"answer_threads": THREADS, "answer_backlog": BACKLOG})
 
 
 @pytest.fixture
@@ -72,7 +70,7 @@ def test_more_slow_commands_than_listener_threads_are_all_acked_then_all_answere
     assert [c.http.status for c in calls] == [200] * 40  # 5x bolt's 8 listener threads
     assert all(c.answers() == [] for c in calls)
     shut.set()
-    assert all("qsiprep-hpc" in c.answer(timeout=20)["text"] for c in calls)
+    assert all("qsiprep-hpc" in c.answer()["text"] for c in calls)
 
 
 def test_a_full_answer_pool_says_busy_at_once_and_runs_nothing(
@@ -90,6 +88,6 @@ def test_a_full_answer_pool_says_busy_at_once_and_runs_nothing(
     assert "try again" in busy["text"].casefold()
     assert "get_gear" not in slack_gateway.calls and "list_gears" not in slack_gateway.calls
     shut.set()
-    assert all("qsiprep-hpc" in c.answer(timeout=20)["text"] for c in held)
+    assert all("qsiprep-hpc" in c.answer()["text"] for c in held)
     # once answers drain, the next command is served as usual
     assert "qsiprep-hpc" in slash("gears").answer()["text"]

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from bench.polling import eventually
 from bot.slack.runner import HttpServer
 from doubles.mock_slack import MockSlack
 from doubles.signing import post_form, slash_command_form
@@ -65,7 +66,7 @@ def test_dead_response_url_falls_back_to_post_ephemeral(
     )
 
     assert result.status == 200
-    posted = mock_slack.wait_for(lambda: mock_slack.calls("chat.postEphemeral"))
+    posted = eventually(lambda: mock_slack.calls("chat.postEphemeral"), "an ephemeral post")
     assert posted[0].args["user"] == "U0ALICE"
     assert posted[0].args["channel"] == "C0LAB"
     assert REF.search(posted[0].args["text"])

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from slack_bolt import App
 
 import bot.slack.runner as runner
+from bench.polling import PATIENCE, eventually
 from bot.service import Services
 from bot.settings import Settings
 from bot.slack.app import create_app
@@ -28,7 +28,7 @@ from tests.fixtures.slack import SIGNING_SECRET, Slash
 def raw_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=PATIENCE) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
@@ -52,7 +52,7 @@ def test_a_channel_named_payload_tests_is_answered(
     result = post_form(slack_http.url, form, SIGNING_SECRET)
 
     assert result.status == 200
-    assert mock_slack.wait_for(lambda: mock_slack.responses("t1"))
+    assert eventually(lambda: mock_slack.responses("t1"), "the answer to t1")
 
 
 def test_a_non_numeric_timestamp_is_401(slack_http: HttpServer) -> None:
@@ -77,7 +77,7 @@ def test_invalid_utf8_is_400_without_a_traceback(slack_http: HttpServer) -> None
 def test_a_huge_body_is_refused_from_its_length_before_it_is_read(slack_http: HttpServer) -> None:
     """10 MB announced: answered 413 after the headers alone (the body is never sent)."""
     host, port = urlsplit(slack_http.url).hostname, urlsplit(slack_http.url).port
-    with socket.create_connection((host, port), timeout=10) as conn:
+    with socket.create_connection((host, port), timeout=PATIENCE) as conn:
         conn.sendall(
             b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
             b"Content-Type: application/x-www-form-urlencoded\r\n"
@@ -106,26 +106,65 @@ def test_a_bad_signature_logs_nothing_at_info(
     assert not [r for r in caplog.records if "secret-text" in r.getMessage()]
 
 
+ServeSmall = Callable[[float], HttpServer]
+
+
 @pytest.fixture
-def small_server(slack_app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpServer]:
-    """The runner with 3 connection slots and a 0.5 s idle timeout, to see both limits."""
-    monkeypatch.setattr(runner, "MAX_CONNECTIONS", 3)
-    monkeypatch.setattr(runner._QuietHandler, "timeout", 0.5)
-    server = run_http(slack_app, port=0, host="127.0.0.1").start_in_thread()
-    yield server
-    server.shutdown()
+def small_server(slack_app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeSmall]:
+    """``small_server(idle_timeout)``: the runner with 3 connection slots, dropping a client
+    silent for ``idle_timeout`` seconds, to see each limit on its own."""
+    servers: list[HttpServer] = []
+
+    def serve(idle_timeout: float) -> HttpServer:
+        monkeypatch.setattr(runner, "MAX_CONNECTIONS", 3)
+        monkeypatch.setattr(runner._QuietHandler, "timeout", idle_timeout)
+        servers.append(run_http(slack_app, port=0, host="127.0.0.1").start_in_thread())
+        return servers[-1]
+
+    yield serve
+    for server in servers:
+        server.shutdown()
 
 
-def test_idle_connections_are_dropped_and_bounded(small_server: HttpServer) -> None:
-    host, port = "127.0.0.1", small_server.port
-    idle = [socket.create_connection((host, port), timeout=5) for _ in range(3)]
-    time.sleep(0.1)
-    extra = socket.create_connection((host, port), timeout=5)
+def connect(server: HttpServer) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=PATIENCE)
 
-    assert extra.recv(1) == b""  # no slot left: closed at once, no thread given
-    time.sleep(1.0)  # the idle ones time out and free their slots
-    assert all(conn.recv(1) == b"" for conn in idle)
-    with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=5) as resp:
-        assert resp.status == 200
+
+def healthz(server: HttpServer) -> int:
+    with urllib.request.urlopen(server.base_url + "/healthz", timeout=PATIENCE) as resp:
+        return int(resp.status)
+
+
+def reply(conn: socket.socket) -> bytes:
+    """What the server says to a ``GET /healthz`` on ``conn``: b"" if it closed it unread."""
+    try:
+        conn.sendall(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
+        return conn.recv(64)
+    except TimeoutError:
+        raise
+    except OSError:  # reset or broken pipe: closed before the request was read
+        return b""
+
+
+def test_a_client_over_the_limit_is_closed_at_once_and_a_slot_frees_when_a_client_leaves(
+    small_server: ServeSmall,
+) -> None:
+    server = small_server(PATIENCE)  # no client is dropped for silence during the test
+    idle = [connect(server) for _ in range(3)]
+    extra = connect(server)  # accepted after the three (one accepting thread, in order)
+
+    assert reply(extra) == b""  # no slot left: closed at once, unanswered, no thread given
+    idle[0].close()
+    assert eventually(lambda: healthz(server) == 200, "a freed slot", ignoring=(OSError,))
     for conn in [*idle, extra]:
+        conn.close()
+
+
+def test_idle_clients_are_dropped_and_their_slots_freed(small_server: ServeSmall) -> None:
+    server = small_server(0.5)
+    idle = [connect(server) for _ in range(3)]
+
+    assert all(conn.recv(1) == b"" for conn in idle)  # each closed by the server (waits)
+    assert eventually(lambda: healthz(server) == 200, "a freed slot", ignoring=(OSError,))
+    for conn in idle:
         conn.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bench.polling import PATIENCE, eventually
 from bot.errors import (
     FlywheelBusy,
     FlywheelRefused,
@@ -55,9 +55,7 @@ def delta(before: Samples, name: str, **labels: str) -> float:
 def moves(before: Samples, name: str, by: float, **labels: str) -> bool:
     """Wait until the sample has moved ``by`` since ``before`` (a reply is counted just
     after it is posted, so a test sees the answer first); then it must not have moved more."""
-    deadline = time.monotonic() + 10
-    while delta(before, name, **labels) < by and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: delta(before, name, **labels) >= by, f"{name} {labels} to move by {by}")
     return delta(before, name, **labels) == by
 
 
@@ -154,14 +152,14 @@ class TestBusy:
         shut = threading.Event()
         slack_gateway.gate = shut
         held = slash("gears")
-        held.mock.wait_for(lambda: "list_gears" in slack_gateway.calls)  # the thread is taken
+        eventually(lambda: "list_gears" in slack_gateway.calls, "the pool's one thread taken")
         before = now()
 
         slash("gear qsiprep-hpc").answer()
         shut.set()
         held.answer()
 
-        assert delta(before, "fwbot_commands_total", command="gear", outcome="busy") == 1
+        assert moves(before, "fwbot_commands_total", 1, command="gear", outcome="busy")
         assert moves(before, "fwbot_commands_total", 1, command="gears", outcome="ok")
 
 
@@ -221,7 +219,7 @@ def test_the_method_label_is_the_web_api_method(url: str, method: str) -> None:
 
 def get(url: str) -> tuple[int, str, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
+        with urllib.request.urlopen(url, timeout=PATIENCE) as answer:
             return int(answer.status), answer.headers["Content-Type"], answer.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.headers["Content-Type"], err.read().decode()
@@ -253,7 +251,7 @@ def test_the_health_server_serves_probes_and_metrics_and_nothing_else(
     assert get(base + "/slack/events")[0] == 404
     request = urllib.request.Request(base + "/healthz", data=b"", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=5)
+        urllib.request.urlopen(request, timeout=PATIENCE)
     assert refused.value.code == 404
 
 
@@ -266,8 +264,6 @@ def test_the_http_mode_server_serves_metrics_beside_slack_events(slack_http: Htt
 # -- Socket Mode: the ack timed from envelope to WebSocket ack --------------------------
 
 
-
-
 def test_a_socket_mode_command_is_counted_and_its_ack_timed(
     socket_connected: None, mock_slack: MockSlack
 ) -> None:
@@ -276,8 +272,8 @@ def test_a_socket_mode_command_is_counted_and_its_ack_timed(
 
     mock_slack.send_envelope({"envelope_id": "env-m", "type": "slash_commands", "payload": form})
 
-    assert mock_slack.wait_for(lambda: mock_slack.socket_acks("env-m"))
-    answer = mock_slack.wait_for(lambda: mock_slack.responses("sock-m"))[0].body
+    assert eventually(lambda: mock_slack.socket_acks("env-m"), "the ack of env-m")
+    answer = eventually(lambda: mock_slack.responses("sock-m"), "the answer to sock-m")[0].body
     assert "qsiprep-hpc" in answer["text"] + json.dumps(answer.get("blocks"))
     assert moves(before, "fwbot_commands_total", 1, command="gears", outcome="ok")
     assert moves(before, "fwbot_ack_seconds_count", 1)  # timed once the ack is sent

@@ -19,8 +19,16 @@ def slept() -> list[float]:
 
 @pytest.fixture
 def poster(mock_slack: MockSlack, slept: list[float]) -> SlackPoster:
+    """A poster on a clock of its own that only its sleeps move: the pauses it takes are
+    exactly those the pacing asks for, however slow the machine."""
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
     client = WebClient(token="xoxb-test", base_url=mock_slack.api_url)
-    return SlackPoster(client, sleep=slept.append)
+    return SlackPoster(client, sleep=sleep, clock=lambda: now[0])
 
 
 def test_posts_to_one_channel_are_a_second_apart_other_channels_do_not_wait(
@@ -30,7 +38,7 @@ def test_posts_to_one_channel_are_a_second_apart_other_channels_do_not_wait(
     poster.post_message("C2", "elsewhere")
     poster.post_message("C1", "two")
 
-    assert len(slept) == 1 and 0.9 < slept[0] <= 1.0  # only C1's second post waited
+    assert slept == [1.0]  # only C1's second post waited, a second after its first
 
 
 def test_a_poster_keeps_no_lock_or_slot_for_channels_it_is_done_with(
@@ -56,7 +64,7 @@ def test_a_rate_limited_post_is_sent_again_after_retry_after(
     posted = poster.post_message("C1", "hello", thread_ts="1.1", broadcast=True)
 
     assert isinstance(posted, Posted) and posted.ts
-    assert slept.count(7.0) == 2  # (the fake sleep leaves the clock alone: pacing adds more)
+    assert slept == [7.0, 7.0]  # each Retry-After, and those 7 s are past any pacing
     posts = mock_slack.calls("chat.postMessage")
     assert len(posts) == 3 and posts[-1].args["reply_broadcast"] in (True, "true", "1")
 

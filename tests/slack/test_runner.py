@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.slack.runner import HttpServer
 from doubles.mock_slack import MockSlack
 from tests.fixtures.slack import Slash
@@ -41,15 +42,15 @@ def test_unsigned_request_gets_401(slack_http: HttpServer, mock_slack: MockSlack
     body = b"command=%2Ffw&text=gears"
     request = urllib.request.Request(slack_http.url, data=body, method="POST")
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(request, timeout=5)
+        urllib.request.urlopen(request, timeout=PATIENCE)
     assert err.value.code == 401
     assert mock_slack.calls() == []
 
 
 def test_health_check_and_unknown_paths(slack_http: HttpServer) -> None:
     base = f"http://{slack_http.host}:{slack_http.port}"
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as resp:
+    with urllib.request.urlopen(f"{base}/healthz", timeout=PATIENCE) as resp:
         assert resp.status == 200
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(f"{base}/nope", timeout=5)
+        urllib.request.urlopen(f"{base}/nope", timeout=PATIENCE)
     assert err.value.code == 404

@@ -4,12 +4,12 @@ messages, resumes launches and runs the watcher until stopped."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.polling import eventually
 from bot.cli import main
 
 
@@ -88,10 +88,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     class InterruptedServer:
         def serve_forever(self) -> None:
             # the start-up work runs in the background: ready once Flywheel answered
-            deadline = time.monotonic() + 30
-            while seen["readiness"]() is not None and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert seen["readiness"]() is None
+            eventually(lambda: seen["readiness"]() is None, "/readyz to say ready")
             assert seen["scheduler"].running  # the watcher runs while the bot serves
             raise KeyboardInterrupt
 

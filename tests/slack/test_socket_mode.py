@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.polling import eventually
 from bot.slack.identity import NO_EMAIL
 from doubles.mock_slack import MockSlack
 from doubles.signing import PAYLOADS, captured_envelope, slash_command_form
@@ -39,9 +40,9 @@ def test_slash_command_envelope_is_acked_then_answered(
 
     mock_slack.send_envelope(envelope("env-1", form))
 
-    acks = mock_slack.wait_for(lambda: mock_slack.socket_acks("env-1"))
+    acks = eventually(lambda: mock_slack.socket_acks("env-1"), "the ack of env-1")
     assert acks == [{"envelope_id": "env-1"}]  # an empty ack
-    answer = mock_slack.wait_for(lambda: mock_slack.responses("sock1"))[0].body
+    answer = eventually(lambda: mock_slack.responses("sock1"), "the answer to sock1")[0].body
     assert "qsiprep-hpc" in answer["text"] + json.dumps(answer["blocks"])
 
 
@@ -55,9 +56,9 @@ def test_identity_failure_is_answered_after_an_empty_socket_ack(
 
     mock_slack.send_envelope(envelope("env-2", form))
 
-    acks = mock_slack.wait_for(lambda: mock_slack.socket_acks("env-2"))
+    acks = eventually(lambda: mock_slack.socket_acks("env-2"), "the ack of env-2")
     assert acks == [{"envelope_id": "env-2"}]  # nothing looked up before the ack
-    answer = mock_slack.wait_for(lambda: mock_slack.responses("sock2"))[0].body
+    answer = eventually(lambda: mock_slack.responses("sock2"), "the answer to sock2")[0].body
     assert (answer["response_type"], answer["text"]) == ("ephemeral", NO_EMAIL)
 
 
@@ -69,8 +70,9 @@ def test_captured_envelopes_are_acked_and_answered(
 
     mock_slack.send_envelope(env)
 
-    assert mock_slack.wait_for(lambda: mock_slack.socket_acks(env["envelope_id"]))
-    assert mock_slack.wait_for(lambda: mock_slack.responses(name))[0].body["text"].strip()
+    assert eventually(lambda: mock_slack.socket_acks(env["envelope_id"]), "the ack")
+    answer = eventually(lambda: mock_slack.responses(name), f"the answer to {name}")[0]
+    assert answer.body["text"].strip()
 
 
 def test_the_captured_payloads_are_there() -> None:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.polling import PATIENCE
 from bot.domain import Batch
 from bot.store import Store
 from tests.store.factories import final_batch
@@ -22,7 +23,7 @@ def claim_elsewhere(store: Store, limit: int, owner: str) -> list[Batch]:
     pool = ThreadPoolExecutor(1)
     try:
         future = pool.submit(store.batches.claim_batches_needing_summary, limit, owner)
-        return future.result(timeout=30)
+        return future.result(timeout=PATIENCE)
     finally:
         pool.shutdown(wait=False)
 

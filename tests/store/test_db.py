@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bench.polling import PATIENCE
 from bot.store import Store, normalize_url
 from bot.store.db import SQLITE_FILENAME
 
@@ -81,7 +82,7 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_store: Store) -> None:
         with sqlite_store.session():
             sqlite_store.audit.record(actor_email="a@lab.org", action="launch", outcome="allowed")
             holding.set()
-            release.wait(30)
+            release.wait(3 * PATIENCE)  # longer than the reader is given
 
     def reader(out: list[object]) -> None:
         out.append(sqlite_store.identities.get_fresh("U1", timedelta(hours=1)))
@@ -89,15 +90,15 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_store: Store) -> None:
 
     write = threading.Thread(target=writer)
     write.start()
-    assert holding.wait(10)
+    assert holding.wait(PATIENCE)
     seen: list[object] = []
     read = threading.Thread(target=reader, args=(seen,))
     read.start()
-    read.join(10)
+    read.join(PATIENCE)
     finished_while_locked = not read.is_alive()
     release.set()
-    write.join(10)
-    read.join(10)
+    write.join(PATIENCE)
+    read.join(PATIENCE)
 
     assert finished_while_locked
     assert seen == [None, []]  # and it saw only committed data

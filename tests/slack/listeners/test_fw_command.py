@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from slack_bolt import BoltContext
 
+from bench.polling import eventually
 from bot.domain import Actor
 from bot.service import Services
 from bot.settings import Settings
@@ -72,7 +73,7 @@ def test_the_bot_token_is_checked_once_when_the_app_is_built_never_before_an_ack
                 "help", response_url=mock_slack.response_url(f"t{n}"), user_id="U0ALICE"
             )
             assert post_form(server.url, form, SIGNING_SECRET).status == 200
-        mock_slack.wait_for(lambda: len(mock_slack.responses()) == 2)
+        eventually(lambda: len(mock_slack.responses()) == 2, "both answers")
     finally:
         server.shutdown()
 
@@ -128,7 +129,7 @@ def test_captured_slash_commands_are_answered(
     result = post_form(slack_http.url, form, SIGNING_SECRET)
 
     assert result.status == 200
-    posts = mock_slack.wait_for(lambda: mock_slack.responses(name))
+    posts = eventually(lambda: mock_slack.responses(name), f"the answer to {name}")
     assert posts[0].body["text"].strip()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
+from bench.polling import eventually
 from bot.bootstrap import build_services
 from bot.service import Services
 from bot.service.accounts import Accounts, AccountsMode, Keybox, new_encryption_key
@@ -29,7 +30,6 @@ from bot.slack.linking import (
 from bot.slack.runner import HttpServer
 from bot.store.db import Store
 from doubles.mock_slack import MockSlack
-from tests.e2e.polling import eventually
 from tests.fakes import REPO_CONFIGS, FakeFlywheelGateway
 from tests.fixtures.slack import BOT_TOKEN, DEFAULT_USER_ID, Slash
 from tests.slack.link_forms import (
@@ -115,7 +115,7 @@ def test_a_lab_that_links_no_keys_says_why_and_opens_nothing(
     ack, _, token = post_link_command(slack_http.url, mock_slack)
 
     assert (ack.status, ack.body) == (200, "")
-    [answer] = eventually(lambda: mock_slack.responses(token), 10, "the reason")
+    [answer] = eventually(lambda: mock_slack.responses(token), "the reason")
     assert answer.body["text"] == why
     assert answer.body["response_type"] == "ephemeral"
     assert mock_slack.calls("views.open") == []
@@ -138,7 +138,7 @@ def test_an_expired_trigger_says_run_it_again(
 
     _, _, token = post_link_command(slack_http.url, mock_slack)
 
-    [answer] = eventually(lambda: mock_slack.responses(token), 10, "the answer")
+    [answer] = eventually(lambda: mock_slack.responses(token), "the answer")
     assert answer.body["text"] == EXPIRED
 
 
@@ -162,7 +162,7 @@ def test_a_closed_form_gets_its_answer_by_direct_message(
     submitted = submit_key(slack_http.url, "V00GONE00", "fw.lab:alices-own-key")
 
     assert json.loads(submitted.body)["response_action"] == "update"
-    [dm] = eventually(lambda: mock_slack.calls("chat.postMessage"), 10, "the DM")
+    [dm] = eventually(lambda: mock_slack.calls("chat.postMessage"), "the DM")
     assert dm.args["channel"] == DEFAULT_USER_ID
     assert "Linked" in dm.args["text"]
     assert "alices-own-key" not in seen(dm)
@@ -179,17 +179,17 @@ def test_with_the_answer_pool_full_the_form_says_busy_and_links_nothing(
     shut = threading.Event()
     slack_gateway.gate = shut
     held = slash("gears")  # the pool's one thread waits on the gate
-    eventually(lambda: "list_gears" in slack_gateway.calls, 10, "the held command")
+    eventually(lambda: "list_gears" in slack_gateway.calls, "the held command")
     view_id = open_form_directly(mock_slack)
 
     command, _, token = post_link_command(slack_http.url, mock_slack)
     submitted = submit_key(slack_http.url, view_id, "fw.lab:alices-own-key")
 
     assert (command.status, command.body) == (200, "")
-    [busy] = eventually(lambda: mock_slack.responses(token), 10, "busy")
+    [busy] = eventually(lambda: mock_slack.responses(token), "busy")
     assert busy.body["text"] == BUSY
     assert json.loads(submitted.body)["response_action"] == "update"
     assert BUSY_VIEW in text_of(updated_view(mock_slack, view_id))
     assert sqlite_store.linked_accounts.get(f"slack:{DEFAULT_USER_ID}") is None
     shut.set()
-    held.answer(timeout=20)
+    held.answer()
