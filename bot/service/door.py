@@ -20,6 +20,7 @@ A method on the ``UseCases`` protocols that is no use case says why with ``@unch
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -164,6 +165,9 @@ class _Run:
     declared: set[UseCase]
     decisions: list[_Decision] = field(default_factory=list)
     open: bool = True
+    # Work handed to another thread carries the caller's context (request ids): a launch
+    # in the worker pool is not part of the click that started it.
+    thread: int = field(default_factory=threading.get_ident)
 
     def row(self) -> _Decision | None:
         """Its refusal if a check refused, else its decision on a use case it declares."""
@@ -181,11 +185,19 @@ class _Run:
 _RUN: ContextVar[_Run | None] = ContextVar("fwbot_use_case_run", default=None)
 
 
+def _current() -> _Run | None:
+    """The use case this thread is running, if any."""
+    run = _RUN.get()
+    if run is None or not run.open or run.thread != threading.get_ident():
+        return None
+    return run
+
+
 def decided(use_case: UseCase, *, refused: bool, write: Callable[[], None]) -> None:
     """An Authorizer decision: kept for the call's one row inside a use case, else (a
     check outside any, in a test) written at once."""
-    run = _RUN.get()
-    if run is None or not run.open:
+    run = _current()
+    if run is None:
         write()
         return
     run.decisions.append(_Decision(use_case, refused, write))
@@ -193,8 +205,8 @@ def decided(use_case: UseCase, *, refused: bool, write: Callable[[], None]) -> N
 
 @contextmanager
 def _one_row(declared: frozenset[UseCase], name: str) -> Iterator[None]:
-    outer = _RUN.get()
-    if outer is not None and outer.open:  # run by another use case (cancel drops a plan)
+    outer = _current()
+    if outer is not None:  # run by another use case (cancel drops a plan)
         outer.declared |= declared
         yield
         return
@@ -213,8 +225,8 @@ def _one_row(declared: frozenset[UseCase], name: str) -> Iterator[None]:
 
 
 def _expect(use_case: UseCase) -> None:
-    run = _RUN.get()
-    if run is None or not run.open:
+    run = _current()
+    if run is None:
         raise UncheckedUseCase(f"the door was asked about {use_case} outside any @use_case")
     if use_case not in run.declared:
         raise UncheckedUseCase(f"{run.name} decides {use_case}, which it does not declare")

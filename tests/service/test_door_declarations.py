@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import threading
 from pathlib import Path
 from typing import get_type_hints
 
@@ -13,6 +14,7 @@ import pytest
 
 from bot.domain import Actor
 from bot.errors import PermissionDenied
+from bot.observe.context import carry
 from bot.service import Services, UseCases
 from bot.service.access import Authorizer
 from bot.service.door import (
@@ -116,6 +118,7 @@ def test_no_service_decides_by_hand_outside_the_door() -> None:
 class Sample:
     def __init__(self, access: Authorizer) -> None:
         self._door = Door(access)
+        self._access = access
 
     @use_case(UseCase.GEARS_LIST)
     def forgets(self, actor: Actor) -> str:
@@ -138,6 +141,15 @@ class Sample:
     @use_case(UseCase.GEAR_SHOW)
     def inner(self, actor: Actor) -> None:
         self._door.site(actor, UseCase.GEAR_SHOW)
+
+    @use_case(UseCase.GEARS_LIST)
+    def hands_work_to_a_thread(self, actor: Actor) -> None:
+        self._door.site(actor, UseCase.GEARS_LIST)
+        background = threading.Thread(  # the caller's context, as the worker pool carries it
+            target=carry(lambda: self._access.authorize(actor, UseCase.GEAR_SHOW))
+        )
+        background.start()
+        background.join()
 
     @unchecked("a test")
     def outside(self, actor: Actor) -> None:
@@ -177,3 +189,11 @@ def test_a_use_case_run_by_another_shares_its_row(sample: Sample, sqlite_store: 
 
     [row] = sqlite_store.audit.recent()
     assert (row.action, row.outcome) == ("gears.list", "allowed")
+
+
+def test_work_in_another_thread_is_not_part_of_the_call(
+    sample: Sample, sqlite_store: Store
+) -> None:
+    sample.hands_work_to_a_thread(ADA)
+
+    assert sorted(e.action for e in sqlite_store.audit.recent()) == ["gear.show", "gears.list"]
