@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -138,6 +139,11 @@ def _free_path(directory: Path, name: str) -> Path:
     return path
 
 
+FindByEmail = Callable[[str], Actor]
+"""Who the console acts as, by email (``--as EMAIL``): the composition root's lookup
+(``IdentityService.for_email``), never one of the use cases commands get."""
+
+
 def run_console(
     services: UseCases,
     actor: Actor,
@@ -145,9 +151,11 @@ def run_console(
     stdout: TextIO,
     *,
     interactive: bool,
+    find_by_email: FindByEmail,
     exports_dir: Path | None = None,
 ) -> int:
-    """Answer commands until end of input or ``exit``; files go under ``exports_dir``."""
+    """Answer commands until end of input or ``exit``; files go under ``exports_dir``;
+    after ``link``, the console acts as ``find_by_email`` finds the person now."""
     while True:
         if interactive:
             stdout.write(PROMPT)
@@ -168,7 +176,9 @@ def run_console(
         if not interactive:
             stdout.write(f"{PROMPT}{line}\n")  # echo, so piped output reads as a transcript
         if line.lower().removeprefix("/fw").strip() == LINK_WORD:
-            actor, said = link_in_console(services, actor, stdin, stdout, interactive=interactive)
+            actor, said = link_in_console(
+                services, actor, stdin, stdout, interactive=interactive, find=find_by_email
+            )
         else:
             said = answer(line, actor, services, exports_dir)
         stdout.write(said.rstrip() + "\n\n")
@@ -176,7 +186,13 @@ def run_console(
 
 
 def link_in_console(
-    services: UseCases, actor: Actor, stdin: TextIO, stdout: TextIO, *, interactive: bool
+    services: UseCases,
+    actor: Actor,
+    stdin: TextIO,
+    stdout: TextIO,
+    *,
+    interactive: bool,
+    find: FindByEmail,
 ) -> tuple[Actor, str]:
     """``link``: the key is asked for without echo (a terminal) or read from the next
     line (a pipe, never echoed into the transcript); returns who the console acts as now."""
@@ -186,7 +202,7 @@ def link_in_console(
         key = stdin.readline().strip()
     try:
         user = services.linking.link(None, actor.email, key)
-        now = services.identity.for_email(actor.email)
+        now = find(actor.email)
     except FwbotError as err:
         return actor, err.user_text()
     return now, render_accounts.linked(user, services.linking.site).console_text()

@@ -131,6 +131,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 sys.stdin,
                 sys.stdout,
                 interactive=interactive,
+                find_by_email=runtime.services.identity.for_email,
                 exports_dir=settings.data_dir / "exports",
             )
             runtime.services.workers.wait_idle()  # let a launch that was confirmed finish

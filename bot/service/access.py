@@ -6,9 +6,9 @@ cannot tell apart from fwbot, so this module must. Roles are read from the proje
 permission list as the acting key sees it (keyed by the Flywheel user ``_id``): a person's
 own key always shows their own entry; fwbot's shared key shows everyone's only where it is
 a project admin, and elsewhere a missing person reads as "cannot tell", never "no role".
-Every service method calls :meth:`Authorizer.authorize` with its use case before it
-touches Flywheel; the access each use case needs is declared once, in
-``bot.service.use_cases``; every decision, allowed or refused, lands in the audit trail.
+Every use case passes ``bot.service.door`` (which asks this module) before it touches
+Flywheel; the access each use case needs is declared once, in ``bot.service.use_cases``;
+every decision lands in the audit trail, one row per use case run.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from bot.service.accounts.acting import (
     as_service_account,
     for_the_rest_as_service_account,
 )
+from bot.service.door import decided, unchecked
 from bot.service.policy import Policy
-from bot.service.projects import UNLINKED_HINT, project_not_found
+from bot.service.projects import project_not_found
 from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.audit import AuditRepo
 
@@ -183,6 +184,7 @@ class Authorizer:
         )
         raise PermissionDenied(message, hint=hint)
 
+    @unchecked("what `/fw help` may offer: the actor's own roles, nothing decided")
     def capabilities(self, actor: Actor) -> frozenset[Access]:
         """The access levels the actor holds somewhere: what `/fw help` may offer them."""
         held = {Access.SITE}
@@ -258,9 +260,9 @@ class Authorizer:
         if self._why_not(actor, access, "none", launcher) is None:
             return
         if unknown_to_outsiders is not None and not actor.bot_admin:
+            # word for word what a made-up name gets (a typed project's answer, which
+            # says how to let fwbot see, is built by `project_for`)
             self._record(actor, "refused", reason="role not visible to fwbot", **where)
-            if unknown_to_outsiders.hint is None and actor.link_offered:
-                unknown_to_outsiders.hint = UNLINKED_HINT
             raise unknown_to_outsiders
         message = (
             f"fwbot cannot see your role on `{project.label}`: its Flywheel account is not a "
@@ -323,15 +325,22 @@ class Authorizer:
         return f"a project admin: {named}"
 
     def _record(self, actor: Actor, outcome: Any, **fields: Any) -> None:
-        self._audit.record_decision(
-            actor_email=actor.email,
-            actor_slack_id=actor.slack_user_id,
-            outcome=outcome,
-            action=fields["use_case"].value,
-            project_label=fields.get("project_label"),
-            target=fields.get("target") or "",
-            reason=fields.get("reason") or "",
-            details=fields.get("details") or {},
+        """One decision; inside a use case it is kept for that call's one audit row."""
+        use_case: UseCase = fields["use_case"]
+        event = {
+            "actor_email": actor.email,
+            "actor_slack_id": actor.slack_user_id,
+            "outcome": outcome,
+            "action": use_case.value,
+            "project_label": fields.get("project_label"),
+            "target": fields.get("target") or "",
+            "reason": fields.get("reason") or "",
+            "details": fields.get("details") or {},
+        }
+        decided(
+            use_case,
+            refused=outcome == "refused",
+            write=lambda: self._audit.record_decision(**event),
         )
 
 

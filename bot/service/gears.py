@@ -8,6 +8,7 @@ from bot.domain import Actor, GearDetail, GearSummary
 from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
+from bot.service.door import Door, use_case
 from bot.service.use_cases import UseCase
 
 
@@ -16,11 +17,12 @@ class GearService:
 
     def __init__(self, gateway: FlywheelGateway, access: Authorizer) -> None:
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
 
+    @use_case(UseCase.GEARS_LIST)
     def list_gears(self, actor: Actor, text: str | None = None) -> list[GearSummary]:
         """Latest version of each gear; ``text`` filters on name, label and category."""
-        self._access.authorize(actor, UseCase.GEARS_LIST, target=text or "")
+        self._door.site(actor, UseCase.GEARS_LIST, target=text or "")
         gears = self._gateway.list_gears()
         if not text:
             return gears
@@ -33,9 +35,10 @@ class GearService:
             or needle in g.category.casefold()
         ]
 
+    @use_case(UseCase.GEAR_SHOW)
     def gear_detail(self, actor: Actor, name: str, version: str | None = None) -> GearDetail:
         """One gear in full; an unknown name suggests the nearest gear names."""
-        self._access.authorize(actor, UseCase.GEAR_SHOW, target=name)
+        self._door.site(actor, UseCase.GEAR_SHOW, target=name)
         detail = self._gateway.get_gear(name, version)
         if detail is not None:
             return detail

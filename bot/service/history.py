@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.domain import Actor, AuditEvent
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
+from bot.service.door import Door, use_case
 from bot.service.use_cases import UseCase
 from bot.store.audit import AuditRepo
 
@@ -37,18 +38,19 @@ class History:
 class HistoryService:
     def __init__(self, gateway: FlywheelGateway, access: Authorizer, audit: AuditRepo) -> None:
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
         self._audit = audit
 
+    @use_case(UseCase.HISTORY_PROJECT, UseCase.HISTORY_OWN)
     def recent(
         self, actor: Actor, project_label: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> History:
         """A project's events (needs read access), else everyone's for a bot admin,
         else the actor's own."""
         if project_label is not None:
-            project = self._access.project_for(actor, UseCase.HISTORY_PROJECT, project_label)
+            project = self._door.project(actor, UseCase.HISTORY_PROJECT, project_label)
             return History(project.label, self._recent(limit, project_label=project.label))
-        self._access.authorize(actor, UseCase.HISTORY_OWN)
+        self._door.site(actor, UseCase.HISTORY_OWN)
         if actor.bot_admin:
             return History("everyone", self._recent(limit))
         return History("you", self._recent(limit, actor_email=actor.email))

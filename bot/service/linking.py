@@ -21,6 +21,7 @@ from bot.service.accounts import (
     actor_principal,
     principal_of,
 )
+from bot.service.door import Door, unchecked, use_case
 from bot.service.identity import IdentityService
 from bot.service.use_cases import UseCase
 
@@ -49,7 +50,7 @@ class LinkingService:
         self._accounts = accounts
         self._identity = identity
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
 
     @property
     def mode(self) -> str:
@@ -63,6 +64,7 @@ class LinkingService:
     def linking_enabled(self) -> bool:
         return self._accounts.linking_enabled
 
+    @unchecked("how the actor's calls go out (their own key), not what they may do")
     @contextmanager
     def speaking_as(self, actor: Actor) -> Iterator[None]:
         """Every Flywheel call in the body goes out with the actor's linked key (or fwbot's
@@ -71,6 +73,7 @@ class LinkingService:
         with acting(who):
             yield
 
+    @unchecked("the key is the proof: no actor yet, Accounts audits the link")
     def link(self, slack_user_id: str | None, email: str, api_key: str) -> UserRef:
         """Link the key (checked with Flywheel, stored encrypted); returns whose it is."""
         principal = _principal(slack_user_id, email)
@@ -79,15 +82,19 @@ class LinkingService:
             self._identity.forget(slack_user_id)
         return user
 
-    def unlink(self, slack_user_id: str | None, email: str) -> bool:
-        principal = _principal(slack_user_id, email)
+    @unchecked("the actor's own key, forgotten: Accounts audits the unlink")
+    def unlink(self, actor: Actor) -> bool:
+        """Forget the actor's linked key; False when there was none."""
+        slack_user_id = actor.slack_user_id
+        principal = _principal(slack_user_id, actor.email)
         removed = self._accounts.unlink(principal, slack_user_id=slack_user_id)
         if slack_user_id:
             self._identity.forget(slack_user_id)
         return removed
 
+    @use_case(UseCase.WHOAMI)
     def whoami(self, actor: Actor) -> WhoAmI:
-        self._access.authorize(actor, UseCase.WHOAMI)
+        self._door.site(actor, UseCase.WHOAMI)
         with self.speaking_as(actor):  # not linked: what fwbot's own key sees of them
             roles = self._gateway.all_project_roles(actor.user_key)
         return WhoAmI(

@@ -37,6 +37,7 @@ from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
+from bot.service.door import Door, use_case
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -128,17 +129,18 @@ class ProjectStatusService:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
         self._configs = configs
         self._batches = batches
         self._now = now
 
     # -- a project in Flywheel -------------------------------------------------------
+    @use_case(UseCase.STATUS_PROJECT)
     def gear_status(
         self, actor: Actor, project_label: str, gear: str, version: str | None = None
     ) -> GearStatus:
         """Per session, the latest good run of ``gear`` (``version``): the tutorial's view."""
-        project = self._readable_project(actor, project_label, target=gear)
+        project = self._door.project(actor, UseCase.STATUS_PROJECT, project_label, target=gear)
         saved = self._configs.named_after(gear)
         selection = saved.sessions if saved is not None else SessionSelection()
         patterns = tuple(saved.expect_outputs) if saved is not None else DEFAULT_EXPECT_OUTPUTS
@@ -170,9 +172,10 @@ class ProjectStatusService:
             runs_outside_fwbot=sum(1 for r in counted if r.fwbot_batch is None),
         )
 
+    @use_case(UseCase.STATUS_PROJECT)
     def overview(self, actor: Actor, project_label: str) -> ProjectOverview:
         """One line per gear run on the project's sessions, out of all its sessions."""
-        project = self._readable_project(actor, project_label)
+        project = self._door.project(actor, UseCase.STATUS_PROJECT, project_label)
         with ContextThreadPool(1, thread_name_prefix="fwbot-status") as pool:
             runs_future = pool.submit(self._gateway.project_runs, project.project_id)
             sessions = self._gateway.project_sessions(project.project_id)
@@ -201,6 +204,7 @@ class ProjectStatusService:
         return ProjectOverview(project=project, sessions=len(sessions), gears=tuple(lines))
 
     # -- batches in the store -----------------------------------------------------------
+    @use_case(UseCase.BATCHES_PROJECT, UseCase.BATCHES_LIST)
     def batches(
         self,
         actor: Actor,
@@ -214,12 +218,12 @@ class ProjectStatusService:
         limit = max(1, min(limit, MAX_BATCHES))
         requester = actor.email if mine else None
         if project_label is not None:
-            project = self._readable_project(actor, project_label, use_case=UseCase.BATCHES_PROJECT)
+            project = self._door.project(actor, UseCase.BATCHES_PROJECT, project_label)
             found = self._batches.find(
                 project_label=project.label, requester_email=requester, limit=limit
             )
             return BatchList(tuple(found), self._now(), project=project.label, mine=mine)
-        self._access.authorize(actor, UseCase.BATCHES_LIST, target="mine" if mine else "")
+        self._door.site(actor, UseCase.BATCHES_LIST, target="mine" if mine else "")
         readable: list[str] | None = None
         if not actor.bot_admin:
             readable = sorted(self._gateway.all_project_roles(actor.user_key))
@@ -227,18 +231,6 @@ class ProjectStatusService:
         return BatchList(tuple(found), self._now(), mine=mine)
 
     # -- internals ---------------------------------------------------------------------
-    def _readable_project(
-        self,
-        actor: Actor,
-        label: str,
-        *,
-        use_case: UseCase = UseCase.STATUS_PROJECT,
-        target: str = "",
-    ) -> ProjectRef:
-        """The project, if the actor may read it; to someone with no role on it (and no
-        fwbot admin) it does not exist: the same answer as a label no project has."""
-        return self._access.project_for(actor, use_case, label, target=target or None)
-
     def _check_gear(self, gear: str, version: str | None) -> None:
         """A gear (version) the site does not have is an error naming the nearest ones,
         not "0 sessions have a good run"."""

@@ -13,7 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import Actor
 from bot.errors import IdentityError
-from bot.service.identity import IdentityService, SlackProfile
+from bot.service import Identity
+from bot.service.identity import SlackProfile
 
 ResolveActor = Callable[[WebClient, str, str | None], Actor]
 """``resolve_actor(client, slack_user_id, channel_id) -> Actor``; raises ``IdentityError``."""
@@ -48,7 +49,7 @@ def slack_profile(client: WebClient, user_id: str) -> SlackProfile:
     return SlackProfile(email=email, display_name=name)
 
 
-def resolve_actor_via(identity: IdentityService) -> ResolveActor:
+def resolve_actor_via(identity: Identity) -> ResolveActor:
     """The production resolver: the service's cache first, ``users.info`` only on a miss."""
 
     def resolve(client: WebClient, user_id: str, channel_id: str | None) -> Actor:

@@ -53,7 +53,7 @@ def link(inv: Invocation, ctx: CommandContext) -> Reply:
 
 
 def unlink(inv: Invocation, ctx: CommandContext) -> Reply:
-    removed = ctx.services.linking.unlink(ctx.actor.slack_user_id, ctx.actor.email)
+    removed = ctx.services.linking.unlink(ctx.actor)
     return render.unlinked(removed)
 
 

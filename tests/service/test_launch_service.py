@@ -567,9 +567,9 @@ def test_confirm_authorizes_first_and_changes_the_batch_in_one_transaction(
         "UPDATE batches SET",  # the compare-and-set to launching
         "INSERT INTO run_claims",  # its runs, claimed in the same unit
     ]
-    # the read to authorize and its audit row, the read of a twin launch, the reads of its
-    # targets and of the runs others hold, then the unit of work
-    assert begins == ["BEGIN", "BEGIN IMMEDIATE", "BEGIN", "BEGIN", "BEGIN", "BEGIN IMMEDIATE"]
+    # the read to authorize, the read of a twin launch, the reads of its targets and of the
+    # runs others hold, then the unit of work, then the click's one audit row
+    assert begins == ["BEGIN", "BEGIN", "BEGIN", "BEGIN", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
 
 
 def test_a_running_launch_beats_its_lease_whatever_it_is_doing(

@@ -12,6 +12,7 @@ from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigEntry, ConfigLibrary
 from bot.service.configs.manifest import effective_config, manifest_defaults, manifest_problems
 from bot.service.configs.model import SavedConfig
+from bot.service.door import Door, use_case
 from bot.service.use_cases import UseCase
 
 
@@ -44,15 +45,16 @@ class ConfigService:
     ) -> None:
         self.library = library
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
 
+    @use_case(UseCase.CONFIGS_LIST)
     def list_configs(self, actor: Actor, gear: str | None = None) -> list[ConfigEntry]:
         """Every saved config (``gear`` keeps one gear's), each checked against its manifest.
 
         One Flywheel read per distinct gear and version, so a broken or stale config
         is flagged in the list rather than at launch.
         """
-        self._access.authorize(actor, UseCase.CONFIGS_LIST, target=gear or "")
+        self._door.site(actor, UseCase.CONFIGS_LIST, target=gear or "")
         entries = [e for e in self.library.entries() if gear is None or e.gear == gear]
         manifests: dict[tuple[str, str | None], GearDetail | None] = {}
         out = []
@@ -67,9 +69,10 @@ class ConfigService:
             out.append(dataclasses.replace(entry, problems=tuple(problems)))
         return out
 
+    @use_case(UseCase.CONFIG_SHOW)
     def show_config(self, actor: Actor, name: str) -> ConfigView:
         """One config in full; ``NotFound`` (with suggestions) or ``ConfigError`` if broken."""
-        self._access.authorize(actor, UseCase.CONFIG_SHOW, target=name)
+        self._door.site(actor, UseCase.CONFIG_SHOW, target=name)
         saved = self.library.get(name)
         gear = self._manifest_for(saved)
         if gear is None:

@@ -27,17 +27,17 @@ from bot.domain import (
     JobRecord,
     JobState,
     LaunchMode,
-    ProjectRef,
     SameLaunchUnderWay,
     TargetState,
     batch_tag,
 )
 from bot.domain.claims import Rerun
-from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, NotFound, UsageError
+from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
+from bot.service.door import Door, unchecked, use_case
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.overlap import ClaimedMeanwhile, LaunchedSincePlan, Overlap, Overlaps
 from bot.service.launch.plan import Planner
@@ -111,7 +111,8 @@ class LaunchService:
         self._launcher = launcher
         self._reporter = reporter
         self._batches = batches
-        self._access = access
+        self._access = access  # the retrier's own checks (policy)
+        self._door = Door(access)
         self._workers = workers
         self._unit_of_work = unit_of_work  # each use case's changes in one transaction
         self._in_flight: set[str] = set()
@@ -123,11 +124,13 @@ class LaunchService:
         )
 
     # -- planning ----------------------------------------------------------------
+    @use_case(UseCase.LAUNCH_PREVIEW)  # the planner passes the door: Authorizer.project_for
     def preview(self, actor: Actor, request: LaunchRequest) -> LaunchPlan:
         """`dry-run`: the plan and nothing else (read access is enough)."""
         plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_PREVIEW)
         return self._without_launching(plan, PlanBuilder.spec(actor, plan))
 
+    @use_case(UseCase.LAUNCH_REQUEST)  # the planner passes the door, as for a preview
     def request(self, actor: Actor, request: LaunchRequest) -> LaunchTicket:
         """Plan, then record the batch before anything is launched."""
         plan = self._planner.plan(actor, request, use_case=UseCase.LAUNCH_REQUEST)
@@ -192,15 +195,14 @@ class LaunchService:
             ),
         )
 
+    @use_case(UseCase.RETRY_REQUEST, UseCase.LAUNCH_REQUEST)
     def retry(self, actor: Actor, batch_id: str) -> RetryTicket:
         """`/fw retry BATCH`: a new batch (``retry_of`` the original) of the sessions it
         failed or left without expected outputs, recorded for the same confirm as a launch.
         The batch's launcher or a project admin may ask, with launch access to its project."""
         original = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.RETRY_REQUEST, original, launcher=original.requester_email)
-        self._access.authorize(
-            actor, UseCase.LAUNCH_REQUEST, project=_project_of(original), target=original.id
-        )
+        self._door.batch(actor, UseCase.RETRY_REQUEST, original)  # its launcher, or an admin
+        self._door.batch(actor, UseCase.LAUNCH_REQUEST, original)  # who may launch there now
         return self._retrier.request(actor, original)
 
     def _same_launch(self, batch: Batch) -> list[Batch]:
@@ -213,6 +215,7 @@ class LaunchService:
         if under_way:
             raise _same_launch_running(batch, under_way[0])
 
+    @unchecked("the actor's own batches, from the store: what is done with one is checked")
     def latest(self, actor: Actor, states: list[BatchState] | None = None) -> Batch:
         """The actor's most recent batch (in one of ``states``): `/fw confirm` with no id."""
         found = self._batches.find(requester_email=actor.email, states=states, limit=1)
@@ -225,6 +228,7 @@ class LaunchService:
         return found[0]
 
     # -- deciding ------------------------------------------------------------------
+    @use_case(UseCase.LAUNCH_CONFIRM)
     def confirm(self, actor: Actor, batch_id: str, *, others: bool = False) -> Batch:
         """The requester's Launch click. Repeats and double clicks return the same batch.
         Runs other batches launched since the plan are left out only when the requester
@@ -232,16 +236,16 @@ class LaunchService:
         # Authorizing may read Flywheel (a cold roles cache): before the unit of work, which
         # holds the database's write lock from its first statement.
         seen = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.LAUNCH_CONFIRM, seen)
+        self._door.batch(actor, UseCase.LAUNCH_CONFIRM, seen)
         return self._decide(actor, seen, self._check_confirm, others=others)
 
     def _check_confirm(self, actor: Actor, batch: Batch) -> BatchState:
         """Who may click Launch on ``batch``, and the state it launches from."""
         if batch.requester_email.casefold() != actor.email.casefold():
-            self._access.refuse(
+            self._door.refuse(
                 actor,
+                UseCase.LAUNCH_CONFIRM,
                 f"Only {batch.requester_email} can launch batch `{batch.id}`: they asked for it.",
-                use_case=UseCase.LAUNCH_CONFIRM,
                 reason="not the requester",
                 project_label=batch.project_label,
                 target=batch.id,
@@ -254,12 +258,13 @@ class LaunchService:
             )
         return BatchState.PLANNED
 
+    @use_case(UseCase.LAUNCH_APPROVE)
     def approve(self, actor: Actor, batch_id: str, *, others: bool = False) -> Batch:
         """A project admin (not the requester) lets a large or costly batch launch."""
         # The requester passes this check, to be told below that someone else must approve.
         # Before the unit of work: authorizing may read Flywheel.
         seen = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.LAUNCH_APPROVE, seen, launcher=seen.requester_email)
+        self._door.batch(actor, UseCase.LAUNCH_APPROVE, seen)
         return self._decide(actor, seen, self._check_approve, others=others, approver=True)
 
     def _check_approve(self, actor: Actor, batch: Batch) -> BatchState:
@@ -268,10 +273,10 @@ class LaunchService:
                 f"Batch `{batch.id}` is {batch.state.value}; there is nothing to approve."
             )
         if batch.requester_email.casefold() == actor.email.casefold():
-            self._access.refuse(
+            self._door.refuse(
                 actor,
+                UseCase.LAUNCH_APPROVE,
                 f"You asked for batch `{batch.id}`; someone else must approve it.",
-                use_case=UseCase.LAUNCH_APPROVE,
                 reason="requester cannot approve",
                 project_label=batch.project_label,
                 target=batch.id,
@@ -330,10 +335,11 @@ class LaunchService:
             batch = self._batches.transition(batch.id, BatchState.CANCELLED)
         raise LaunchedSincePlan(batch, overlap, dropped=True)
 
+    @use_case(UseCase.LAUNCH_DROP)
     def cancel_plan(self, actor: Actor, batch_id: str) -> Batch:
         """Drop a batch nobody launched yet (the Cancel / Reject button)."""
         seen = self._batches.get_existing(batch_id)  # authorized before the unit of work
-        self._authorize(actor, UseCase.LAUNCH_DROP, seen, launcher=seen.requester_email)
+        self._door.batch(actor, UseCase.LAUNCH_DROP, seen)
         with self._unit_of_work():
             return self._cancel_plan(batch_id)
 
@@ -346,18 +352,14 @@ class LaunchService:
             )
         return self._batches.transition(batch.id, BatchState.CANCELLED)
 
+    @use_case(UseCase.LAUNCH_DROP, UseCase.CANCEL_PREVIEW, UseCase.CANCEL_JOBS)
     def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> CancelOutcome:
         """`/fw cancel BATCH`: drop a plan, stop a launch under way, or cancel a launched
         batch's pending jobs (first a preview of what, then, ``confirmed``, the deed)."""
         batch = self._batches.get_existing(batch_id)
         if batch.is_plan:
             return CancelOutcome(self.cancel_plan(actor, batch_id), CancelStep.DROPPED)
-        self._authorize(
-            actor,
-            UseCase.CANCEL_JOBS if confirmed else UseCase.CANCEL_PREVIEW,
-            batch,
-            launcher=batch.requester_email,
-        )
+        self._door.batch(actor, UseCase.CANCEL_JOBS if confirmed else UseCase.CANCEL_PREVIEW, batch)
         if batch.state is BatchState.LAUNCHING:
             stopped = self._stop_launch(actor, batch, confirmed=confirmed)
             if stopped is not None:
@@ -442,25 +444,12 @@ class LaunchService:
             list(pool.map(self._gateway.cancel_job, job_ids))
         self._reporter.publish(batch_id)
 
+    @use_case(UseCase.STATUS_SHOW)
     def status(self, actor: Actor, batch_id: str) -> BatchView:
         """One batch's progress for anyone who may read its project."""
         batch = self._batches.get_existing(batch_id)
-        self._authorize(actor, UseCase.STATUS_SHOW, batch)
+        self._door.batch(actor, UseCase.STATUS_SHOW, batch)
         return self._reporter.view(batch_id)
-
-    def _authorize(
-        self, actor: Actor, use_case: UseCase, batch: Batch, *, launcher: str | None = None
-    ) -> None:
-        """The access check every batch-id use case makes before it says anything about the
-        batch; to an actor with no role on its project the batch does not exist."""
-        self._access.authorize(
-            actor,
-            use_case,
-            project=_project_of(batch),
-            target=batch.id,
-            launcher=launcher,
-            unknown_to_outsiders=NotFound("batch", batch.id),
-        )
 
     # -- running -------------------------------------------------------------------
     def _start(
@@ -556,7 +545,3 @@ def _same_launch_running(batch: Batch, twin: Batch) -> Conflict:
         hint=f"Follow that one with `/fw status {twin.id}`, or drop yours with "
         f"`/fw cancel {batch.id}`.",
     )
-
-
-def _project_of(batch: Batch) -> ProjectRef:
-    return ProjectRef(project_id=batch.project_id, label=batch.project_label, group="")

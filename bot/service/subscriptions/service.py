@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.domain import Actor, ProjectRef
+from bot.domain import Actor
 from bot.domain.delivery import channel_of
 from bot.domain.subscriptions import (
     DEFAULT_DIGEST_TIME,
@@ -27,6 +27,7 @@ from bot.domain.subscriptions import (
 from bot.errors import Conflict, NotFound, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
+from bot.service.door import Door, use_case
 from bot.service.subscriptions.ports import (
     Subscribed,
     SubscriptionList,
@@ -72,7 +73,7 @@ class SubscriptionService:
         clock: Callable[[], datetime],
     ) -> None:
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
         self._subscriptions = subscriptions
         self._clock = clock
         self._listeners: list[Callable[[], object]] = []
@@ -85,6 +86,7 @@ class SubscriptionService:
             self._listeners.append(listener)
 
     # -- use cases -------------------------------------------------------
+    @use_case(UseCase.SUBSCRIBE)
     def subscribe(
         self,
         actor: Actor,
@@ -104,7 +106,9 @@ class SubscriptionService:
         digest_time = _time(at, zone, datetime.now(UTC)) if DIGEST in wanted else None
         if DIGEST in wanted and digest_time is None:
             digest_time = DEFAULT_DIGEST_TIME
-        project = self._readable_project(actor, UseCase.SUBSCRIBE, project_label, gear)
+        project = self._door.project(
+            actor, UseCase.SUBSCRIBE, project_label, target=_target(project_label, gear)
+        )
         gear_name = self._gear(gear) if gear else None
         channel = key_of(actor)
         before = {(s.project_label, s.gear) for s in self._subscriptions.for_channel(channel)}
@@ -121,10 +125,13 @@ class SubscriptionService:
         self._changed()
         return Subscribed(view_of(sub), updated=(project.label, gear_name) in before)
 
+    @use_case(UseCase.UNSUBSCRIBE)
     def unsubscribe(self, actor: Actor, project_label: str, *, gear: str | None = None) -> str:
         """Stop this channel's subscription to the project (or to one gear of it); returns
         the project's label."""
-        project = self._readable_project(actor, UseCase.UNSUBSCRIBE, project_label, gear)
+        project = self._door.project(
+            actor, UseCase.UNSUBSCRIBE, project_label, target=_target(project_label, gear)
+        )
         channel = key_of(actor)
         if not self._subscriptions.unsubscribe(
             channel=channel, project_label=project.label, gear=gear
@@ -137,10 +144,11 @@ class SubscriptionService:
         self._changed()
         return project.label
 
+    @use_case(UseCase.SUBSCRIPTIONS_LIST)
     def for_channel(self, actor: Actor) -> SubscriptionList:
         """This channel's subscriptions; those on projects the asker has no role on are
         counted but not shown (a fwbot admin sees them all)."""
-        self._access.authorize(actor, UseCase.SUBSCRIPTIONS_LIST)
+        self._door.site(actor, UseCase.SUBSCRIPTIONS_LIST)
         channel = key_of(actor)
         subs = self._subscriptions.for_channel(channel)
         if actor.bot_admin:
@@ -152,14 +160,6 @@ class SubscriptionService:
         )
 
     # -- internals -------------------------------------------------------
-    def _readable_project(
-        self, actor: Actor, use_case: UseCase, label: str, gear: str | None
-    ) -> ProjectRef:
-        """The project, if the actor may read it; to someone with no role on it, exactly
-        the answer a project that does not exist gets."""
-        target = label + (f" gear {gear}" if gear else "")
-        return self._access.project_for(actor, use_case, label, target=target)
-
     def _gear(self, name: str) -> str:
         found = self._gateway.get_gear(name)
         if found is None:
@@ -172,6 +172,11 @@ class SubscriptionService:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()
+
+
+def _target(label: str, gear: str | None) -> str:
+    """What the audit row names: the project, and the gear when one was given."""
+    return label + (f" gear {gear}" if gear else "")
 
 
 def _events(given: Sequence[str] | None, *, digest_asked: bool) -> list[str]:
