@@ -50,6 +50,7 @@ from bot.service.configs.model import (
     default_config,
     is_pattern,
 )
+from bot.service.door import Door
 from bot.service.launch.inputs import (
     ProjectTree,
     Resolution,
@@ -88,7 +89,7 @@ class Planner:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._gateway = gateway
-        self._access = access
+        self._door = Door(access)
         self._configs = configs
         self._policy = policy
         self._builder = PlanBuilder(policy)
@@ -144,14 +145,14 @@ class Planner:
     def _project(self, actor: Actor, request: LaunchRequest, use_case: UseCase) -> ProjectRef:
         """The project, if the actor may plan there and the lab policy allows the gear."""
         asked = f"{request.gear} rerun" if request.rerun else request.gear  # for the audit
-        project = self._access.project_for(actor, use_case, request.project, target=asked)
+        project = self._door.project(actor, use_case, request.project, target=asked)
         if not self._policy.gear_allowed(project.label, request.gear):
             allowed = ", ".join(self._policy.allowed_gears(project.label) or [])
-            self._access.refuse(
+            self._door.refuse(
                 actor,
+                use_case,
                 f"The lab policy does not allow `{request.gear}` on `{project.label}`.",
                 hint=f"Allowed there: {allowed}." if allowed else None,
-                use_case=use_case,
                 reason="gear not allowed by policy",
                 project_label=project.label,
                 target=request.gear,

@@ -44,6 +44,7 @@ from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.configs.model import InputRef, SavedConfig
+from bot.service.door import Door
 from bot.service.launch.plan_builder import PlanBuilder, target_spec
 from bot.service.launch.plan_model import LaunchPlan, Skipped
 from bot.service.launch.progress import latest_jobs
@@ -91,7 +92,8 @@ class Retrier:
     ) -> None:
         self._gateway = gateway
         self._batches = batches
-        self._access = access
+        self._door = Door(access)
+        self._policy = access.policy
         self._unit_of_work = unit_of_work
         self._keys: LauncherKeys = keys or ServiceKeyOnly()
         self._builder = PlanBuilder(access.policy)
@@ -152,12 +154,12 @@ class Retrier:
 
     def _check_policy(self, actor: Actor, original: Batch) -> None:
         """The lab policy may have dropped the gear from the project since the original."""
-        if not self._access.policy.gear_allowed(original.project_label, original.gear_name):
-            self._access.refuse(
+        if not self._policy.gear_allowed(original.project_label, original.gear_name):
+            self._door.refuse(
                 actor,
+                UseCase.RETRY_REQUEST,
                 f"The lab policy no longer allows `{original.gear_name}` on "
                 f"`{original.project_label}`.",
-                use_case=UseCase.RETRY_REQUEST,
                 reason="gear not allowed by policy",
                 project_label=original.project_label,
                 target=original.id,

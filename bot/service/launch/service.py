@@ -111,7 +111,6 @@ class LaunchService:
         self._launcher = launcher
         self._reporter = reporter
         self._batches = batches
-        self._access = access  # the retrier's own checks (policy)
         self._door = Door(access)
         self._workers = workers
         self._unit_of_work = unit_of_work  # each use case's changes in one transaction
