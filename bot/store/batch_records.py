@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.domain.batch_life import BatchLife, Change, Phase, phase_of
 from bot.domain.batches import (
     FINAL_BATCH_STATES,
     Batch,
@@ -264,31 +265,22 @@ class BatchRecords(StoreBacked):
     # -- `/fw cancel` during the launch ------------------------------------------------
     def request_cancel(self, batch_id: str, by: str, *, now: datetime | None = None) -> bool:
         """Record that ``by`` asked to cancel a batch still launching; the launcher (in
-        whichever process holds the launch) reads it and stops. A compare-and-set: only
-        while the batch is launching, and the first request is the one kept.
+        whichever process holds the launch) reads it and stops. Only while the batch is
+        launching, and the first request is the one kept.
 
         True when the batch is launching with a cancel requested (by this call or an
         earlier one); False when it is not launching (any more): the launch ended first."""
-        now = now or utcnow()
-        stmt = (
-            update(BatchRow)
-            .where(
-                BatchRow.id == batch_id,
-                BatchRow.state == BatchState.LAUNCHING.value,
-                BatchRow.cancel_requested_at.is_(None),
-            )
-            .values(cancel_requested_by=by, cancel_requested_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        with self._store.session() as s:
-            if s.execute(stmt).rowcount:  # type: ignore[attr-defined]
-                return True
-            row = s.execute(
-                select(BatchRow.state, BatchRow.cancel_requested_at).where(BatchRow.id == batch_id)
-            ).first()
-            if row is None:
-                raise NotFound("batch", batch_id)
-            return row.state == BatchState.LAUNCHING.value and row.cancel_requested_at is not None
+        life = BatchLife(self.get_existing(batch_id))
+        if life.phase not in (Phase.LAUNCHING, Phase.STOPPING):
+            return False
+        change = life.request_cancel(by)
+        if change is None:
+            return True
+        try:
+            self.apply(change, now=now)
+        except IllegalTransition:  # the launch ended, or someone else asked first
+            return phase_of(self.get_existing(batch_id)) is Phase.STOPPING
+        return True
 
     def cancel_requested_by(self, batch_id: str) -> str | None:
         """Who asked to cancel the batch while it was launching (None: nobody)."""
@@ -300,31 +292,57 @@ class BatchRecords(StoreBacked):
     ) -> Batch | None:
         """The launcher settled every target: ``launching -> to`` (launched or failed),
         unless a cancel was requested first (then None: the launcher stops it instead).
-        The same row as `request_cancel`'s compare-and-set, so exactly one of them wins."""
+        The same compare-and-set as `request_cancel`'s, so exactly one of them wins."""
         check_transition(batch_id, BatchState.LAUNCHING, to)
+        life = BatchLife(self.get_existing(batch_id))
+        if life.phase is Phase.STOPPING:
+            return None
+        change = life.finish(1 if to is BatchState.LAUNCHED else 0)
+        try:
+            return self.apply(change, now=now)
+        except IllegalTransition:
+            if phase_of(self.get_existing(batch_id)) is Phase.STOPPING:
+                return None  # a cancel came first
+            raise
+
+    def apply(self, change: Change, *, now: datetime | None = None) -> Batch:
+        """A move of the batch's life (``BatchLife``), if the batch is still in the phase
+        it leaves: one compare-and-set UPDATE on the state and the cancel request, so two
+        racing callers cannot both win. ``IllegalTransition`` when it moved meanwhile."""
         now = now or utcnow()
-        values: dict[str, Any] = {"state": to.value, "updated_at": now}
-        values["launched_at" if to is BatchState.LAUNCHED else "finished_at"] = now
+        came, to = change.came_from, change.to
+        values: dict[str, Any] = {"state": to.state.value, "updated_at": now}
+        if to is Phase.LAUNCHED:
+            values["launched_at"] = now
+        if to.state in FINAL_BATCH_STATES:
+            values["finished_at"] = now
+        if change.approver is not None:
+            values["approver_email"] = change.approver
+        if to is Phase.STOPPING:
+            values.update(cancel_requested_by=change.by, cancel_requested_at=now)
+        where = [BatchRow.id == change.batch_id, BatchRow.state == came.state.value]
+        if came is Phase.LAUNCHING:
+            where.append(BatchRow.cancel_requested_at.is_(None))
+        elif came is Phase.STOPPING:
+            where.append(BatchRow.cancel_requested_at.is_not(None))
         stmt = (
             update(BatchRow)
-            .where(
-                BatchRow.id == batch_id,
-                BatchRow.state == BatchState.LAUNCHING.value,
-                BatchRow.cancel_requested_at.is_(None),
-            )
+            .where(*where)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         with self._store.session() as s:
-            changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
-            row = s.get(BatchRow, batch_id, populate_existing=True)
+            try:
+                with s.begin_nested():
+                    changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
+            except IntegrityError as err:  # uq_batches_launch_key_under_way
+                raise SameLaunchUnderWay(change.batch_id) from err
+            row = s.get(BatchRow, change.batch_id, populate_existing=True)
             if row is None:
-                raise NotFound("batch", batch_id)
-            if changed:
-                return batch_from_row(row)
-            if row.state == BatchState.LAUNCHING.value:
-                return None  # cancel_requested_at is set
-            raise IllegalTransition(batch_id, BatchState(row.state), to)
+                raise NotFound("batch", change.batch_id)
+            if not changed:
+                raise IllegalTransition(change.batch_id, BatchState(row.state), to.state)
+            return batch_from_row(row)
 
     # -- batch-API proposals: the intent before the proposal ---------------------------
     def record_proposal_intent(self, batch_id: str, pending_before: Sequence[str] | None) -> None:

@@ -13,13 +13,13 @@ import logging
 from bot.domain import (
     QUEUED_JOB_STATES,
     Batch,
-    BatchState,
     IllegalTransition,
     JobRecord,
     JobState,
     TargetState,
     batch_tag,
 )
+from bot.domain.batch_life import BatchLife
 from bot.errors import FlywheelRefused, FlywheelUnavailable
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
@@ -67,7 +67,7 @@ class LaunchStop:
             ]
         )
         with contextlib.suppress(IllegalTransition):  # stopped already (a repeated run)
-            self._batches.transition(batch.id, BatchState.CANCELLED)
+            self._batches.apply(BatchLife(self._batches.get_existing(batch.id)).stop())
         log.info("launch of %s stopped: %s cancelled it", batch.id, who)
         now = [  # the jobs as they are now, without asking Flywheel again
             j.model_copy(update={"state": JobState.CANCELLED}) if j.job_id in cancelled else j

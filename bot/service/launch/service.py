@@ -31,6 +31,7 @@ from bot.domain import (
     TargetState,
     batch_tag,
 )
+from bot.domain.batch_life import BatchLife, Change, Refusal
 from bot.domain.claims import Rerun
 from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, UsageError
 from bot.flywheel.gateway import FlywheelGateway
@@ -238,24 +239,28 @@ class LaunchService:
         self._door.batch(actor, UseCase.LAUNCH_CONFIRM, seen)
         return self._decide(actor, seen, self._check_confirm, others=others)
 
-    def _check_confirm(self, actor: Actor, batch: Batch) -> BatchState:
-        """Who may click Launch on ``batch``, and the state it launches from."""
-        if batch.requester_email.casefold() != actor.email.casefold():
+    def _check_confirm(self, actor: Actor, batch: Batch) -> Change:
+        """Who may click Launch on ``batch`` (the batch's life says), audited if refused."""
+        return self._by_life(actor, UseCase.LAUNCH_CONFIRM, batch, BatchLife.confirm)
+
+    def _by_life(
+        self,
+        actor: Actor,
+        use_case: UseCase,
+        batch: Batch,
+        move: Callable[[BatchLife, str], Change],
+    ) -> Change:
+        try:
+            return move(BatchLife(batch), actor.email)
+        except Refusal as no:
             self._door.refuse(
                 actor,
-                UseCase.LAUNCH_CONFIRM,
-                f"Only {batch.requester_email} can launch batch `{batch.id}`: they asked for it.",
-                reason="not the requester",
+                use_case,
+                no.message,
+                reason=no.reason,
                 project_label=batch.project_label,
                 target=batch.id,
             )
-        if batch.state is BatchState.AWAITING_APPROVAL:
-            raise Conflict(
-                f"Batch `{batch.id}` is waiting for a project admin to approve it.",
-                hint="An admin of the project can click Approve, or type "
-                f"`/fw approve {batch.id}`.",
-            )
-        return BatchState.PLANNED
 
     @use_case(UseCase.LAUNCH_APPROVE)
     def approve(self, actor: Actor, batch_id: str, *, others: bool = False) -> Batch:
@@ -264,32 +269,18 @@ class LaunchService:
         # Before the unit of work: authorizing may read Flywheel.
         seen = self._batches.get_existing(batch_id)
         self._door.batch(actor, UseCase.LAUNCH_APPROVE, seen)
-        return self._decide(actor, seen, self._check_approve, others=others, approver=True)
+        return self._decide(actor, seen, self._check_approve, others=others)
 
-    def _check_approve(self, actor: Actor, batch: Batch) -> BatchState:
-        if batch.state is not BatchState.AWAITING_APPROVAL:
-            raise Conflict(
-                f"Batch `{batch.id}` is {batch.state.value}; there is nothing to approve."
-            )
-        if batch.requester_email.casefold() == actor.email.casefold():
-            self._door.refuse(
-                actor,
-                UseCase.LAUNCH_APPROVE,
-                f"You asked for batch `{batch.id}`; someone else must approve it.",
-                reason="requester cannot approve",
-                project_label=batch.project_label,
-                target=batch.id,
-            )
-        return BatchState.AWAITING_APPROVAL
+    def _check_approve(self, actor: Actor, batch: Batch) -> Change:
+        return self._by_life(actor, UseCase.LAUNCH_APPROVE, batch, BatchLife.approve)
 
     def _decide(
         self,
         actor: Actor,
         seen: Batch,
-        check: Callable[[Actor, Batch], BatchState],
+        check: Callable[[Actor, Batch], Change],
         *,
         others: bool,
-        approver: bool = False,
     ) -> Batch:
         """Launch (or approve) a plan once: check who may, then which of its runs other
         batches hold (read before the unit of work: it may ask Flywheel), then, in one
@@ -311,10 +302,7 @@ class LaunchService:
                     batch = self._batches.get_existing(batch_id)  # again, in the unit
                     if batch.is_under_way:
                         return batch
-                    expected = check(actor, batch)
-                    batch, started = self._start(
-                        batch, expected, overlap, approver=actor.email if approver else None
-                    )
+                    batch, started = self._start(batch, check(actor, batch), overlap)
             except ClaimedMeanwhile:
                 continue
             if started:  # after the commit: the launcher must see the batch launching
@@ -331,7 +319,7 @@ class LaunchService:
         if overlap.rest:
             raise LaunchedSincePlan(batch, overlap)
         with contextlib.suppress(IllegalTransition):  # dropped meanwhile: still nothing
-            batch = self._batches.transition(batch.id, BatchState.CANCELLED)
+            batch = self._batches.apply(BatchLife(batch).drop(None))
         raise LaunchedSincePlan(batch, overlap, dropped=True)
 
     @use_case(UseCase.LAUNCH_DROP)
@@ -340,16 +328,10 @@ class LaunchService:
         seen = self._batches.get_existing(batch_id)  # authorized before the unit of work
         self._door.batch(actor, UseCase.LAUNCH_DROP, seen)
         with self._unit_of_work():
-            return self._cancel_plan(batch_id)
+            return self._cancel_plan(batch_id, actor.email)
 
-    def _cancel_plan(self, batch_id: str) -> Batch:
-        batch = self._batches.get_existing(batch_id)
-        if not batch.is_plan:
-            raise Conflict(
-                f"Batch `{batch.id}` is {batch.state.value}; only a batch not yet launched "
-                "can be dropped this way."
-            )
-        return self._batches.transition(batch.id, BatchState.CANCELLED)
+    def _cancel_plan(self, batch_id: str, by: str) -> Batch:
+        return self._batches.apply(BatchLife(self._batches.get_existing(batch_id)).drop(by))
 
     @use_case(UseCase.LAUNCH_DROP, UseCase.CANCEL_PREVIEW, UseCase.CANCEL_JOBS)
     def cancel(self, actor: Actor, batch_id: str, *, confirmed: bool) -> CancelOutcome:
@@ -451,9 +433,7 @@ class LaunchService:
         return self._reporter.view(batch_id)
 
     # -- running -------------------------------------------------------------------
-    def _start(
-        self, batch: Batch, expected: BatchState, overlap: Overlap, approver: str | None = None
-    ) -> tuple[Batch, bool]:
+    def _start(self, batch: Batch, change: Change, overlap: Overlap) -> tuple[Batch, bool]:
         """Move the batch to launching and claim its runs; True when this call did (the
         caller launches it once its unit of work has committed). Refused while someone
         else's batch that makes the same jobs is under way: a session is never launched
@@ -461,9 +441,8 @@ class LaunchService:
         claim held by a batch it had not seen raises ``ClaimedMeanwhile``."""
         self._refuse_if_twin_under_way(batch)
         try:
-            started = self._batches.transition(
-                batch.id, BatchState.LAUNCHING, approver_email=approver
-            )
+            started = self._batches.apply(change)
+            log.info("batch %s %s by %s", batch.id, change.events[0].kind.value, change.by)
         except SameLaunchUnderWay as race:  # confirmed at the same moment as its twin
             twins = [b for b in self._same_launch(batch) if b.is_under_way]
             if twins:

@@ -14,8 +14,8 @@ import logging
 from bot.domain import (
     BatchState,
     IllegalTransition,
-    when_jobs_end,
 )
+from bot.domain.batch_life import BatchLife
 from bot.errors import FwbotError
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
@@ -65,9 +65,8 @@ class BatchWatcher:
         self._batches.update_counts(batch_id, complete=view.complete, failed=view.failed)
         if view.all_final:
             # A batch whose jobs were cancelled ends cancelled, not complete.
-            final = when_jobs_end(view.cancelled)
             # IllegalTransition: another replica got there first
             with contextlib.suppress(IllegalTransition):
-                self._batches.transition(batch_id, final)
+                self._batches.apply(BatchLife(view.batch).end(view.cancelled))
             view = self._reporter.view(batch_id)
         return self._reporter.publish(batch_id, view)
