@@ -26,6 +26,7 @@ from bot.errors import FlywheelUnavailable, FwbotError
 from bot.flywheel.calls import web_url_of
 from bot.flywheel.gateway import FlywheelGateway
 from bot.flywheel.sdk_gateway import SdkGateway, site_of
+from bot.scheduler import SchedulerLater
 from bot.service import Services
 from bot.service.access import Authorizer
 from bot.service.accounts import Accounts, ActingGateway, Keybox, new_encryption_key
@@ -33,6 +34,8 @@ from bot.service.configs import ConfigLibrary, ConfigService
 from bot.service.gears import GearService
 from bot.service.history import HistoryService
 from bot.service.identity import IdentityService
+from bot.service.later import Later
+from bot.service.launch.background import BackgroundLaunches
 from bot.service.launch.launch_run import Sleep
 from bot.service.launch.launcher import Launcher
 from bot.service.launch.plan import Planner
@@ -201,6 +204,7 @@ def build_services(
     site_url: str = "",
     events: BatchEvents | None = None,
     accounts: Accounts | None = None,
+    later: Later | None = None,
 ) -> Services:
     """``clock``: Flywheel's time (a simulated clock in tests and the demo); ``site_url``:
     Flywheel's web UI, for links; ``events``: who else hears a batch ended or is stuck
@@ -261,10 +265,12 @@ def build_services(
         sleep=launch_sleep,
         keys=accounts,
     )
+    later = later or SchedulerLater()
+    background = BackgroundLaunches(launcher, store.batches, workers, later)
     launches = LaunchService(
         gateway,
         Planner(gateway, access, library, policy),
-        launcher,
+        background,
         reporter,
         store.batches,
         access,
@@ -283,13 +289,15 @@ def build_services(
         watcher=BatchWatcher(
             reporter,
             store.batches,
-            launches,
+            background,
             summaries=SummaryPoster(reporter, store.batches, batch_events, owner),
             stuck=StuckWatch(
                 reporter, store.post_claims, batch_events, owner, stuck_after=stuck_after
             ),
         ),
         workers=workers,
+        background=background,
+        later=later,
         subscriptions=notifications.service,
         notifications=notifications,
         project_status=ProjectStatusService(gateway, access, library, store.batches),

@@ -113,6 +113,7 @@ def run_demo(args: argparse.Namespace) -> int:
             interval=WATCH_INTERVAL,
             notifications=runtime.services.notifications,
             outside_interval=OUTSIDE_RUNS_INTERVAL,
+            later=runtime.services.later,
         )
         try:
             interactive = sys.stdin.isatty()

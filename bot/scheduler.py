@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.observe import metrics
 from bot.observe.context import scoped
+from bot.service.later import Later
 from bot.service.launch.watcher import BatchWatcher
 from bot.service.subscriptions import DigestSlot, Notifications
 
@@ -41,17 +44,53 @@ OUTSIDE_RUNS_INTERVAL = 180.0
 DIGEST_SYNC_INTERVAL = 60.0
 
 
+class SchedulerLater:
+    """The service's ``Later`` port on APScheduler: a one-shot ``date`` job per name.
+
+    Built (not started) by the composition root before the services, so that the
+    launches it schedules and the watcher's jobs share one scheduler; it starts at the
+    first one-shot or at ``start_scheduler``, whichever comes first."""
+
+    def __init__(self, scheduler: BackgroundScheduler | None = None) -> None:
+        self.scheduler = scheduler or BackgroundScheduler(timezone="UTC")
+        self._lock = threading.Lock()
+
+    def once(self, job_id: str, seconds: float, run: Callable[[], None]) -> None:
+        self.start()
+        self.scheduler.add_job(
+            scoped("later", run),
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=seconds),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,  # late is fine: it only tries a launch again
+        )
+
+    def start(self) -> None:
+        with self._lock:
+            if not self.scheduler.running:
+                self.scheduler.start()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+
+
 def start_scheduler(
     watcher: BatchWatcher,
     *,
     interval: float,
+    later: Later | None = None,
     notifications: Notifications | None = None,
     outside_interval: float = OUTSIDE_RUNS_INTERVAL,
     sync_interval: float = DIGEST_SYNC_INTERVAL,
 ) -> BackgroundScheduler:
-    """Start the watcher and, given ``notifications``, the digests and the outside-runs pass."""
+    """Start the watcher and, given ``notifications``, the digests and the outside-runs pass
+    (on ``later``'s scheduler: the services' one-shot launches run there too)."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    scheduler = BackgroundScheduler(timezone="UTC")
+    shared = later if isinstance(later, SchedulerLater) else SchedulerLater()
+    scheduler = shared.scheduler
     metrics.observe_scheduler(scheduler, prefixes=(DIGEST_PREFIX,))  # lag and skipped runs
     scheduler.add_job(
         scoped("watch", watcher.tick),
@@ -81,7 +120,7 @@ def start_scheduler(
             max_instances=1,
             coalesce=True,
         )
-    scheduler.start()
+    shared.start()
     log.info("batch watcher every %.0f s", interval)
     if notifications is not None:
         log.info(

@@ -92,7 +92,7 @@ class Startup:
     def _attempt(self) -> None:
         self._runtime.connect_flywheel()
         with request_scope(prefix="resume"):
-            resumed = self._runtime.services.launches.resume_unfinished()
+            resumed = self._runtime.services.background.resume_unfinished()
             if resumed:
                 log.info("fwbot: resuming launches %s", ", ".join(resumed))
         with self._lock:

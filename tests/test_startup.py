@@ -23,7 +23,7 @@ class FlakyRuntime:
         self.checks = 0
         self.up_after = up_after
         self.resumed = 0
-        self.services = SimpleNamespace(launches=SimpleNamespace(resume_unfinished=self.resume))
+        self.services = SimpleNamespace(background=SimpleNamespace(resume_unfinished=self.resume))
 
     def connect_flywheel(self) -> None:
         self.checks += 1

@@ -3,8 +3,8 @@
 Adapters (Slack, console) and commands receive :class:`UseCases`: per area, the methods
 they call and nothing else, each taking the actor and passing ``bot.service.door``
 (or marked ``@unchecked`` with why). No handler can reach the gateway, a repository, a
-collaborator or the background machinery (watcher, worker pool, ``launch_in_background``,
-``resume_unfinished``) or resolve someone else by email: mypy rejects it
+collaborator or the background machinery (watcher, worker pool, ``BackgroundLaunches``,
+the scheduler's ``Later``) or resolve someone else by email: mypy rejects it
 (tests/service/test_use_case_protocols.py). The composition root (``bot.bootstrap``)
 builds :class:`Services`, which has all of it and satisfies :class:`UseCases`.
 """
@@ -25,6 +25,8 @@ from bot.service.configs.service import ConfigView
 from bot.service.gears import GearService
 from bot.service.history import DEFAULT_LIMIT, History, HistoryService
 from bot.service.identity import IdentityService, SlackProfile
+from bot.service.later import Later
+from bot.service.launch.background import BackgroundLaunches
 from bot.service.launch.plan import LaunchPlan, LaunchRequest
 from bot.service.launch.progress import BatchView
 from bot.service.launch.retry import RetryTicket
@@ -173,6 +175,8 @@ class Services:
     launches: LaunchService
     watcher: BatchWatcher
     workers: WorkerPool
+    background: BackgroundLaunches  # launches on their own: the pool's, restarts', retries'
+    later: Later  # one-shot jobs on the scheduler (a launch tried again when a lease lapses)
     subscriptions: SubscriptionService
     notifications: Notifications  # digests, runs outside fwbot, BatchEvents: the scheduler's
     project_status: ProjectStatusService

@@ -86,6 +86,7 @@ def serve(
                 interval=settings.watch_interval,
                 notifications=runtime.services.notifications,
                 outside_interval=settings.outside_runs_interval,
+                later=runtime.services.later,
             ),
         ).start()
         if http_port is None:

@@ -522,7 +522,7 @@ class TestInterruptedLaunch:
             localfw, store, NO_APPROVAL, mock_slack, launch_mode="per-session"
         )
         try:
-            assert restarted.launches.resume_unfinished() == [batch.id]
+            assert restarted.background.resume_unfinished() == [batch.id]
             restarted.workers.wait_idle(PATIENCE)
         finally:
             restarted.workers.shutdown()

@@ -70,7 +70,7 @@ def launch_losing_the_proposals_answer(
 
 
 def resume(services: Services, batch_id: str) -> None:
-    assert services.launches.resume_unfinished() == [batch_id]
+    assert services.background.resume_unfinished() == [batch_id]
     services.workers.wait_idle(PATIENCE)
 
 

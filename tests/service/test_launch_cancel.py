@@ -175,7 +175,7 @@ def test_a_cancel_recorded_while_no_bot_holds_the_launch_is_honoured_on_resume(
     localfw.knobs.pick_error = Knobs().pick_error  # type: ignore[method-assign]  # all fine now
 
     restarted = make()
-    assert restarted.launches.resume_unfinished() == [batch_id]
+    assert restarted.background.resume_unfinished() == [batch_id]
     restarted.workers.wait_idle(PATIENCE)
 
     assert_stopped(localfw, sqlite_store, batch_id, by=EDITOR)

@@ -231,7 +231,7 @@ def test_stopping_during_the_backoff_leaves_the_rest_planned_for_the_next_run(
 
     localfw.knobs.clear()
     restarted = make()
-    assert restarted.launches.resume_unfinished() == [ticket.batch.id]
+    assert restarted.background.resume_unfinished() == [ticket.batch.id]
     restarted.workers.wait_idle(PATIENCE)
     jobs = per_session(localfw, ticket.batch.id)
     assert len(jobs) == DWI_SESSIONS and set(jobs.values()) == {1}

@@ -395,7 +395,7 @@ def test_a_stopped_launch_resumes_in_a_new_process_without_doubles(
     assert sqlite_store.batches.target_counts(ticket.batch.id)[TargetState.PLANNED] > 0
 
     restarted = make_services(localfw, sqlite_store, configs_dir, mode="per-session")
-    assert restarted.launches.resume_unfinished() == [ticket.batch.id]
+    assert restarted.background.resume_unfinished() == [ticket.batch.id]
     restarted.workers.wait_idle(PATIENCE)
 
     jobs = tagged(localfw, ticket.batch.id)
@@ -414,7 +414,7 @@ def test_two_replicas_resuming_the_same_batch_launch_each_session_once(
     sqlite_store.batches.transition(ticket.batch.id, BatchState.LAUNCHING)  # as a crash left it
 
     for replica in replicas:  # both watchers tick at once
-        replica.launches.resume_unfinished()
+        replica.background.resume_unfinished()
     for replica in replicas:
         replica.workers.wait_idle(PATIENCE)
 
@@ -628,7 +628,7 @@ def test_a_launch_held_by_a_dead_process_is_taken_over_when_its_lease_lapses(
         row.launch_owner = "dead-host:4242:cafe"
         row.launch_heartbeat = utcnow() - timedelta(seconds=24.7)
 
-    services.launches.resume_unfinished()  # once, as a restarted bot does at start
+    services.background.resume_unfinished()  # once, as a restarted bot does at start
 
     eventually(  # no watcher runs here: only the retry at the lapse can take it over
         lambda: sqlite_store.batches.get_existing(batch_id).state is not BatchState.LAUNCHING,

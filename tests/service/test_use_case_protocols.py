@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Each line a command handler must not be able to write, and why mypy stops it.
 REJECTED = {
-    'services.launches.launch_in_background("b7k2q")': "the worker pool's entry point",
-    "services.launches.resume_unfinished()": "the restart's",
+    'services.background.launch("b7k2q")': "the worker pool's entry point",
+    "services.background.resume_unfinished()": "the restart's",
+    'services.launches._background.launch("b7k2q")': "the launches' own background",
     'services.launches._gateway.cancel_job("j1")': "a private collaborator",
     "services.launches._batches.find()": "a repository",
     'services.identity.for_email("ada@lab.org")': "someone else, by email",

@@ -60,7 +60,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
     import bot.bootstrap
     import bot.scheduler
     import bot.slack.serve as serve_module
-    from bot.service.launch.service import LaunchService
+    from bot.service.launch.background import BackgroundLaunches
     from bot.settings import Settings
     from bot.slack.notifier import SlackNotifier
     from bot.slack.subscription_notifier import SlackSubscriptionNotifier
@@ -81,7 +81,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
         seen["notifications"] = kwargs.get("notifications")
         return seen["scheduler"]
 
-    def resume(self: LaunchService) -> list[str]:
+    def resume(self: BackgroundLaunches) -> list[str]:
         seen["resumed"] = True
         return []
 
@@ -102,7 +102,7 @@ def test_serve_wires_the_notifier_resumes_launches_and_stops_the_watcher(
 
     monkeypatch.setattr(bot.bootstrap, "build_runtime", recording_runtime)
     monkeypatch.setattr(bot.scheduler, "start_scheduler", recording_scheduler)
-    monkeypatch.setattr(LaunchService, "resume_unfinished", resume)
+    monkeypatch.setattr(BackgroundLaunches, "resume_unfinished", resume)
     monkeypatch.setattr(serve_module, "run_http", fake_run_http)
     mock = MockSlack().start()
     try:

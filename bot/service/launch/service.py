@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -39,7 +38,7 @@ from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.accounts.acting import LauncherKeys, ServiceKeyOnly
 from bot.service.door import Door, unchecked, use_case
-from bot.service.launch.launcher import Launcher
+from bot.service.launch.background import BackgroundLaunches
 from bot.service.launch.overlap import ClaimedMeanwhile, LaunchedSincePlan, Overlap, Overlaps
 from bot.service.launch.plan import Planner
 from bot.service.launch.plan_builder import PlanBuilder, target_spec
@@ -97,7 +96,7 @@ class LaunchService:
         self,
         gateway: FlywheelGateway,
         planner: Planner,
-        launcher: Launcher,
+        background: BackgroundLaunches,
         reporter: BatchReporter,
         batches: BatchRepo,
         access: Authorizer,
@@ -109,15 +108,12 @@ class LaunchService:
         self._gateway = gateway
         self._keys: LauncherKeys = keys or ServiceKeyOnly()  # a batch's jobs: its launcher's
         self._planner = planner
-        self._launcher = launcher
+        self._background = background  # confirmed batches launch there
         self._reporter = reporter
         self._batches = batches
         self._door = Door(access)
         self._workers = workers
         self._unit_of_work = unit_of_work  # each use case's changes in one transaction
-        self._in_flight: set[str] = set()
-        self._retry_timers: dict[str, threading.Timer] = {}
-        self._lock = threading.Lock()
         self._overlaps = Overlaps(gateway, batches, self._keys)
         self._retrier = Retrier(
             gateway, batches, access, unit_of_work=unit_of_work, keys=self._keys
@@ -306,7 +302,7 @@ class LaunchService:
             except ClaimedMeanwhile:
                 continue
             if started:  # after the commit: the launcher must see the batch launching
-                self.launch_in_background(batch.id)
+                self._background.launch(batch.id)
             return batch
         raise Conflict(
             f"Other launches kept claiming the sessions of batch `{batch_id}`.",
@@ -367,8 +363,8 @@ class LaunchService:
             return CancelOutcome(batch, CancelStep.PREVIEW, **counts)
         if not self._batches.request_cancel(batch.id, actor.email):
             return None
-        self._launcher.notice_cancel(batch.id)  # this process's run stops at once
-        self.launch_in_background(batch.id)  # nobody holds the launch: a run here stops it
+        self._background.notice_cancel(batch.id)  # this process's run stops at once
+        self._background.launch(batch.id)  # nobody holds the launch: a run here stops it
         return CancelOutcome(self._batches.get_existing(batch.id), CancelStep.STOPPING, **counts)
 
     def _launch_counts(self, batch_id: str, jobs: list[JobRecord] | None) -> dict[str, int]:
@@ -420,7 +416,7 @@ class LaunchService:
 
     def _cancel_each(self, batch_id: str, job_ids: list[str]) -> None:
         with ContextThreadPool(
-            self._launcher.timing.cancel_concurrency, thread_name_prefix="fwbot-cancel"
+            self._background.timing.cancel_concurrency, thread_name_prefix="fwbot-cancel"
         ) as pool:
             list(pool.map(self._gateway.cancel_job, job_ids))
         self._reporter.publish(batch_id)
@@ -468,51 +464,6 @@ class LaunchService:
             )
             started = self._batches.get_existing(batch.id)
         return started, True
-
-    def launch_in_background(self, batch_id: str) -> None:
-        """Hand the batch to the worker pool, unless this process is already launching it."""
-        with self._lock:
-            if batch_id in self._in_flight:
-                return
-            self._in_flight.add(batch_id)
-
-        def run() -> None:
-            try:
-                lease_left = self._launcher.run(batch_id)
-            finally:
-                with self._lock:
-                    self._in_flight.discard(batch_id)
-            if lease_left is not None:
-                self._try_again_after(batch_id, lease_left + self._launcher.timing.lease_margin)
-
-        self._workers.submit(f"launch {batch_id}", run)
-
-    def _try_again_after(self, batch_id: str, seconds: float) -> None:
-        """Another process holds the launch: try again when its lease would lapse (it
-        renews every few seconds while alive, so this only takes over from a dead one).
-        One timer per batch, no worker thread held while waiting."""
-        with self._lock:
-            if batch_id in self._retry_timers or self._workers.stopping.is_set():
-                return
-
-            def fire() -> None:
-                with self._lock:
-                    self._retry_timers.pop(batch_id, None)
-                if not self._workers.stopping.is_set():
-                    self.launch_in_background(batch_id)
-
-            timer = threading.Timer(seconds, fire)
-            timer.daemon = True
-            self._retry_timers[batch_id] = timer
-        timer.start()
-
-    def resume_unfinished(self) -> list[str]:
-        """After a restart: finish every batch left launching (the tag check prevents doubles),
-        or stop it if someone asked to cancel it meanwhile."""
-        unfinished = [b.id for b in self._batches.find(states=[BatchState.LAUNCHING], limit=100)]
-        for batch_id in unfinished:
-            self.launch_in_background(batch_id)
-        return unfinished
 
 
 def _same_launch_running(batch: Batch, twin: Batch) -> Conflict:

@@ -17,9 +17,9 @@ from bot.domain import (
 )
 from bot.domain.batch_life import BatchLife
 from bot.errors import FwbotError
+from bot.service.launch.background import BackgroundLaunches
 from bot.service.launch.progress import BatchView
 from bot.service.launch.reporting import BatchReporter
-from bot.service.launch.service import LaunchService
 from bot.service.launch.stuck import StuckWatch
 from bot.service.launch.summary import SummaryPoster
 from bot.store.batches import BatchRepo
@@ -34,18 +34,18 @@ class BatchWatcher:
         self,
         reporter: BatchReporter,
         batches: BatchRepo,
-        launches: LaunchService,
+        background: BackgroundLaunches,
         summaries: SummaryPoster | None = None,
         stuck: StuckWatch | None = None,
     ):
         self._reporter = reporter
         self._batches = batches
-        self._launches = launches
+        self._background = background
         self._summaries = summaries
         self._stuck = stuck
 
     def tick(self) -> None:
-        self._launches.resume_unfinished()
+        self._background.resume_unfinished()
         self._reporter.retry_unsent()
         ended: dict[str, BatchView] = {}
         for batch in self._batches.find(states=[BatchState.LAUNCHED], limit=WATCH_LIMIT):
