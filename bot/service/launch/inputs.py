@@ -151,13 +151,7 @@ def _session_targets(tree: ProjectTree, selection: SessionSelection) -> list[Tar
         _session_target(s)
         for s in tree.sessions.values()
         if selection.selects_subject(s.subject_label)
-        and (
-            not selection.filters_acquisitions
-            or any(
-                selection.matches_acquisition(a.label)
-                for a in tree.acquisitions_of_session(s.container_id)
-            )
-        )
+        and _any_acquisition_fits(selection, tree.acquisitions_of_session(s.container_id))
     ]
 
 
@@ -199,14 +193,18 @@ def _subject_targets(tree: ProjectTree, selection: SessionSelection) -> list[Tar
         )
         for s in tree.subjects.values()
         if selection.selects_subject(s.label)
-        and (
-            not selection.filters_acquisitions
-            or any(
-                selection.matches_acquisition(a.label)
-                for a in tree.acquisitions_of_subject(s.container_id)
-            )
-        )
+        and _any_acquisition_fits(selection, tree.acquisitions_of_subject(s.container_id))
     ]
+
+
+def _any_acquisition_fits(
+    selection: SessionSelection, acquisitions: Iterable[ContainerFiles]
+) -> bool:
+    """A container is picked when the selection has no acquisition rule, or one of its
+    acquisitions fits it."""
+    return not selection.filters_acquisitions or any(
+        selection.matches_acquisition(a.label) for a in acquisitions
+    )
 
 
 def _session_target(s: ContainerFiles) -> TargetRef:
