@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-
 from bot.domain import Actor, GearDetail, GearSummary
-from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.door import Door, use_case
+from bot.service.lookups import gear_or_not_found
 from bot.service.use_cases import UseCase
 
 
@@ -39,10 +37,4 @@ class GearService:
     def gear_detail(self, actor: Actor, name: str, version: str | None = None) -> GearDetail:
         """One gear in full; an unknown name suggests the nearest gear names."""
         self._door.site(actor, UseCase.GEAR_SHOW, target=name)
-        detail = self._gateway.get_gear(name, version)
-        if detail is not None:
-            return detail
-        names = [g.name for g in self._gateway.list_gears()]
-        if version is not None and name in names:
-            raise NotFound("version", f"{name}/{version}")
-        raise NotFound("gear", name, suggestions=difflib.get_close_matches(name, names, n=3))
+        return gear_or_not_found(self._gateway, name, version)

@@ -15,7 +15,6 @@ show only batches on projects the actor may read.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,13 +30,13 @@ from bot.domain import (
 )
 from bot.domain.claims import outputs_present
 from bot.domain.runs import ProjectRun
-from bot.errors import NotFound
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
 from bot.service.access import Authorizer
 from bot.service.configs.loader import ConfigError, ConfigLibrary
 from bot.service.configs.model import SavedConfig, SessionSelection
 from bot.service.door import Door, use_case
+from bot.service.lookups import gear_or_not_found, sessions_selected
 from bot.service.use_cases import UseCase
 from bot.store.batches import BatchRepo
 
@@ -234,23 +233,10 @@ class ProjectStatusService:
     def _check_gear(self, gear: str, version: str | None) -> None:
         """A gear (version) the site does not have is an error naming the nearest ones,
         not "0 sessions have a good run"."""
-        if self._gateway.get_gear(gear, version) is not None:
-            return
-        if version is not None and self._gateway.get_gear(gear) is not None:
-            raise NotFound("version", f"{gear} {version}")
-        names = [g.name for g in self._gateway.list_gears()]
-        raise NotFound("gear", gear, suggestions=difflib.get_close_matches(gear, names, n=3))
+        gear_or_not_found(self._gateway, gear, version)
 
     def _sessions(self, project: ProjectRef, selection: SessionSelection) -> list[SessionRef]:
-        if selection.filters_acquisitions:
-            sessions = self._gateway.sessions_with_acquisition(
-                project.project_id,
-                selection.has_acquisition,
-                label_pattern=selection.acquisition_matches,
-            )
-        else:
-            sessions = self._gateway.project_sessions(project.project_id)
-        return [s for s in sessions if selection.selects_subject(s.subject_label)]
+        return sessions_selected(self._gateway, project, selection)
 
     def _configs_named_after(self, gear: str) -> SavedConfig | None:
         try:

@@ -217,22 +217,33 @@ class BatchRecords(StoreBacked):
         approver_email: str | None = None,
         now: datetime | None = None,
     ) -> Batch:
-        """Move a batch to ``to`` if that is legal from its current state.
+        """Move a batch to ``to`` if that is legal from its current state (by the stored
+        state alone: the service's moves go through ``apply``, which knows the phases).
 
         A compare-and-set UPDATE (``WHERE state IN <legal sources>``), so two
         racing callers cannot both win an illegal move.
         """
         now = now or utcnow()
-        values: dict[str, Any] = {"state": to.value, "updated_at": now}
-        if to is BatchState.LAUNCHED:
-            values["launched_at"] = now
-        if to in FINAL_BATCH_STATES:
-            values["finished_at"] = now
+        values = _state_values(
+            to.value, to is BatchState.LAUNCHED, to in FINAL_BATCH_STATES, now
+        )
         if approver_email is not None:
             values["approver_email"] = approver_email
+        legal = BatchRow.state.in_([s.value for s in sources_of(to)])
+        return self._compare_and_set(batch_id, [legal], values, to)
+
+    def _compare_and_set(
+        self,
+        batch_id: str,
+        where: list[Any],
+        values: dict[str, Any],
+        to: BatchState,
+    ) -> Batch:
+        """One UPDATE of the batch's row where ``where`` still holds; ``IllegalTransition``
+        (naming the state it is in) when it no longer does."""
         stmt = (
             update(BatchRow)
-            .where(BatchRow.id == batch_id, BatchRow.state.in_([s.value for s in sources_of(to)]))
+            .where(BatchRow.id == batch_id, *where)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -242,14 +253,11 @@ class BatchRecords(StoreBacked):
                     changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
             except IntegrityError as err:  # uq_batches_launch_key_under_way
                 raise SameLaunchUnderWay(batch_id) from err
-            if changed == 0:
-                current = s.scalar(select(BatchRow.state).where(BatchRow.id == batch_id))
-                if current is None:
-                    raise NotFound("batch", batch_id)
-                check_transition(batch_id, BatchState(current), to)
-                raise IllegalTransition(batch_id, BatchState(current), to)
             row = s.get(BatchRow, batch_id, populate_existing=True)
-            assert row is not None
+            if row is None:
+                raise NotFound("batch", batch_id)
+            if not changed:
+                raise IllegalTransition(batch_id, BatchState(row.state), to)
             return batch_from_row(row)
 
     def record_launch(
@@ -311,38 +319,18 @@ class BatchRecords(StoreBacked):
         racing callers cannot both win. ``IllegalTransition`` when it moved meanwhile."""
         now = now or utcnow()
         came, to = change.came_from, change.to
-        values: dict[str, Any] = {"state": to.state.value, "updated_at": now}
-        if to is Phase.LAUNCHED:
-            values["launched_at"] = now
-        if to.state in FINAL_BATCH_STATES:
-            values["finished_at"] = now
+        final = to.state in FINAL_BATCH_STATES
+        values = _state_values(to.state.value, to is Phase.LAUNCHED, final, now)
         if change.approver is not None:
             values["approver_email"] = change.approver
         if to is Phase.STOPPING:
             values.update(cancel_requested_by=change.by, cancel_requested_at=now)
-        where = [BatchRow.id == change.batch_id, BatchRow.state == came.state.value]
+        where = [BatchRow.state == came.state.value]
         if came is Phase.LAUNCHING:
             where.append(BatchRow.cancel_requested_at.is_(None))
         elif came is Phase.STOPPING:
             where.append(BatchRow.cancel_requested_at.is_not(None))
-        stmt = (
-            update(BatchRow)
-            .where(*where)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        with self._store.session() as s:
-            try:
-                with s.begin_nested():
-                    changed = s.execute(stmt).rowcount  # type: ignore[attr-defined]
-            except IntegrityError as err:  # uq_batches_launch_key_under_way
-                raise SameLaunchUnderWay(change.batch_id) from err
-            row = s.get(BatchRow, change.batch_id, populate_existing=True)
-            if row is None:
-                raise NotFound("batch", change.batch_id)
-            if not changed:
-                raise IllegalTransition(change.batch_id, BatchState(row.state), to.state)
-            return batch_from_row(row)
+        return self._compare_and_set(change.batch_id, where, values, to.state)
 
     # -- batch-API proposals: the intent before the proposal ---------------------------
     def record_proposal_intent(self, batch_id: str, pending_before: Sequence[str] | None) -> None:
@@ -379,3 +367,13 @@ class BatchRecords(StoreBacked):
         )
         with self._store.reading() as s:
             return list(s.scalars(stmt))
+
+
+def _state_values(state: str, launched: bool, final: bool, now: datetime) -> dict[str, Any]:
+    """The row's new state, with the moment it changed, launched or ended."""
+    values: dict[str, Any] = {"state": state, "updated_at": now}
+    if launched:
+        values["launched_at"] = now
+    if final:
+        values["finished_at"] = now
+    return values

@@ -14,7 +14,6 @@ the reason, never launched with a guess.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from bot.domain import (
     batch_of_tags,
 )
 from bot.domain.claims import Rerun
-from bot.errors import NotFound, UsageError
+from bot.errors import UsageError
 from bot.flywheel.filters import literal_regex
 from bot.flywheel.gateway import FlywheelGateway
 from bot.observe.context import ContextThreadPool
@@ -62,6 +61,7 @@ from bot.service.launch.inputs import (
 )
 from bot.service.launch.plan_builder import PlanBuilder
 from bot.service.launch.plan_model import InputStat, LaunchPlan, LaunchRequest, Skipped, Unmatched
+from bot.service.lookups import gear_or_not_found, sessions_selected
 from bot.service.policy import Policy
 from bot.service.use_cases import UseCase
 
@@ -196,24 +196,10 @@ class Planner:
         return default_config(gear)
 
     def _gear(self, name: str, version: str | None) -> GearDetail:
-        gear = self._gateway.get_gear(name, version)
-        if gear is not None:
-            return gear
-        if version is not None and self._gateway.get_gear(name) is not None:
-            raise NotFound("version", f"{name} {version}")
-        names = [g.name for g in self._gateway.list_gears()]
-        raise NotFound("gear", name, suggestions=difflib.get_close_matches(name, names, n=3))
+        return gear_or_not_found(self._gateway, name, version)
 
     def _match(self, project: ProjectRef, selection: SessionSelection) -> list[SessionRef]:
-        if selection.filters_acquisitions:
-            sessions = self._gateway.sessions_with_acquisition(
-                project.project_id,
-                selection.has_acquisition,
-                label_pattern=selection.acquisition_matches,
-            )
-        else:
-            sessions = self._gateway.project_sessions(project.project_id)
-        matched = [s for s in sessions if selection.selects_subject(s.subject_label)]
+        matched = sessions_selected(self._gateway, project, selection)
         if not matched:
             raise UsageError(
                 f"No session of `{project.label}` matches {selection.describe()}.",

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from bot.domain import JobState
 from bot.domain.runs import ProjectRun
@@ -74,19 +75,9 @@ class SubscriptionEvents:
         batch = view.batch
         failures = tuple(getattr(view, "failed_jobs", ())) + tuple(view.failures)
         kind = ended_kind(view.failed + view.launch_failed)
-        notice = EventNotice(
-            kind=kind,
-            project_label=batch.project_label,
-            gear_name=batch.gear_name,
-            gear_version=batch.gear_version,
-            batch_id=batch.id,
-            launched_by=batch.requester_email,
-            launched_at=getattr(view, "started_at", None) or batch.launched_at or batch.created_at,
-            total=view.targets,
-            complete=view.complete,
-            failed=view.failed + view.launch_failed,
-            cancelled=view.cancelled + view.launch_cancelled,
-            active=view.active,
+        notice = _notice(
+            view,
+            kind,
             failures=tuple(
                 FailedRun(
                     gear_name=batch.gear_name,
@@ -106,21 +97,7 @@ class SubscriptionEvents:
 
     def batch_stuck(self, view: BatchView, stuck_sessions: Sequence[str]) -> None:
         batch = view.batch
-        notice = EventNotice(
-            kind="stuck",
-            project_label=batch.project_label,
-            gear_name=batch.gear_name,
-            gear_version=batch.gear_version,
-            batch_id=batch.id,
-            launched_by=batch.requester_email,
-            launched_at=getattr(view, "started_at", None) or batch.launched_at or batch.created_at,
-            total=view.targets,
-            complete=view.complete,
-            failed=view.failed + view.launch_failed,
-            cancelled=view.cancelled + view.launch_cancelled,
-            active=view.active,
-            stuck_sessions=tuple(stuck_sessions),
-        )
+        notice = _notice(view, "stuck", stuck_sessions=tuple(stuck_sessions))
         self._tell(batch.project_label, batch.gear_name, batch.id, notice)
 
     def _tell(self, project: str, gear: str, batch: str, notice: EventNotice) -> None:
@@ -128,6 +105,26 @@ class SubscriptionEvents:
             to = sub.posts_to
             post = partial(self._notifier.post_event, to, notice)
             self._posts.once(event_key(sub.channel, batch, notice.kind), to, post)
+
+
+def _notice(view: BatchView, kind: EventKind, **more: Any) -> EventNotice:
+    """What a subscription post says of a batch, by the same counts as its summary."""
+    batch = view.batch
+    return EventNotice(
+        kind=kind,
+        project_label=batch.project_label,
+        gear_name=batch.gear_name,
+        gear_version=batch.gear_version,
+        batch_id=batch.id,
+        launched_by=batch.requester_email,
+        launched_at=getattr(view, "started_at", None) or batch.launched_at or batch.created_at,
+        total=view.targets,
+        complete=view.complete,
+        failed=view.failed + view.launch_failed,
+        cancelled=view.cancelled + view.launch_cancelled,
+        active=view.active,
+        **more,
+    )
 
 
 class OutsideRuns:

@@ -24,10 +24,11 @@ from bot.domain.subscriptions import (
     EVENTS,
     Subscription,
 )
-from bot.errors import Conflict, NotFound, UsageError
+from bot.errors import Conflict, UsageError
 from bot.flywheel.gateway import FlywheelGateway
 from bot.service.access import Authorizer
 from bot.service.door import Door, use_case
+from bot.service.lookups import gear_or_not_found
 from bot.service.subscriptions.ports import (
     Subscribed,
     SubscriptionList,
@@ -161,10 +162,7 @@ class SubscriptionService:
 
     # -- internals -------------------------------------------------------
     def _gear(self, name: str) -> str:
-        found = self._gateway.get_gear(name)
-        if found is None:
-            names = [g.name for g in self._gateway.list_gears()]
-            raise NotFound("gear", name, suggestions=difflib.get_close_matches(name, names, n=3))
+        gear_or_not_found(self._gateway, name)
         return name
 
     def _changed(self) -> None:
