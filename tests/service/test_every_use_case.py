@@ -21,30 +21,17 @@ from bot.domain import Actor
 from bot.errors import FwbotError, NotFound
 from bot.flywheel.sdk_gateway import SdkGateway
 from bot.service import Services, UseCases
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.policy import Policy
 from bot.service.use_cases import NEEDS, Access, UseCase
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
 from tests.fixtures.localfw import ADMIN, EDITOR, VIEWER, build_small_world, serving
+from tests.service.subscription_support import FLAKY, QSI
 
 OUTSIDER = "otto@example.org"  # a Flywheel account with no role on gear_testing
 PROJECT = "gear_testing"
 MADE_UP = {"project": "gear_tasting", "batch": "zz9zz"}
-QSI_CONFIG = """\
-name: qsi
-gear: qsiprep-hpc
-label: "QSI_{gear}_{version}"
-inputs: {freesurfer_license: {project_file: license.txt}}
-sessions: {has_acquisition: acq-64dir_dwi}
-"""
-FLAKY_CONFIG = """\
-name: flaky
-gear: flaky-gear
-label: "FLAKY_{gear}"
-inputs: {freesurfer_license: {project_file: license.txt}}
-sessions: {has_acquisition: acq-64dir_dwi}
-"""
 FAIL_AFTER = 700.0  # seconds of Flywheel's clock: flaky-gear's jobs have failed by then
 
 
@@ -164,8 +151,8 @@ def localfw() -> Iterator[LocalFlywheel]:
 def services(localfw: LocalFlywheel, sqlite_store: Store, tmp_path: Path) -> Iterator[Services]:
     configs = tmp_path / "configs"
     configs.mkdir()
-    (configs / "qsi.yml").write_text(QSI_CONFIG)
-    (configs / "flaky.yml").write_text(FLAKY_CONFIG)
+    (configs / "qsi.yml").write_text(QSI)
+    (configs / "flaky.yml").write_text(FLAKY)
     built = build_services(SdkGateway.connect(localfw.sdk_api_key), sqlite_store, Policy(), configs)
     yield built
     built.workers.shutdown()

@@ -6,32 +6,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.polling import PATIENCE
 from bot.bootstrap import build_services
-from bot.domain import Actor
 from bot.flywheel.sdk_gateway import SdkGateway
-from bot.service.launch.plan import LaunchRequest
+from bot.service.launch.plan_model import LaunchRequest
 from bot.service.policy import Policy
 from bot.store.db import Store
 from localfw.server import LocalFlywheel
-from tests.fixtures.localfw import EDITOR
+from tests.service.subscription_support import EDITOR_ACTOR, QSI
 
-CONFIG = """\
-name: qsi
-gear: qsiprep-hpc
-label: "QSI_{gear}_{version}"
-config: {hmc_model: 3dSHORE}
-inputs: {freesurfer_license: {project_file: license.txt}}
-sessions: {has_acquisition: acq-64dir_dwi}
-"""
-EDITOR_ACTOR = Actor(email=EDITOR, slack_user_id="U1", channel_id="C1")
 FLYWHEEL_TIME = 60 + 600 + 1  # the test simulator: a minute pending, ten running
-PATIENCE = 60  # seconds the launch may take in the worker pool (polled, not slept)
 
 
 def test_a_finished_batch_with_nowhere_to_post_is_not_read_from_flywheel_again(
     localfw: LocalFlywheel, sqlite_store: Store, tmp_path: Path
 ) -> None:
-    (tmp_path / "qsi.yml").write_text(CONFIG)
+    (tmp_path / "qsi.yml").write_text(QSI)
     services = build_services(  # no notifier: SilentNotifier
         SdkGateway.connect(localfw.sdk_api_key),
         sqlite_store,
