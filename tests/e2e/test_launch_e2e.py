@@ -127,9 +127,11 @@ def buttons(answer: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def plan(slash: Slash, user_id: str = "U0ALICE") -> tuple[str, dict[str, Any]]:
+def plan(
+    slash: Slash, user_id: str = "U0ALICE", command: str = LAUNCH
+) -> tuple[str, dict[str, Any]]:
     """`/fw launch ...`: the batch id from its buttons, and the answer."""
-    answer = slash(LAUNCH, user_id=user_id).answer()
+    answer = slash(command, user_id=user_id).answer()
     values = set(buttons(answer).values())
     assert len(values) == 1, answer
     return values.pop(), answer

@@ -18,6 +18,7 @@ from doubles.mock_slack import MockSlack
 from localfw.demo_world import DEMO_ANALYST, DEMO_DWI_SESSIONS, DEMO_RUNNER
 from localfw.server import LocalFlywheel
 from tests.e2e.test_launch_e2e import (
+    LAUNCH,
     NO_APPROVAL,
     make_services,
     plan,
@@ -27,6 +28,9 @@ from tests.e2e.test_launch_e2e import (
 from tests.fixtures.slack import Click, Slash
 
 ANDY, RITA = "U0ALICE", "U0RUNNER"  # both may launch on gear_testing
+# One label for both: the config's template stamps the minute, and two plans either side
+# of a minute's turn would be two different launches.
+SAME = LAUNCH + " label=QSIPrep_same_launch"
 
 
 @pytest.fixture
@@ -51,9 +55,9 @@ def sessions_with_jobs(localfw: LocalFlywheel, *batch_ids: str) -> Counter[str]:
 def test_a_second_requester_gets_their_own_confirm_that_names_the_first(
     slash: Slash, sqlite_store: Store
 ) -> None:
-    first, _ = plan(slash, ANDY)
+    first, _ = plan(slash, ANDY, SAME)
 
-    second, answer = plan(slash, RITA)
+    second, answer = plan(slash, RITA, SAME)
 
     assert second != first  # not Andy's batch, nor Andy's Launch button
     shown = rendered(answer)
@@ -61,7 +65,7 @@ def test_a_second_requester_gets_their_own_confirm_that_names_the_first(
     assert DEMO_ANALYST in shown
     assert sqlite_store.batches.get_existing(second).requester_email == DEMO_RUNNER
     # asking again is still idempotent per person
-    assert plan(slash, RITA)[0] == second and plan(slash, ANDY)[0] == first
+    assert plan(slash, RITA, SAME)[0] == second and plan(slash, ANDY, SAME)[0] == first
 
 
 def test_once_one_launches_the_others_launch_is_refused_and_nothing_runs_twice(
@@ -71,8 +75,8 @@ def test_once_one_launches_the_others_launch_is_refused_and_nothing_runs_twice(
     sqlite_store: Store,
     demo_localfw: LocalFlywheel,
 ) -> None:
-    first, _ = plan(slash, ANDY)
-    second, _ = plan(slash, RITA)
+    first, _ = plan(slash, ANDY, SAME)
+    second, _ = plan(slash, RITA, SAME)
 
     click("fw_confirm", first, user_id=ANDY).answer()
     slack_services.workers.wait_idle(PATIENCE)
