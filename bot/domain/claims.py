@@ -19,7 +19,8 @@ from typing import Any
 
 __all__ = ["Rerun", "outputs_present", "run_key", "run_key_of", "run_stands"]
 
-from bot.domain.batches import Batch, BatchState, Rerun, Target, TargetState
+from bot.domain.batch_life import Phase, phase_of
+from bot.domain.batches import Batch, Rerun, Target, TargetState
 from bot.domain.jobs import ACTIVE_JOB_STATES, JobState
 from bot.domain.models import JobRecord
 
@@ -60,7 +61,7 @@ def run_stands(
     if rerun is Rerun.ALL:
         return False
     if target.state is TargetState.PLANNED:
-        return holder.state is BatchState.LAUNCHING and holder.cancel_requested_at is None
+        return phase_of(holder) is Phase.LAUNCHING  # still to launch it (not stopping)
     if target.state is not TargetState.LAUNCHED:
         return False  # failed to launch, cancelled before launch, or skipped
     if job is None or job.state in ACTIVE_JOB_STATES:

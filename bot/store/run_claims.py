@@ -52,12 +52,6 @@ class RunClaims(StoreBacked):
                     holders[key] = batch_id
         return {k: h for k, h in holders.items() if h != batch_id}
 
-    def claims_of(self, batch_id: str) -> set[str]:
-        """The run keys a batch holds."""
-        with self._store.reading() as s:
-            stmt = select(RunClaimRow.run_key).where(RunClaimRow.batch_id == batch_id)
-            return set(s.scalars(stmt))
-
     @staticmethod
     def _insert_missing(s: Session, batch_id: str, targets: Mapping[str, str]) -> dict[str, str]:
         """Insert the keys nobody holds; returns every key's holder."""

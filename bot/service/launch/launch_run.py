@@ -26,15 +26,15 @@ from bot.domain import (
     ANALYSIS_CATEGORY,
     Batch,
     FileRef,
-    IllegalTransition,
     JobSpec,
     LaunchMode,
     ModeSetting,
     Target,
     TargetState,
+    after_launch,
     batch_tag,
 )
-from bot.domain.batch_life import BatchLife
+from bot.domain.batch_life import Phase, phase_of
 from bot.domain.claims import run_key
 from bot.errors import FlywheelBusy, FlywheelUnavailable
 from bot.flywheel.gateway import FlywheelGateway, LaunchRejected
@@ -89,7 +89,7 @@ class LaunchRun:
     def run(self, batch: Batch) -> None:
         """Launch what is planned, then finish the batch (or stop it, if asked)."""
         t = self._t
-        if batch.cancel_requested_at is not None:  # asked while nobody held the launch
+        if phase_of(batch) is Phase.STOPPING:  # asked while nobody held the launch
             self._stop.stop(batch)
             return
         with ContextThreadPool(1, thread_name_prefix="fwbot-gear") as pool:
@@ -299,10 +299,8 @@ class LaunchRun:
         counts = batches.target_counts(batch_id)
         if counts.get(TargetState.PLANNED, 0):
             return  # stopped part-way: stays launching until the next run
-        life = BatchLife(batches.get_existing(batch_id))
-        try:
-            batches.apply(life.finish(counts.get(TargetState.LAUNCHED, 0)))
-        except IllegalTransition:  # a cancel came first: the batch is stopping
+        final = after_launch(counts.get(TargetState.LAUNCHED, 0))
+        if batches.finish_launch(batch_id, final) is None:  # a cancel came first: stopping
             self._stop.stop(batches.get_existing(batch_id))
             return
         view = reporter.publish(batch_id, reporter.view_just_launched(batch_id))

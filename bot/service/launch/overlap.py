@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from bot.domain import (
     Batch,
     BatchSpec,
-    BatchState,
     JobRecord,
     Target,
     TargetSpec,
     TargetState,
     batch_tag,
 )
+from bot.domain.batch_life import Phase, phase_of
 from bot.domain.claims import Rerun, run_key, run_key_of, run_stands
 from bot.errors import Conflict
 from bot.flywheel.gateway import FlywheelGateway
@@ -132,7 +132,7 @@ class Overlaps:
         found: dict[str, str] = {}
         for holder_id, claimed in _by_holder(held).items():
             holder = self._batches.get_existing(holder_id)
-            if holder.state is not BatchState.LAUNCHING or holder.cancel_requested_at:
+            if phase_of(holder) is not Phase.LAUNCHING:  # not stopping, not launched yet
                 continue
             planned = {t.key for t in self._batches.targets(holder_id, [TargetState.PLANNED])}
             found.update({keys[k]: holder_id for k in claimed if keys[k] in planned})

@@ -30,7 +30,7 @@ from bot.domain import (
     TargetState,
     batch_tag,
 )
-from bot.domain.batch_life import BatchLife, Change, Refusal
+from bot.domain.batch_life import BatchLife, Change, Phase, Refusal, phase_of
 from bot.domain.claims import Rerun
 from bot.errors import Conflict, FlywheelRefused, FlywheelUnavailable, UsageError
 from bot.flywheel.gateway import FlywheelGateway
@@ -357,7 +357,7 @@ class LaunchService:
                 raise
             jobs = None  # Flywheel is down: the request is recorded all the same
         counts = self._launch_counts(batch.id, jobs)
-        if batch.cancel_requested_at is not None:  # asked already: say what is happening
+        if phase_of(batch) is Phase.STOPPING:  # asked already: say what is happening
             return CancelOutcome(batch, CancelStep.STOPPING, **counts)
         if not confirmed:
             return CancelOutcome(batch, CancelStep.PREVIEW, **counts)
